@@ -1,0 +1,165 @@
+/**
+ * What analysis produces. The inspect JSON contract (DESIGN.md) is a projection of this
+ * (src/report/json.ts); the text report, the ladder and the labs' expectations read the richer
+ * fields. Renderers never compute facts: everything they print is here.
+ */
+import type { CaptureFormat, ReadFault } from '../capture/record.js';
+
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN_SENT'
+  | 'SYN_RCVD'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT_1'
+  | 'FIN_WAIT_2'
+  | 'CLOSE_WAIT'
+  | 'CLOSING'
+  | 'LAST_ACK'
+  | 'TIME_WAIT';
+
+export type Side = 'client' | 'server';
+export type CloseKind = 'four-way' | 'three-way' | 'simultaneous' | 'reset' | 'none';
+
+/** One analysis mark on a segment, as Wireshark's tcp.analysis.* names them. */
+export type SegmentMark =
+  | 'retransmission'
+  | 'spurious-retransmission'
+  | 'fast-retransmission'
+  | 'dup-ack'
+  | 'zero-window'
+  | 'zero-window-probe'
+  | 'window-update'
+  | 'out-of-order'
+  | 'previous-segment-not-captured'
+  | 'ack-of-unseen-segment'
+  | 'keep-alive'
+  | 'rst-after-close-with-unread-data'
+  | 'rst-from-closed-port'
+  | 'challenge-ack';
+
+export interface OptionSummary {
+  mss?: number;
+  wscale?: number;
+  sackPermitted?: boolean;
+  timestamps?: [number, number]; // [TSval, TSecr]
+  sack?: [number, number][]; // relative edges
+  tfo?: string; // cookie hex, '' for a cookie request
+  unknown?: { kind: number; hex: string }[];
+}
+
+export interface StateTransition {
+  from: TcpState;
+  to: TcpState;
+  time: number; // seconds since the capture's first packet
+  packet: number | null; // the packet index that caused it (null: inferred, e.g. LISTEN)
+  cause: string; // "sent SYN", "received FIN", ...
+}
+
+export interface SegmentRecord {
+  packet: number; // index in the capture
+  time: number; // seconds since the capture's first packet
+  absTime: number; // epoch seconds (float) to join with observations
+  from: Side;
+  flags: number; // bit set, see src/decode/packet.ts
+  seq: number; // absolute
+  ack: number;
+  relSeq: number; // relative to the sender's ISN (as Wireshark shows)
+  relAck: number; // relative to the peer's ISN; 0 when ACK not set
+  len: number; // payload bytes
+  window: number; // raw field
+  options: OptionSummary;
+  marks: SegmentMark[];
+  meaning: string; // plain words: "SYN: the client opens, ISN 3626544836; client → SYN_SENT"
+  transitions: { side: Side; from: TcpState; to: TcpState }[];
+}
+
+export interface HandshakeFacts {
+  complete: boolean;
+  clientIsn: number | null;
+  serverIsn: number | null;
+  synRetransmits: number;
+  synAckRetransmits: number;
+  rttMs: number | null; // SYN -> SYN-ACK -> ACK: first SYN-ACK to the ACK that completes it, + SYN to SYN-ACK
+  synTimes: number[]; // times of every SYN sent (first and retransmissions)
+  synAckTimes: number[];
+  clientOptions: OptionSummary; // from the SYN
+  serverOptions: OptionSummary; // from the SYN-ACK
+  dataInThirdSegment: boolean;
+  dataInSyn: boolean; // TFO
+}
+
+export interface CloseFacts {
+  kind: CloseKind;
+  initiator: Side | null;
+  finTimes: { client: number[]; server: number[] };
+  lastAckTime: number | null;
+}
+
+export interface TcpConnection {
+  id: number; // 0-based, in order of first packet (as tcp.stream)
+  family: 4 | 6;
+  client: string; // "ip:port" ("[v6]:port" for IPv6)
+  server: string;
+  clientAddr: string;
+  clientPort: number;
+  serverAddr: string;
+  serverPort: number;
+  firstTime: number;
+  lastTime: number;
+  packets: number;
+  bytes: { client: number; server: number }; // payload bytes each side sent
+  handshake: HandshakeFacts;
+  close: CloseFacts;
+  timeWait: Side | 'both' | null;
+  retransmissions: number;
+  resets: number;
+  dupAcks: number;
+  zeroWindows: number;
+  outOfOrder: number;
+  lostSegments: number; // previous segment not captured
+  states: { client: StateTransition[]; server: StateTransition[] };
+  segments: SegmentRecord[]; // empty unless segments are kept
+}
+
+export interface UdpFlow {
+  id: number;
+  family: 4 | 6;
+  src: string;
+  dst: string;
+  firstTime: number;
+  lastTime: number;
+  datagrams: number; // whole datagrams seen (a fragmented one counts once, when its first fragment is seen)
+  bytes: number; // UDP payload bytes
+  fragmented: number; // datagrams that came in fragments
+  incomplete: number; // fragmented datagrams whose fragments did not all arrive
+  sizes: { min: number; max: number };
+}
+
+export interface IcmpEvent {
+  packet: number;
+  time: number;
+  family: 4 | 6;
+  from: string;
+  to: string;
+  kind: 'port-unreachable' | 'frag-needed' | 'packet-too-big' | 'reassembly-time-exceeded' | 'ttl-exceeded' | 'other';
+  type: number;
+  code: number;
+  mtu: number | null;
+  quoted: string | null; // "udp 10.0.0.1:5000 > 10.0.0.2:6000 id 1234"
+}
+
+export interface Analysis {
+  file: string;
+  format: CaptureFormat | null;
+  linkType: number;
+  packets: number;
+  decodeErrors: number;
+  truncated: number;
+  firstTime: number | null; // absolute epoch seconds of packet 1
+  faults: ReadFault[];
+  errors: { packet: number; layer: string; message: string }[]; // first decode errors (capped)
+  tcp: TcpConnection[];
+  udp: UdpFlow[];
+  icmp: IcmpEvent[];
+}
