@@ -1,0 +1,130 @@
+/**
+ * Link layer: find where the network header starts and which protocol it is, for every link
+ * type a capture of ours (or a user's) is likely to carry. Switch on the pcap link type; never
+ * assume Ethernet. Writes `etherType` and `vlan` on the packet and returns the network-layer
+ * offset, or -1 when there is nothing IP to decode (non-IP ethertype: not an error; short frame:
+ * `truncated`; unknown link type: an error on layer 'link').
+ */
+import type { DecodedPacket } from './packet.js';
+import { setError } from './errors.js';
+
+export const LINKTYPE_NULL = 0;
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101; // DLT_RAW is 12 on most BSDs and 14 on OpenBSD: old files carry those
+export const LINKTYPE_LOOP = 108;
+export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_LINUX_SLL2 = 276;
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_VLAN = 0x8100; // 802.1Q
+export const ETHERTYPE_QINQ = 0x88a8; // 802.1ad
+export const ETHERTYPE_QINQ_OLD = 0x9100; // pre-standard stacked tag
+
+/** Upper bound on stacked tags we walk (a frame of nothing but tags is not worth a loop). */
+const MAX_VLAN_TAGS = 8;
+
+/** Returns the offset of the network header (and sets p.etherType), or -1. */
+export function decodeLink(p: DecodedPacket): number {
+  const buf = p.buf;
+  const n = buf.length;
+  switch (p.linkType) {
+    case LINKTYPE_ETHERNET:
+      if (n < 14) return short(p);
+      return etherTypeAt(p, 12);
+    case LINKTYPE_LINUX_SLL:
+      // packet type(2) ARPHRD(2) addr len(2) addr(8) protocol(2)
+      if (n < 16) return short(p);
+      return etherTypeAt(p, 14);
+    case LINKTYPE_LINUX_SLL2:
+      // protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1) addr len(1) addr(8)
+      if (n < 20) return short(p);
+      p.etherType = (buf[0]! << 8) | buf[1]!;
+      return afterEtherType(p, 20);
+    case LINKTYPE_RAW:
+    case 12:
+    case 14:
+      return rawIp(p, 0);
+    case LINKTYPE_IPV4:
+      p.etherType = ETHERTYPE_IPV4;
+      return 0;
+    case LINKTYPE_IPV6:
+      p.etherType = ETHERTYPE_IPV6;
+      return 0;
+    case LINKTYPE_NULL: {
+      // A 4-byte address family in the byte order of the host that captured it. The families
+      // are small numbers, so whichever end holds the non-zero byte tells the order.
+      if (n < 4) return short(p);
+      let family = buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24);
+      if ((family & 0xffff) === 0) family = buf[3]! | (buf[2]! << 8);
+      return nullFamily(p, family);
+    }
+    case LINKTYPE_LOOP:
+      if (n < 4) return short(p);
+      return nullFamily(p, ((buf[0]! << 24) | (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!) >>> 0);
+    default:
+      setError(p, 'link', 'UNKNOWN_LINK_TYPE', `link type ${p.linkType} is not one wirelab decodes (Ethernet 1, raw IP 101/228/229, Linux SLL 113/276, BSD NULL 0 / LOOP 108)`, 0);
+      return -1;
+  }
+}
+
+function short(p: DecodedPacket): number {
+  p.truncated = true;
+  return -1;
+}
+
+/** Reads the ethertype at `off` and walks stacked VLAN tags that follow it. */
+function etherTypeAt(p: DecodedPacket, off: number): number {
+  const buf = p.buf;
+  p.etherType = (buf[off]! << 8) | buf[off + 1]!;
+  return afterEtherType(p, off + 2);
+}
+
+/** `off` is the first byte after the ethertype field just read into p.etherType. */
+function afterEtherType(p: DecodedPacket, off: number): number {
+  const buf = p.buf;
+  let et = p.etherType;
+  let tags = 0;
+  while (et === ETHERTYPE_VLAN || et === ETHERTYPE_QINQ || et === ETHERTYPE_QINQ_OLD) {
+    if (buf.length < off + 4) return short(p);
+    if (tags === 0) p.vlan = ((buf[off]! << 8) | buf[off + 1]!) & 0x0fff;
+    et = (buf[off + 2]! << 8) | buf[off + 3]!;
+    off += 4;
+    if (++tags >= MAX_VLAN_TAGS) break;
+  }
+  p.etherType = et;
+  if (et === ETHERTYPE_IPV4 || et === ETHERTYPE_IPV6) return off;
+  return -1; // ARP, LLC (802.3 length < 0x600), LLDP, ...: not IP, not an error
+}
+
+function nullFamily(p: DecodedPacket, family: number): number {
+  switch (family) {
+    case 2: // AF_INET everywhere
+      p.etherType = ETHERTYPE_IPV4;
+      return 4;
+    case 24: // AF_INET6 on NetBSD, OpenBSD, BSD/OS
+    case 28: // FreeBSD, DragonFly
+    case 30: // Darwin
+      p.etherType = ETHERTYPE_IPV6;
+      return 4;
+    default:
+      return -1; // another family (IPX, AppleTalk, ...): not IP, not an error
+  }
+}
+
+/** Raw IP: the version nibble says which. */
+function rawIp(p: DecodedPacket, off: number): number {
+  const buf = p.buf;
+  if (buf.length <= off) return short(p);
+  const version = buf[off]! >> 4;
+  if (version === 4) p.etherType = ETHERTYPE_IPV4;
+  else if (version === 6) p.etherType = ETHERTYPE_IPV6;
+  else {
+    setError(p, 'link', 'BAD_IP_VERSION', `raw IP packet with IP version ${version} (expected 4 or 6)`, off);
+    return -1;
+  }
+  return off;
+}
