@@ -1,0 +1,58 @@
+/** Small readers over the analysis and observations that several labs share. */
+import type { SegmentRecord, Side, TcpConnection, TcpState } from '../../src/analyze/model.js';
+import { ACK, FIN, RST, SYN } from '../../src/decode/packet.js';
+import type { Observation, SocketEntry } from '../../src/observe/types.js';
+
+export const has = (s: SegmentRecord, f: number): boolean => (s.flags & f) === f;
+export const isSyn = (s: SegmentRecord): boolean => has(s, SYN) && !has(s, ACK);
+export const isSynAck = (s: SegmentRecord): boolean => has(s, SYN | ACK);
+export const isFin = (s: SegmentRecord): boolean => has(s, FIN);
+export const isRst = (s: SegmentRecord): boolean => has(s, RST);
+export const isPureAck = (s: SegmentRecord): boolean => (s.flags & (SYN | FIN | RST)) === 0 && has(s, ACK) && s.len === 0;
+
+/** First segment from `side` matching `pred`, optionally after packet `after`. */
+export function first(c: TcpConnection, side: Side, pred: (s: SegmentRecord) => boolean, after = 0): SegmentRecord | undefined {
+  return c.segments.find((s) => s.from === side && s.packet > after && pred(s));
+}
+
+/** The states a side went through, in order, starting with the first transition's `from`. */
+export function stateTrail(c: TcpConnection, side: Side): TcpState[] {
+  const t = c.states[side];
+  return t.length ? [t[0]!.from, ...t.map((x) => x.to)] : [];
+}
+
+/** The packet that moved `side` into `state`, or null. */
+export function enteredBy(c: TcpConnection, side: Side, state: TcpState): number | null {
+  return c.states[side].find((t) => t.to === state)?.packet ?? null;
+}
+
+/** Kernel state names as /proc/net/tcp gives them may spell FIN_WAIT1 or FIN_WAIT_1: compare loosely. */
+export function sameState(a: string, b: string): boolean {
+  return a.replace(/_/g, '') === b.replace(/_/g, '');
+}
+
+/** Every distinct state a socket with this local endpoint was observed in, in order. */
+export function observedStates(obs: Observation, local: string, remote?: string): string[] {
+  const out: string[] = [];
+  for (const sample of obs.samples) {
+    for (const s of sample.sockets) {
+      if (s.local !== local || (remote !== undefined && s.remote !== remote)) continue;
+      if (out[out.length - 1] !== s.state) out.push(s.state);
+    }
+  }
+  return out;
+}
+
+/** The first observed socket entry in a state for a local endpoint, with the sample time. */
+export function firstObserved(obs: Observation, local: string, state: string): { time: number; socket: SocketEntry } | null {
+  for (const sample of obs.samples) {
+    for (const s of sample.sockets) if (s.local === local && sameState(s.state, state)) return { time: sample.time, socket: s };
+  }
+  return null;
+}
+
+export function flagsText(s: SegmentRecord | undefined): string {
+  if (!s) return 'none';
+  const names: [number, string][] = [[SYN, 'SYN'], [ACK, 'ACK'], [FIN, 'FIN'], [RST, 'RST']];
+  return names.filter(([f]) => has(s, f)).map(([, n]) => n).join('+') + (s.len ? ` +${s.len} bytes` : '');
+}

@@ -1,0 +1,77 @@
+/**
+ * A TCP endpoint a lab drives step by step: it listens or connects, then writes, half-closes,
+ * closes or resets when told. Every socket event is reported, with its time.
+ *   args: { mode: 'listen', host, port, backlog? } | { mode: 'connect', host, port, localPort? }
+ *   commands: { do: 'write', bytes } | { do: 'end' } | { do: 'destroy' } | { do: 'reset' } | { do: 'exit' }
+ */
+import net from 'node:net';
+import { args, emit, onCommand } from './protocol.js';
+
+interface Args {
+  mode: 'listen' | 'connect';
+  host: string;
+  port: number;
+  backlog?: number;
+  localPort?: number;
+}
+
+const a = args<Args>();
+let sock: net.Socket | null = null;
+let received = 0;
+
+function endpoint(addr: string | undefined, port: number | undefined): string {
+  return addr && addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+function watch(s: net.Socket): void {
+  sock = s;
+  s.on('data', (d: Buffer) => {
+    received += d.length;
+    emit('data', { bytes: d.length, total: received });
+  });
+  s.on('end', () => emit('end', { total: received })); // the peer's FIN arrived
+  s.on('error', (e: NodeJS.ErrnoException) => emit('error', { code: e.code ?? 'ERROR', message: e.message }));
+  s.on('close', (hadError: boolean) => emit('closed', { hadError }));
+}
+
+if (a.mode === 'listen') {
+  // allowHalfOpen: the server decides itself when to send its FIN (four-way vs folded close).
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
+    emit('accepted', { local: endpoint(s.localAddress, s.localPort), remote: endpoint(s.remoteAddress, s.remotePort) });
+    watch(s);
+  });
+  server.on('error', (e: NodeJS.ErrnoException) => emit('error', { code: e.code ?? 'ERROR', message: e.message }));
+  server.listen({ host: a.host, port: a.port, backlog: a.backlog ?? 511 }, () => {
+    const addr = server.address() as net.AddressInfo;
+    emit('listening', { port: addr.port });
+  });
+} else {
+  const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true, ...(a.localPort ? { localPort: a.localPort } : {}) });
+  s.on('connect', () => emit('connected', { local: endpoint(s.localAddress, s.localPort), remote: endpoint(s.remoteAddress, s.remotePort) }));
+  watch(s);
+}
+
+onCommand((cmd) => {
+  switch (cmd.do) {
+    case 'write': {
+      const n = Number(cmd.bytes ?? 1);
+      sock?.write(Buffer.alloc(n, 0x61), () => emit('written', { bytes: n }));
+      break;
+    }
+    case 'end':
+      sock?.end(); // FIN: close our sending side
+      emit('ending');
+      break;
+    case 'destroy':
+      sock?.destroy();
+      break;
+    case 'reset':
+      sock?.resetAndDestroy(); // RST
+      break;
+    case 'exit':
+      process.exit(0);
+      break;
+    default:
+      emit('error', { code: 'BAD_COMMAND', message: `unknown command ${cmd.do}` });
+  }
+});

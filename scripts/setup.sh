@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian machine with Node 20, as root: installs only what is missing.
+#   Debian packages: tcpdump (captures), tshark (the oracle in tests, bench anchors), nftables and
+#   iptables (fault rules), iproute2 (namespaces), procps (sysctl), python3 make g++ (raw-socket's
+#   native build); node_modules (npm ci); the TypeScript build (dist/).
+# Environment: WIRELAB_SKIP_APT=1 skips the Debian packages (e.g. inside a locked-down container).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { echo "[setup] $*" >&2; }
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
+  have tcpdump   || need_pkgs+=(tcpdump)
+  have tshark    || need_pkgs+=(tshark)
+  have nft       || need_pkgs+=(nftables)
+  have iptables  || need_pkgs+=(iptables)
+  have ip        || need_pkgs+=(iproute2)
+  have sysctl    || need_pkgs+=(procps)
+  have python3   || need_pkgs+=(python3)
+  have make      || need_pkgs+=(make)
+  have g++       || need_pkgs+=(g++)
+  have ps        || need_pkgs+=(procps)
+  if [ ${#need_pkgs[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      say "missing Debian packages: ${need_pkgs[*]}; run as root (sudo) or install them: apt-get install ${need_pkgs[*]}"
+      exit 3
+    fi
+    say "installing Debian packages: ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # tshark asks whether non-root users may capture: answer no (wirelab runs captures as root).
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  fi
+fi
+
+# raw-socket is a native addon: node-gyp must build against the running node's own headers
+# (nothing outside the registries can be downloaded). LAB-MECHANICS.md, "npm packages".
+export npm_config_nodedir
+npm_config_nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")')
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing node_modules (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# Rebuild dist/ when any source is newer than the last build.
+stamp=dist/.build-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find src labs bench tsconfig.json package.json -newer "$stamp" -type f 2>/dev/null | head -n 1)" ]; then
+  say "building (tsc)"
+  npx tsc -p tsconfig.json
+  chmod +x dist/src/cli/main.js 2>/dev/null || true
+  touch "$stamp"
+fi

@@ -1,0 +1,47 @@
+/** `wirelab inspect FILE|- [--json] [--stream N] [--live]`: annotate any pcap or pcapng, no root needed. */
+import type { Analysis } from '../analyze/model.js';
+import { inspectStream } from '../analyze/pipeline.js';
+import { openCaptureFile } from '../capture/read.js';
+import { WirelabError } from '../errors.js';
+import { toInspectJson } from '../report/json.js';
+import { renderSegmentLine, renderText } from '../report/text.js';
+import { intOption, parse } from './args.js';
+import { note, out, outJson } from './output.js';
+
+const USAGE = 'wirelab inspect FILE|- [--json] [--stream N] [--live]';
+
+export async function inspectCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('inspect', argv, {
+    json: { type: 'boolean' },
+    stream: { type: 'string' },
+    live: { type: 'boolean' },
+  }, USAGE);
+  if (positionals.length !== 1) {
+    throw new WirelabError('BAD_USAGE', `wirelab inspect takes one file (or - for standard input), got ${positionals.length}\nusage: ${USAGE}`);
+  }
+  const file = positionals[0]!;
+  const stream = intOption(values.stream, '--stream', 0);
+  const input = openCaptureFile(file);
+  const keepSegments = !values.json || values.live === true;
+  const analysis: Analysis = await inspectStream(input, {
+    file: file === '-' ? '-' : file,
+    keepSegments,
+    ...(values.live && !values.json
+      ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${renderSegmentLine(c, s)}`); } }
+      : {}),
+  });
+  if (stream !== undefined && !analysis.tcp.some((c) => c.id === stream)) {
+    throw new WirelabError('BAD_USAGE', `--stream ${stream}: the capture has TCP streams 0 to ${analysis.tcp.length - 1}`);
+  }
+  if (values.json) {
+    const json = toInspectJson(analysis);
+    if (stream !== undefined) json.tcp = json.tcp.filter((c) => c.id === stream);
+    outJson(json);
+  } else {
+    out(renderText(analysis, stream === undefined ? {} : { stream }));
+  }
+  for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message} (byte ${f.offset})`);
+  // Exit 2 only when nothing could be read; a damaged tail keeps what came before it.
+  if (analysis.packets === 0 && analysis.faults.some((f) => f.fatal)) return 2;
+  return 0;
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/** wirelab: the command line. The only code that writes to stdout (through ./output.ts). */
+import { isWirelabError } from '../errors.js';
+import { log } from '../log.js';
+import { note, flushStdout } from './output.js';
+
+process.setSourceMapsEnabled(true);
+
+const HELP = `wirelab: see TCP and UDP behave on a real kernel
+
+  wirelab doctor [--clean] [--json]     what this machine can run; --clean removes stale lab namespaces
+  wirelab list [--json]                 the labs and the claims they test
+  wirelab run LAB… | --all [--json] [--live] [--ipv6] [--param k=v] [--jobs N] [--out DIR]
+                                        run labs in fresh network namespaces; captures/<run>/
+  wirelab inspect FILE|- [--json] [--stream N] [--live]
+                                        annotate any pcap or pcapng (no root needed)
+  wirelab capture [--topology loopback|veth] [--ipv6] [--json] [--server CMD] -- COMMAND…
+                                        run your own program in a lab namespace, capture and annotate it
+
+exit codes: 0 good, 1 a lab's expectation failed, 2 bad usage or input, 3 this machine can't run it`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  inspect: async () => (await import('./cmd-inspect.js')).inspectCommand,
+  list: async () => (await import('./cmd-list.js')).listCommand,
+  run: async () => (await import('./cmd-run.js')).runCommand,
+  doctor: async () => (await import('./cmd-doctor.js')).doctorCommand,
+  capture: async () => (await import('./cmd-capture.js')).captureCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${HELP}\n`);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    note(`wirelab: unknown command "${name}"; the commands are ${Object.keys(commands).join(', ')} (wirelab --help)`);
+    return 2;
+  }
+  return (await load())(rest);
+}
+
+main(process.argv.slice(2))
+  .then(async (code) => {
+    await flushStdout();
+    process.exit(code);
+  })
+  .catch(async (e: unknown) => {
+    if (isWirelabError(e)) {
+      note(`wirelab: ${e.message}`);
+      process.exitCode = e.exitCode;
+    } else {
+      log.debug({ err: e }, 'internal error');
+      note(`wirelab: internal error: ${(e as Error)?.message ?? String(e)} (run with WIRELAB_LOG_LEVEL=debug for details)`);
+      process.exitCode = 1;
+    }
+    await flushStdout();
+    process.exit(process.exitCode);
+  });

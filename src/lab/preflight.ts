@@ -1,0 +1,29 @@
+/** Before any lab runs: the privileges and tools it needs, each failure with its fix (exit 3). */
+import { WirelabError } from '../errors.js';
+import { checkPrivileges, requireTool, which } from '../sandbox/index.js';
+import { child } from '../log.js';
+
+const log = child('preflight');
+
+export interface PreflightResult {
+  tcpdump: boolean; // false: the raw-socket backend will be used, with its limits stated
+}
+
+export async function preflight(opts: { needTcpdump: boolean }): Promise<PreflightResult> {
+  checkPrivileges({ needRaw: true });
+  requireTool('ip');
+  if (opts.needTcpdump) requireTool('tcpdump');
+  const tcpdump = which('tcpdump') !== null;
+  if (!tcpdump) {
+    log.warn('tcpdump not found: captures use the raw-socket backend (IPv4 only, no IP fragments); apt-get install tcpdump for full captures');
+  }
+  if (!tcpdump && !opts.needTcpdump) {
+    // The raw-socket backend needs the native addon; say so now rather than mid-lab.
+    try {
+      await import('raw-socket');
+    } catch {
+      throw new WirelabError('NO_TCPDUMP', 'tcpdump is not installed and the raw-socket fallback is not built: apt-get install tcpdump (or rebuild raw-socket: bash scripts/setup.sh)');
+    }
+  }
+  return { tcpdump };
+}

@@ -1,0 +1,50 @@
+/** `wirelab run` for people: per lab its verdict, its claims with evidence, and any failed expectation. */
+import type { SegmentRecord } from '../analyze/model.js';
+import type { LabOutcome } from '../lab/runner.js';
+import type { LabDefinition } from '../lab/types.js';
+
+const MARK: Record<string, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' };
+const CLAIM: Record<string, string> = { confirmed: 'confirmed', differs: 'differs  ', refuted: 'refuted  ', untestable: 'untestable' };
+
+function fmt(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function segmentLine(s: SegmentRecord): string {
+  return `      #${s.packet} ${s.time.toFixed(6)} ${s.from === 'client' ? 'client -> server' : 'server -> client'}: ${s.meaning}`;
+}
+
+export function renderLabOutcome(o: LabOutcome, lab: LabDefinition | undefined): string {
+  const lines: string[] = [];
+  const fam = o.family === 6 ? 'IPv6' : 'IPv4';
+  const timed = o.timedOut ? ' (timed out)' : '';
+  lines.push(`${MARK[o.verdict]} ${o.lab} [${fam}] ${(o.durationMs / 1000).toFixed(1)} s${timed}${lab ? ` — ${lab.title}` : ''}`);
+  if (o.reason) lines.push(`  ${o.reason.split('\n').join('\n  ')}`);
+  if (o.capture) lines.push(`  capture: ${o.capture}${o.captureStats && !o.captureStats.complete ? ' (INCOMPLETE: the kernel dropped packets)' : ''}`);
+  if (o.captureStats?.limits.length) lines.push(`  capture limits: ${o.captureStats.limits.join('; ')}`);
+  for (const c of o.claims) lines.push(`  ${c.id} ${CLAIM[c.verdict]}  ${c.evidence}`);
+  const segs = new Map<number, SegmentRecord>();
+  for (const conn of o.analysis?.tcp ?? []) for (const s of conn.segments) segs.set(s.packet, s);
+  for (const e of o.expectations.filter((x) => !x.ok)) {
+    lines.push(`  ${e.at}: expectation failed: ${e.text}`);
+    lines.push(`      expected ${fmt(e.expected)}`);
+    lines.push(`      actual   ${fmt(e.actual)}`);
+    for (const p of e.packets) {
+      const s = segs.get(p);
+      if (s) lines.push(segmentLine(s));
+    }
+  }
+  for (const f of o.faults) lines.push(`  fault ${f.name}: dropped ${f.dropped} packet(s)`);
+  return lines.join('\n');
+}
+
+export function renderRunSummary(outcomes: LabOutcome[]): string {
+  const count = (v: string): number => outcomes.filter((o) => o.verdict === v && !o.timedOut).length;
+  const timedOut = outcomes.filter((o) => o.timedOut).length;
+  const claims = outcomes.flatMap((o) => o.claims);
+  const c = (v: string): number => claims.filter((x) => x.verdict === v).length;
+  return [
+    `labs: ${count('pass')} passed, ${count('fail')} failed, ${timedOut} timed out, ${count('error')} errors, ${count('skipped')} skipped`,
+    `claims: ${c('confirmed')} confirmed, ${c('differs')} differ, ${c('refuted')} refuted, ${c('untestable')} untestable`,
+  ].join('\n');
+}
