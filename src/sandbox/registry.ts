@@ -29,7 +29,7 @@ function onSignal(signal: 'SIGINT' | 'SIGTERM', code: number): void {
   const handler = (): void => {
     const others = process.listenerCount(signal) > 1;
     if (live.size === 0 && others) return; // nothing of ours to clean; the other handler decides
-    log.warn({ signal, sandboxes: live.size }, 'signal: destroying sandboxes');
+    if (live.size > 0) log.warn({ signal, sandboxes: live.size }, 'signal: destroying sandboxes');
     const timer = setTimeout(() => {
       destroySync();
       process.exit(code);

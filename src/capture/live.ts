@@ -1,0 +1,31 @@
+/**
+ * startCapture: the backend dispatcher. 'auto' takes tcpdump when it is installed, else the
+ * raw-socket backend with a warning (logged, and in `limits`).
+ */
+import { WirelabError } from '../errors.js';
+import { child } from '../log.js';
+import { which } from '../sandbox/command.js';
+import type { CaptureOptions, LiveCapture } from './live-types.js';
+import { startRawSocketCapture } from './rawsocket-backend.js';
+import { startTcpdump } from './tcpdump.js';
+
+const log = child('capture');
+
+export const NO_TCPDUMP_LIMIT = 'tcpdump is not installed (apt-get install tcpdump): captured with the raw-socket backend';
+
+export async function startCapture(opts: CaptureOptions): Promise<LiveCapture> {
+  const backend = opts.backend ?? 'auto';
+  switch (backend) {
+    case 'tcpdump':
+      return startTcpdump(opts);
+    case 'raw-socket':
+      return startRawSocketCapture(opts);
+    case 'auto': {
+      if (which('tcpdump')) return startTcpdump(opts);
+      log.warn({ file: opts.file }, NO_TCPDUMP_LIMIT);
+      return startRawSocketCapture(opts, [NO_TCPDUMP_LIMIT]);
+    }
+    default:
+      throw new WirelabError('BAD_USAGE', `unknown capture backend ${JSON.stringify(backend)} (tcpdump, raw-socket or auto)`);
+  }
+}
