@@ -1,6 +1,6 @@
 /** Before any lab runs: the privileges and tools it needs, each failure with its fix (exit 3). */
 import { WirelabError } from '../errors.js';
-import { checkPrivileges, requireTool, which } from '../sandbox/index.js';
+import { checkPrivileges, cleanupStale, requireTool, which } from '../sandbox/index.js';
 import { child } from '../log.js';
 
 const log = child('preflight');
@@ -12,6 +12,9 @@ export interface PreflightResult {
 export async function preflight(opts: { needTcpdump: boolean }): Promise<PreflightResult> {
   checkPrivileges({ needRaw: true });
   requireTool('ip');
+  // A run that was SIGKILLed left its namespaces behind: the next run removes them.
+  const removed = await cleanupStale();
+  if (removed.length) log.info({ removed }, 'removed namespaces left by a killed run');
   if (opts.needTcpdump) requireTool('tcpdump');
   const tcpdump = which('tcpdump') !== null;
   if (!tcpdump) {

@@ -1,0 +1,85 @@
+/**
+ * The house rule: labs never touch the host's network namespace, clean up after themselves even when
+ * killed, and two labs at once do not see each other's packets.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliPath, isRoot, root, runCli } from '../../support/cli.js';
+
+const sh = (cmd: string): string => {
+  try {
+    return execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
+  } catch (e) {
+    return `failed: ${(e as Error).message}`;
+  }
+};
+
+const HOST_SYSCTLS = ['net.ipv4.tcp_no_metrics_save', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_syncookies', 'net.ipv4.ip_forward', 'net.ipv4.tcp_max_tw_buckets', 'net.ipv4.ipfrag_time'];
+
+function hostState(): Record<string, string> {
+  return {
+    nft: sh('nft list ruleset 2>&1'),
+    links: sh("ip -o link | sed 's/ state [A-Z]*//'"),
+    addrs: sh('ip -o addr'),
+    routes: sh('ip route; ip -6 route'),
+    sysctls: HOST_SYSCTLS.map((k) => `${k}=${sh(`sysctl -n ${k} 2>&1`).trim()}`).join('\n'),
+    netns: sh("ip netns list | grep wirelab || true"),
+    qdiscs: sh('tc qdisc show 2>&1'),
+  };
+}
+
+function wirelabNamespaces(): string[] {
+  return sh('ip netns list').split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('wirelab-'));
+}
+
+describe.skipIf(!isRoot)('isolation (needs root)', () => {
+  it('a run leaves the host namespace exactly as it found it', async () => {
+    const before = hostState();
+    const out = mkdtempSync(path.join(os.tmpdir(), 'wl-iso-'));
+    const r = await runCli(['run', '--all', '--out', out], { timeoutMs: 90_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(hostState()).toEqual(before);
+  });
+
+  it('a run killed with SIGKILL mid-lab leaves namespaces that the next run removes', async () => {
+    const child = spawn(process.execPath, [cliPath, 'run', 'four-way-close', '--out', mkdtempSync(path.join(os.tmpdir(), 'wl-kill-'))], { cwd: root, stdio: 'ignore' });
+    const mine = (): string[] => wirelabNamespaces().filter((n) => n.startsWith(`wirelab-${child.pid}-`));
+    const deadline = Date.now() + 15_000;
+    while (mine().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(mine().length, 'the run created its namespace').toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(mine().length, 'SIGKILL gives no chance to clean up: the namespace is still there').toBeGreaterThan(0);
+    // The next run cleans up before it starts.
+    const r = await runCli(['run', 'handshake', '--out', mkdtempSync(path.join(os.tmpdir(), 'wl-kill-'))], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(mine()).toEqual([]);
+    expect(sh(`ps -eo pid,args | grep -v grep | grep 'wirelab-${child.pid}-' || true`).trim()).toBe('');
+  });
+
+  it('SIGINT during a run removes its namespaces before exiting', async () => {
+    const child = spawn(process.execPath, [cliPath, 'run', 'four-way-close', '--out', mkdtempSync(path.join(os.tmpdir(), 'wl-int-'))], { cwd: root, stdio: 'ignore' });
+    const mine = (): string[] => wirelabNamespaces().filter((n) => n.startsWith(`wirelab-${child.pid}-`));
+    const deadline = Date.now() + 15_000;
+    while (mine().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const how = await new Promise<string>((r) => child.once('exit', (c, sig) => r(sig ?? `code ${c}`)));
+    // It dies of the signal after cleaning up (the shell sees 130), or exits 130 itself.
+    expect(['SIGINT', 'code 130']).toContain(how);
+    expect(mine()).toEqual([]);
+  });
+
+  it('two labs in parallel each capture only their own connection', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'wl-par-'));
+    const r = await runCli(['run', 'handshake', 'four-way-close', '--jobs', '2', '--json', '--out', out], { timeoutMs: 90_000 });
+    const report = JSON.parse(r.stdout) as { labs: { lab: string; durationMs: number; inspect: { tcp: { server: string }[]; udp: unknown[] } }[] };
+    // Both use 127.0.0.1 in their own namespaces: each capture holds exactly its own one connection.
+    for (const l of report.labs) {
+      expect(l.inspect.tcp, l.lab).toHaveLength(1);
+      expect(l.inspect.udp, l.lab).toHaveLength(0);
+    }
+  });
+});
