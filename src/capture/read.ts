@@ -1,0 +1,164 @@
+/**
+ * readCapture: one entry point for every capture wirelab reads, from a file, a pipe or a live
+ * `tcpdump -w -` on stdin. It peeks at the first four bytes and picks the reader:
+ * - classic pcap, little-endian, microseconds (d4 c3 b2 a1): pcap-parser (pcap-classic.ts),
+ *   guarded by our header scan;
+ * - classic pcap big-endian and/or nanoseconds: our ClassicReader (pcap-reader.ts);
+ * - pcapng (0a 0d 0d 0a): our PcapngReader (pcapng-reader.ts);
+ * - anything else: a fatal UNKNOWN_MAGIC fault.
+ * Records go to the sink as soon as their bytes arrive. Bad data never throws: it becomes a
+ * ReadFault in the summary, with its byte offset, and every record before it is kept. Only an
+ * exception thrown by the sink itself rejects the promise.
+ */
+import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { WirelabError } from '../errors.js';
+import { readWithPcapParser, type NextChunk } from './pcap-classic.js';
+import { classicMagic, ClassicReader } from './pcap-reader.js';
+import { PCAPNG_SHB, PcapngReader } from './pcapng-reader.js';
+import type { ReadSummary, RecordSink } from './record.js';
+import { addFault, CAPLEN_CEILING, newRecord, type ReadContext, type UnitReader } from './unit-reader.js';
+
+export interface ReadOptions {
+  /** Records with a larger caplen stop the read with ABSURD_CAPLEN (default 16 MiB, and never above max(snaplen, 262144)). */
+  maxCaplen?: number;
+  /** Who reads classic little-endian microsecond pcap: pcap-parser (default) or our own ClassicReader (about 10x faster). */
+  classicEngine?: 'pcap-parser' | 'wirelab';
+}
+
+const ACCEPTED = 'wirelab reads classic pcap and pcapng; convert with `editcap -F pcap in out.pcap`';
+const CHUNK = 1 << 20;
+
+export async function readCapture(input: NodeJS.ReadableStream | Readable, sink: RecordSink, opts: ReadOptions = {}): Promise<ReadSummary> {
+  const summary: ReadSummary = { format: null, linkType: -1, linkTypes: [], snaplen: 0, packets: 0, bytes: 0, faults: [] };
+  const ctx: ReadContext = { sink, summary, rec: newRecord(), maxCaplen: opts.maxCaplen ?? CAPLEN_CEILING };
+  const it = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let seen = 0; // bytes read from the input
+  let done = false;
+  const next: NextChunk = async () => {
+    if (done) return null;
+    try {
+      const r = await it.next();
+      if (r.done) {
+        done = true;
+        return null;
+      }
+      const chunk = typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
+      seen += chunk.length;
+      return chunk;
+    } catch (e) {
+      done = true;
+      addFault(summary, 'READ_ERROR', seen, readErrorMessage(e), true);
+      return null;
+    }
+  };
+  try {
+    let head = await next();
+    while (head !== null && head.length < 4) {
+      const more = await next();
+      if (more === null) break;
+      head = Buffer.concat([head, more]);
+    }
+    if (head === null || head.length < 4) {
+      if (summary.faults.length === 0) {
+        if (head === null || head.length === 0) addFault(summary, 'EMPTY', 0, `the input is empty (0 bytes): ${ACCEPTED}`, true);
+        else addFault(summary, 'TRUNCATED_HEADER', 0, `the input is only ${head.length} bytes long: too short for any capture; ${ACCEPTED}`, true);
+      }
+      summary.bytes = 0;
+      return summary;
+    }
+    const classic = classicMagic(head);
+    if (classic && classic.le && !classic.nsec && opts.classicEngine !== 'wirelab') {
+      summary.bytes = await readWithPcapParser(head, next, ctx);
+      return summary;
+    }
+    let reader: UnitReader;
+    if (classic) reader = new ClassicReader(ctx, classic.le, classic.nsec);
+    else if (head.readUInt32LE(0) === PCAPNG_SHB) reader = new PcapngReader(ctx);
+    else {
+      addFault(summary, 'UNKNOWN_MAGIC', 0, unknownMagicMessage(head), true);
+      return summary;
+    }
+    let chunk: Buffer | null = head;
+    while (chunk !== null && reader.push(chunk)) chunk = await next();
+    if (!readFailed(summary)) reader.finish();
+    summary.bytes = reader.offset;
+    return summary;
+  } finally {
+    if (!done) {
+      done = true;
+      // Stop reading (a fatal fault, or the sink threw): release the stream.
+      await it.return?.().catch(() => undefined);
+    }
+  }
+}
+
+/** Open a capture for readCapture, failing BEFORE streaming starts with the fix in the message. `-` is stdin. */
+export function openCaptureFile(path: string): Readable {
+  if (path === '-') return process.stdin;
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw openError(path, e);
+  }
+  if (isDir) {
+    throw new WirelabError('BAD_PCAP', `${path} is a directory: give wirelab a capture file (a .pcap or .pcapng, e.g. ${path.replace(/\/$/, '')}/lab.pcap)`, { path });
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw openError(path, e);
+  }
+  try {
+    return createReadStream(path, { fd, highWaterMark: CHUNK });
+  } catch (e) {
+    closeSync(fd);
+    throw openError(path, e);
+  }
+}
+
+/** openCaptureFile + readCapture. Throws WirelabError only for a file that cannot be opened. */
+export function readCaptureFile(path: string, sink: RecordSink, opts: ReadOptions = {}): Promise<ReadSummary> {
+  return readCapture(openCaptureFile(path), sink, opts);
+}
+
+function openError(path: string, e: unknown): WirelabError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new WirelabError('FILE_NOT_FOUND', `no such file: ${path}; check the path (wirelab inspect takes a .pcap or .pcapng file, or - for stdin)`, { path });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new WirelabError('BAD_PCAP', `cannot read ${path}: permission denied; tcpdump's files belong to user tcpdump unless it ran with -Z root: \`chmod a+r ${path}\` or run as a user who can read it`, { path });
+  }
+  return new WirelabError('BAD_PCAP', `cannot open ${path}: ${(e as Error).message}`, { path, code });
+}
+
+function readErrorMessage(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const where = err.path ? ` ${err.path}` : ' the capture';
+  switch (err.code) {
+    case 'EISDIR':
+      return `cannot read${where}: it is a directory; give wirelab a .pcap or .pcapng file`;
+    case 'ENOENT':
+      return `cannot read${where}: no such file; check the path`;
+    case 'EACCES':
+      return `cannot read${where}: permission denied; \`chmod a+r\` it or run as a user who can read it`;
+    default:
+      return `cannot read${where}: ${err.message ?? String(e)}`;
+  }
+}
+
+function readFailed(summary: ReadSummary): boolean {
+  const f = summary.faults;
+  return f.length > 0 && f[f.length - 1]!.code === 'READ_ERROR';
+}
+
+function unknownMagicMessage(head: Buffer): string {
+  const hex = head.toString('hex', 0, 4);
+  let hint = '';
+  if (head[0] === 0x1f && head[1] === 0x8b) hint = ' (gzip-compressed: gunzip it first)';
+  else if (hex === '34cdb2a1' || hex === 'a1b2cd34') hint = ' (Alexey Kuznetzov\'s modified pcap: re-save with editcap)';
+  return `not a pcap or pcapng file (first bytes ${hex}${hint}): ${ACCEPTED}`;
+}
