@@ -124,11 +124,11 @@ export function tcpOptionsText(p: DecodedPacket): string {
         parts.push(`TS val ${u32(i + 2)} ecr ${u32(i + 6)}`);
         break;
       case 34:
-        parts.push(len === 2 ? 'tfo cookiereq' : `tfo cookie ${b.subarray(i + 2, i + len).toString('hex')}`);
+        parts.push(len === 2 ? 'tfo  cookiereq' : `tfo  cookie ${b.subarray(i + 2, i + len).toString('hex')}`);
         break;
       case 254:
         if (len >= 4 && b[i + 2] === 0xf9 && b[i + 3] === 0x89) {
-          parts.push(len === 4 ? 'exp-tfo cookiereq' : `exp-tfo cookie ${b.subarray(i + 4, i + len).toString('hex')}`);
+          parts.push(len === 4 ? 'exp-tfo  cookiereq' : `exp-tfo  cookie ${b.subarray(i + 4, i + len).toString('hex')}`);
         } else {
           parts.push(`unknown-${kind} 0x${b.subarray(i + 2, i + len).toString('hex')}`);
         }
