@@ -1,0 +1,73 @@
+/**
+ * startObserver: sample a namespace's sockets every intervalMs (default 10 ms) through the
+ * /proc/<pid>/net files of a process inside it (no spawning), keep only samples that differ from
+ * the previous one (timer countdowns alone do not count as a change: the first sample of a run
+ * holds the remaining time, later times follow from it), and the counters before and after.
+ */
+import { readCounters, counterDelta } from './counters.js';
+import { readSockets } from './proc-net.js';
+import type { CounterSnapshot, Observation, SocketEntry, SocketSample } from './types.js';
+
+function signature(sockets: SocketEntry[]): string {
+  let s = '';
+  for (const e of sockets) {
+    s += `${e.proto} ${e.local} ${e.remote} ${e.state} ${e.timer} ${e.retransmits} ${e.txQueue} ${e.rxQueue} ${e.drops} ${e.inode}\n`;
+  }
+  return s;
+}
+
+export interface Observer {
+  stop(): Promise<Observation>;
+}
+
+export function startObserver(pid: number, opts: { intervalMs?: number } = {}): Observer {
+  const interval = Math.max(1, opts.intervalMs ?? 10);
+  const samples: SocketSample[] = [];
+  let lastSig: string | null = null;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let inFlight: Promise<void> = Promise.resolve();
+  let lastCounters: CounterSnapshot | null = null;
+
+  const before = readCounters(pid);
+
+  const sample = async (): Promise<void> => {
+    const time = Date.now() / 1000;
+    const sockets = await readSockets(pid);
+    sockets.sort((a, b) => (a.proto + a.local + a.remote < b.proto + b.local + b.remote ? -1 : 1));
+    const sig = signature(sockets);
+    if (sig !== lastSig) {
+      samples.push({ time, sockets });
+      lastSig = sig;
+    }
+  };
+
+  const tick = (): void => {
+    if (stopped) return;
+    inFlight = sample()
+      .catch(() => undefined)
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, interval);
+      });
+  };
+  // the first sample at once, after the 'before' counters
+  void before.then(
+    (c) => {
+      lastCounters = c;
+      tick();
+    },
+    () => tick(),
+  );
+
+  return {
+    async stop(): Promise<Observation> {
+      const b = await before.catch(() => ({ time: Date.now() / 1000, values: {} }) as CounterSnapshot);
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await inFlight;
+      await sample().catch(() => undefined); // the final state
+      const after = await readCounters(pid).catch(() => lastCounters ?? b);
+      return { samples, before: b, after, delta: counterDelta(b, after) };
+    },
+  };
+}
