@@ -16,7 +16,7 @@
 import { PassThrough } from 'node:stream';
 import pcapParser, { type PcapPacket } from 'pcap-parser';
 import { ClassicReader } from './pcap-reader.js';
-import { addFault, type ReadContext } from './unit-reader.js';
+import { addFault, readFailed, type ReadContext } from './unit-reader.js';
 
 /** The next chunk of the input, or null at its end (or after a read error, already recorded). */
 export type NextChunk = () => Promise<Buffer | null>;
@@ -79,7 +79,7 @@ export async function readWithPcapParser(head: Buffer, next: NextChunk, ctx: Rea
     if (chunk === null) break;
     more = await feed(chunk);
   }
-  scanner.finish();
+  if (!readFailed(ctx.summary)) scanner.finish();
   pt.end();
   await ended;
   if (sinkError) throw (sinkError as { error: unknown }).error;

@@ -17,7 +17,7 @@ import { readWithPcapParser, type NextChunk } from './pcap-classic.js';
 import { classicMagic, ClassicReader } from './pcap-reader.js';
 import { PCAPNG_SHB, PcapngReader } from './pcapng-reader.js';
 import type { ReadSummary, RecordSink } from './record.js';
-import { addFault, CAPLEN_CEILING, newRecord, type ReadContext, type UnitReader } from './unit-reader.js';
+import { addFault, CAPLEN_CEILING, newRecord, readFailed, type ReadContext, type UnitReader } from './unit-reader.js';
 
 export interface ReadOptions {
   /** Records with a larger caplen stop the read with ABSURD_CAPLEN (default 16 MiB, and never above max(snaplen, 262144)). */
@@ -148,11 +148,6 @@ function readErrorMessage(e: unknown): string {
     default:
       return `cannot read${where}: ${err.message ?? String(e)}`;
   }
-}
-
-function readFailed(summary: ReadSummary): boolean {
-  const f = summary.faults;
-  return f.length > 0 && f[f.length - 1]!.code === 'READ_ERROR';
 }
 
 function unknownMagicMessage(head: Buffer): string {

@@ -33,6 +33,12 @@ export function addFault(summary: ReadSummary, code: string, offset: number, mes
   summary.faults.push(f);
 }
 
+/** The input stream failed (the last fault is READ_ERROR): no truncation fault on top of it. */
+export function readFailed(summary: ReadSummary): boolean {
+  const f = summary.faults;
+  return f.length > 0 && f[f.length - 1]!.code === 'READ_ERROR';
+}
+
 /**
  * A new interface (the classic global header, or a pcapng IDB): record its link type in the
  * summary, tell the sink, and note once per link type when the decoder will not understand it.
