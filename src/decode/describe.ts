@@ -71,7 +71,9 @@ function etherTypeName(et: number): string {
 
 function describeTcp(p: DecodedPacket): string {
   if (p.tcpHeaderLength === 0) return 'tcp';
-  let s = `Flags [${tcpFlagsText(p.tcpFlags)}], seq ${p.seq}`;
+  let s = `Flags [${tcpFlagsText(p.tcpFlags)}]`;
+  // Like tcpdump: a pure ACK shows no sequence number.
+  if (p.payloadLength > 0 || p.tcpFlags & (SYN | FIN | RST)) s += `, seq ${p.seq}`;
   if (p.payloadLength > 0) s += `:${(p.seq + p.payloadLength) >>> 0}`;
   if (p.tcpFlags & ACK) s += `, ack ${p.ack}`;
   s += `, win ${p.window}`;
@@ -179,7 +181,8 @@ function describeIcmpv6(p: DecodedPacket): string {
     case 2:
       return `ICMP6, packet too big, mtu ${p.icmpMtu}${len}`;
     case 3:
-      return c === 1 ? `ICMP6, time exceeded for reassembly${len}` : `ICMP6, time exceeded in-transit${len}`;
+      if (c === 1) return `ICMP6, time exceeded in-transit (reassembly)${len}`;
+      return `ICMP6, time exceeded in-transit${q.present ? ` for ${qdst}` : ''}${len}`;
     case 128:
     case 129: {
       const b = p.buf;
