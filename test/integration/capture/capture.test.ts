@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture } from '../../../src/capture/live.js';
 import { parseTcpdumpCounts } from '../../../src/capture/tcpdump.js';
@@ -14,11 +14,10 @@ import type { Sandbox } from '../../../src/sandbox/types.js';
 import { tcpEcho } from '../sandbox/helpers.js';
 import { ensureHelperBuilt, ipOf, readPcap, tcpFlags, tsharkCount } from './pcap-read.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 let sb: Sandbox;
 let dir: string;
 beforeAll(async () => {
-  ensureHelperBuilt(ROOT);
+  ensureHelperBuilt();
   sb = await createSandbox({ kind: 'loopback' }, { label: 'capture-test' });
   dir = mkdtempSync(join(tmpdir(), 'wirelab-capture-'));
 });

@@ -1,8 +1,8 @@
 /** Test-side reading of the captures the backends write: pcap-parser (classic pcap) and tshark. */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { parse } from 'pcap-parser';
+import { ensureBuilt } from '../sandbox/build.js';
 
 export interface ReadBack {
   linkType: number;
@@ -43,21 +43,7 @@ export function tsharkCount(file: string): number {
   return r.stdout.trim() === '' ? 0 : r.stdout.trim().split('\n').length;
 }
 
-/**
- * The raw-socket helper runs as compiled JS: build dist/ with tsc when the helper is missing or
- * older than its sources (tsc still emits when other files in the tree have type errors).
- */
-export function ensureHelperBuilt(root: string): void {
-  const js = join(root, 'dist/src/capture/rawsocket-helper.js');
-  const srcs = ['src/capture/rawsocket-helper.ts', 'src/capture/pcap-writer.ts'].map((f) => join(root, f));
-  let stale = true;
-  try {
-    const t = statSync(js).mtimeMs;
-    stale = srcs.some((s) => statSync(s).mtimeMs > t);
-  } catch {
-    stale = true;
-  }
-  if (!stale) return;
-  spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'ignore' });
-  statSync(js); // throws when the build did not produce it
+/** The raw-socket helper runs as compiled JS: build dist/ first when it is stale. */
+export function ensureHelperBuilt(): void {
+  ensureBuilt('dist/src/capture/rawsocket-helper.js', 'src/capture');
 }

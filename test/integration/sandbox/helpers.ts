@@ -67,3 +67,56 @@ export async function tcpEcho(sb: Sandbox, family: 4 | 6, port = 0, client: Host
     srv.kill('SIGKILL');
   }
 }
+
+/** A UDP receiver: prints "READY <port>", then "GOT <seq>" per datagram (the first 4 bytes). */
+export const UDP_RECEIVER = `
+const dgram = require('dgram');
+const fam = process.argv[1].includes(':') ? 'udp6' : 'udp4';
+const s = dgram.createSocket(fam);
+s.on('message', (m) => console.log('GOT ' + m.readUInt32BE(0)));
+s.bind(0, process.argv[1], () => console.log('READY ' + s.address().port));
+`;
+
+/** A UDP sender: N datagrams of SIZE bytes, numbered, 2 ms apart; prints "SENT N". */
+export const UDP_SENDER = `
+const dgram = require('dgram');
+const [host, port, n, size] = process.argv.slice(1);
+const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+let i = 0;
+const next = () => {
+  if (i === Number(n)) { console.log('SENT ' + i); s.close(); return; }
+  const b = Buffer.alloc(Number(size)); b.writeUInt32BE(i + 1, 0); i++;
+  s.send(b, Number(port), host, (e) => { if (e) { console.log('ERROR ' + e.code); process.exit(1); } setTimeout(next, 2); });
+};
+next();
+`;
+
+/** Send `n` numbered datagrams client -> server; returns the sequence numbers that arrived. */
+export async function udpExchange(sb: Sandbox, family: 4 | 6, n: number, size = 100, port?: (p: number) => Promise<void>): Promise<number[]> {
+  const h = sb.host('server');
+  const addr = family === 4 ? h.addr4 : h.addr6;
+  const rcv = sb.spawn('server', ['node', '-e', UDP_RECEIVER, addr], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const got: number[] = [];
+  let buf = '';
+  rcv.stdout!.on('data', (b: Buffer) => {
+    buf += b.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const m = /^GOT (\d+)/.exec(line);
+      if (m) got.push(Number(m[1]));
+    }
+  });
+  try {
+    const p = Number((await waitLine(rcv, /READY (\d+)/))[1]);
+    if (port) await port(p);
+    const snd = sb.spawn('client', ['node', '-e', UDP_SENDER, addr, String(p), String(n), String(size)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await waitLine(snd, /SENT \d+/, 20_000);
+    await waitExit(snd);
+    await new Promise((r) => setTimeout(r, 100)); // let the last datagrams arrive
+    return got;
+  } finally {
+    rcv.kill('SIGKILL');
+  }
+}
