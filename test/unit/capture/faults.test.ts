@@ -1,10 +1,10 @@
 // Bad input never throws and never hangs: each case becomes a fault with its byte offset, and
 // every record before it is kept. Fixtures as in formats.test.ts (real loopback captures).
-import { mkdtempSync, writeFileSync, chmodSync, createReadStream } from 'node:fs';
+import { chmodSync, createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { openCaptureFile, readCapture, readCaptureFile } from '../../../src/capture/read.js';
 import { WirelabError } from '../../../src/errors.js';
 import { blocks, classicRecordOffsets, classicToBigEndian, fixture, makeBlock, plain, readBuffer } from './read-helpers.js';
@@ -225,6 +225,7 @@ describe('stream errors and file opening', () => {
 
   it('openCaptureFile fails before streaming with the fix in the message', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wirelab-read-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const err = (p: string) => {
       try {
         openCaptureFile(p);
@@ -245,6 +246,7 @@ describe('stream errors and file opening', () => {
 
   it('readCaptureFile reads a real file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wirelab-read-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const f = join(dir, 'x.pcapng');
     writeFileSync(f, ng);
     let n = 0;
