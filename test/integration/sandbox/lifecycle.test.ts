@@ -119,3 +119,27 @@ it('two sandboxes with identical addresses and ports do not see each other', asy
     await Promise.all([a.destroy(), b.destroy()]);
   }
 });
+
+it.each([
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+  ['throw', 1],
+] as const)('an owner that gets %s removes its namespaces before it exits (%i)', async (how, code) => {
+  const js = ensureBuilt('dist/src/sandbox/index.js', 'src/sandbox');
+  const SCRIPT = `
+    const { createSandbox } = await import(process.argv[1]);
+    const sb = await createSandbox({ kind: 'veth' }, { label: 'signalled' });
+    console.log('READY ' + sb.id);
+    process.stdin.on('data', () => { throw new Error('boom'); });
+    setInterval(() => {}, 1000);`;
+  const childProc = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT, js], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const id = (await waitLine(childProc, /READY (\S+)/, 10_000))[1]!;
+  expect((await listSandboxNamespaces()).filter((n) => n.id === id).length).toBe(2);
+  if (how === 'throw') childProc.stdin!.write('x');
+  else childProc.kill(how);
+  const exit = await new Promise<{ code: number | null; signal: string | null }>((r) => childProc.once('exit', (c, s) => r({ code: c, signal: s })));
+  // the signal is re-raised after cleanup, so the owner dies of it (a shell reports 128+n: 130 / 143)
+  if (how === 'throw') expect(exit.code).toBe(code);
+  else expect(exit.signal).toBe(how);
+  expect((await listSandboxNamespaces()).filter((n) => n.id === id)).toEqual([]);
+});
