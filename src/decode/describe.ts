@@ -22,7 +22,7 @@ export function describePacket(p: DecodedPacket): string {
   if (p.net === 0) {
     if (p.error === null && p.etherType !== 0) s += `ethertype ${etherTypeName(p.etherType)}, length ${p.origLen}`;
     else if (p.error === null) s += `link type ${p.linkType}, length ${p.origLen}`;
-    return s + tail(p);
+    return (s + tail(p)).trimStart();
   }
   const b = p.buf;
   const src = formatAddress(b, p.srcOffset, p.addrLength);
@@ -79,7 +79,7 @@ function describeTcp(p: DecodedPacket): string {
   s += `, win ${p.window}`;
   if (p.tcpFlags & URG) s += `, urg ${p.urgent}`;
   if (p.tcpHeaderLength > 20) s += `, options [${tcpOptionsText(p)}]`;
-  return s + `, length ${p.payloadLength}`;
+  return p.payloadOffset < 0 ? s : s + `, length ${p.payloadLength}`; // no length when the header lied
 }
 
 /** The options in wire order, as tcpdump prints them. */
