@@ -1,0 +1,66 @@
+/**
+ * SegmentRecord: the copy of one segment kept for the text report and the ladder (only when
+ * keepSegments is on; never on the counting hot path). Options become an OptionSummary with
+ * SACK edges relative to the peer's base sequence number, as Wireshark shows them.
+ */
+import type { DecodedPacket } from '../decode/packet.js';
+import { FIN, SYN } from '../decode/packet.js';
+import type { OptionSummary, SegmentRecord } from './model.js';
+import { markNames } from './tcp-marks.js';
+import type { Conn } from './tcp-tracker.js';
+
+export function optionSummary(p: DecodedPacket, sackBase: number): OptionSummary {
+  const o = p.tcpOptions;
+  const s: OptionSummary = {};
+  if (o.mss >= 0) s.mss = o.mss;
+  if (o.wscale >= 0) s.wscale = o.wscale;
+  if (o.sackPermitted) s.sackPermitted = true;
+  if (o.hasTimestamps) s.timestamps = [o.tsVal, o.tsEcr];
+  if (o.sackCount > 0) {
+    s.sack = [];
+    for (let i = 0; i < o.sackCount; i++) s.sack.push([(o.sack[2 * i]! - sackBase) >>> 0, (o.sack[2 * i + 1]! - sackBase) >>> 0]);
+  }
+  if (o.tfoPresent) s.tfo = o.tfoCookieOffset >= 0 ? p.buf.subarray(o.tfoCookieOffset, o.tfoCookieOffset + o.tfoCookieLength).toString('hex') : '';
+  if (o.unknownCount > 0) {
+    s.unknown = [];
+    for (let i = 0; i < o.unknownCount; i++) {
+      const u = o.unknown[i]!;
+      s.unknown.push({ kind: u.kind, hex: p.buf.subarray(u.offset, u.offset + u.length).toString('hex') });
+    }
+  }
+  return s;
+}
+
+export function buildSegmentRecord(c: Conn, side: 0 | 1, p: DecodedPacket, t: number, absTime: number, marks: number, _window: number): SegmentRecord {
+  const peer = 1 - side;
+  return {
+    packet: p.index,
+    time: t,
+    absTime,
+    from: side === 0 ? 'client' : 'server',
+    flags: p.tcpFlags,
+    seq: p.seq,
+    ack: p.ack,
+    relSeq: (p.seq - c.base[side]) >>> 0,
+    relAck: p.tcpFlags & 0x10 ? (p.ack - c.base[peer]) >>> 0 : 0,
+    len: p.payloadLength,
+    window: p.window,
+    options: optionSummary(p, c.base[peer]),
+    marks: markNames(marks),
+    meaning: '',
+    transitions: [],
+  };
+}
+
+/**
+ * When this segment carries data, a SYN or a FIN: the time the same sequence number was last
+ * sent by this side (-1 when never), and remember this sending.
+ */
+export function previousSend(c: Conn, side: 0 | 1, p: DecodedPacket, t: number): number {
+  if (c.sentAt === null) return -1;
+  if (p.payloadLength === 0 && (p.tcpFlags & (SYN | FIN)) === 0) return -1;
+  const m = c.sentAt[side];
+  const prev = m.get(p.seq);
+  m.set(p.seq, t);
+  return prev === undefined ? -1 : t - prev;
+}

@@ -1,0 +1,226 @@
+/**
+ * Wireshark's tcp.analysis.* marks, per segment, with the semantics of tshark 4.0's
+ * tcp_analyze_sequence_number() (epan/dissectors/packet-tcp.c), checked against tshark 4.0.17 on
+ * synthetic traces (test/unit/analyze/tshark-diff.test.ts). The order of the tests matters and
+ * follows Wireshark's: zero-window probe, zero window, lost segment, keep-alive, window update,
+ * keep-alive ACK / zero-window-probe ACK (which end the forward checks), dup ACK; then ACK of an
+ * unseen segment; then retransmission / fast retransmission / out-of-order / spurious.
+ *
+ * Facts measured on tshark 4.0.17: `tcp.analysis.retransmission` is also set on fast and spurious
+ * retransmissions, so RETRANSMITTED (below) is what that field counts. A SYN or FIN resent with
+ * the same sequence number is a retransmission like data.
+ *
+ * Ordering measured against tshark 4.0.17: spurious (all data already acked) is tested before
+ * fast retransmission and out-of-order. "ACKed unseen segment" is reported once until the peer
+ * sends again; tshark suppresses a few more repeats than that (1 packet in 25 random traces).
+ *
+ * No allocation: marks are a bit set; the per-direction state is a small mutable object.
+ */
+import { FIN, SYN, RST, ACK } from '../decode/packet.js';
+import type { SegmentMark } from './model.js';
+
+export const M_RETRANSMISSION = 1 << 0;
+export const M_SPURIOUS = 1 << 1;
+export const M_FAST_RETRANSMISSION = 1 << 2;
+export const M_DUP_ACK = 1 << 3;
+export const M_ZERO_WINDOW = 1 << 4;
+export const M_ZERO_WINDOW_PROBE = 1 << 5;
+export const M_WINDOW_UPDATE = 1 << 6;
+export const M_OUT_OF_ORDER = 1 << 7;
+export const M_LOST_SEGMENT = 1 << 8;
+export const M_ACK_UNSEEN = 1 << 9;
+export const M_KEEP_ALIVE = 1 << 10;
+export const M_RST_UNREAD = 1 << 11;
+export const M_RST_CLOSED_PORT = 1 << 12;
+export const M_CHALLENGE_ACK = 1 << 13;
+// Wireshark-internal, not reported as marks:
+export const M_KEEP_ALIVE_ACK = 1 << 14;
+export const M_ZERO_WINDOW_PROBE_ACK = 1 << 15;
+
+/** Marks that make tshark set tcp.analysis.retransmission. */
+export const RETRANSMITTED = M_RETRANSMISSION | M_SPURIOUS | M_FAST_RETRANSMISSION;
+
+const NAMES: [number, SegmentMark][] = [
+  [M_RETRANSMISSION, 'retransmission'],
+  [M_SPURIOUS, 'spurious-retransmission'],
+  [M_FAST_RETRANSMISSION, 'fast-retransmission'],
+  [M_DUP_ACK, 'dup-ack'],
+  [M_ZERO_WINDOW, 'zero-window'],
+  [M_ZERO_WINDOW_PROBE, 'zero-window-probe'],
+  [M_WINDOW_UPDATE, 'window-update'],
+  [M_OUT_OF_ORDER, 'out-of-order'],
+  [M_LOST_SEGMENT, 'previous-segment-not-captured'],
+  [M_ACK_UNSEEN, 'ack-of-unseen-segment'],
+  [M_KEEP_ALIVE, 'keep-alive'],
+  [M_RST_UNREAD, 'rst-after-close-with-unread-data'],
+  [M_RST_CLOSED_PORT, 'rst-from-closed-port'],
+  [M_CHALLENGE_ACK, 'challenge-ack'],
+];
+
+/** The mark names of a bit set (for kept segments and reports; allocates). */
+export function markNames(bits: number): SegmentMark[] {
+  const out: SegmentMark[] = [];
+  for (const [bit, name] of NAMES) if (bits & bit) out.push(name);
+  return out;
+}
+
+/** Wireshark's per-direction sequence analysis state (tcp_flow_t + tcp_analyze_seq_flow_info_t). */
+export interface SeqFlow {
+  nextseq: number; // 0 = unknown, as in Wireshark
+  nextseqtime: number;
+  maxseqtobeacked: number;
+  lastack: number;
+  lastacktime: number;
+  window: number; // scaled; starts at 0xFFFFFFFF so nothing looks like a zero-window probe
+  dupacknum: number;
+  unseenReported: boolean; // an ACK of an unseen segment of this side was reported; it has not sent since
+  lastsegmentflags: number;
+  winScale: number; // -1 unknown (no SYN seen), else the shift this side announced (0 when none)
+}
+
+export function newSeqFlow(): SeqFlow {
+  return {
+    nextseq: 0,
+    nextseqtime: 0,
+    maxseqtobeacked: 0,
+    lastack: 0,
+    lastacktime: 0,
+    window: 0xffffffff,
+    dupacknum: 0,
+    unseenReported: false,
+    lastsegmentflags: 0,
+    winScale: -1,
+  };
+}
+
+/** a < b in 32-bit sequence space. */
+export function seqLT(a: number, b: number): boolean {
+  return ((a - b) | 0) < 0;
+}
+export function seqGT(a: number, b: number): boolean {
+  return ((a - b) | 0) > 0;
+}
+export function seqLE(a: number, b: number): boolean {
+  return ((a - b) | 0) <= 0;
+}
+export function seqGE(a: number, b: number): boolean {
+  return ((a - b) | 0) >= 0;
+}
+
+/**
+ * Analyzes one segment sent in direction fwd (the peer's state is rev) at time t (seconds),
+ * updates both states as Wireshark does and returns the mark bits.
+ * `window` is the scaled window; `firstRtt` the connection's initial RTT in seconds (0 unknown).
+ */
+export function analyzeSequence(
+  fwd: SeqFlow,
+  rev: SeqFlow,
+  seq: number,
+  ack: number,
+  seglen: number,
+  flags: number,
+  window: number,
+  t: number,
+  firstRtt: number,
+): number {
+  let m = 0;
+  const noSFR = (flags & (SYN | FIN | RST)) === 0;
+
+  forward: {
+    // ZERO WINDOW PROBE: 1 byte at the next expected sequence number while the peer's window is 0.
+    if (seglen === 1 && seq === fwd.nextseq && rev.window === 0) {
+      m |= M_ZERO_WINDOW_PROBE;
+      break forward;
+    }
+    // ZERO WINDOW
+    if (window === 0 && noSFR) m |= M_ZERO_WINDOW;
+    // LOST SEGMENT: beyond the highest sequence number seen so far.
+    if (fwd.nextseq !== 0 && seqGT(seq, fwd.nextseq) && (flags & RST) === 0) m |= M_LOST_SEGMENT;
+    // KEEP ALIVE: 0 or 1 byte one before the next expected sequence number.
+    if (seglen <= 1 && seq === ((fwd.nextseq - 1) >>> 0) && noSFR) m |= M_KEEP_ALIVE;
+    // WINDOW UPDATE: no data, same seq/ack, new non-zero window.
+    if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSFR) {
+      m |= M_WINDOW_UPDATE;
+    }
+    // KEEP ALIVE ACK
+    if (
+      seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack &&
+      (rev.lastsegmentflags & M_KEEP_ALIVE) !== 0 && noSFR
+    ) {
+      m |= M_KEEP_ALIVE_ACK;
+      break forward;
+    }
+    // ZERO WINDOW PROBE ACK
+    if (
+      seglen === 0 && window === 0 && window === fwd.window && seq === fwd.nextseq &&
+      ack === fwd.lastack &&
+      (rev.lastsegmentflags & M_ZERO_WINDOW_PROBE) !== 0 && noSFR
+    ) {
+      m |= M_ZERO_WINDOW_PROBE_ACK;
+      break forward;
+    }
+    // DUPLICATE ACK: no data, same window, seq and ack as before.
+    if (seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSFR) {
+      fwd.dupacknum++;
+      m |= M_DUP_ACK;
+    }
+  }
+
+  // finished_fwd: a new ack number resets the dup-ack count.
+  if (ack !== fwd.lastack) fwd.dupacknum = 0;
+
+  // ACKED UNSEEN SEGMENT: acks beyond the highest continuous sequence number the peer was seen
+  // to send. Reported once until the peer sends again (tshark 4.0.17 behaves so; its source does
+  // it with a -1 dup-ack counter), and the boundary jumps to the peer's nextseq.
+  if (rev.maxseqtobeacked !== 0 && seqGT(ack, rev.maxseqtobeacked) && (flags & ACK) !== 0) {
+    if (!rev.unseenReported) m |= M_ACK_UNSEEN;
+    rev.unseenReported = true;
+    rev.maxseqtobeacked = rev.nextseq;
+  }
+  fwd.unseenReported = false;
+
+  // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS
+  if (seglen > 0 || (flags & (SYN | FIN)) !== 0) {
+    retrans: {
+      if (m & M_KEEP_ALIVE) break retrans;
+      let notAdvanced = fwd.nextseq !== 0 && seqLT(seq, fwd.nextseq);
+      // One byte before nextseq with more data: the previous segment was probably a window probe.
+      if (seglen > 1 && ((fwd.nextseq - 1) >>> 0) === seq) notAdvanced = false;
+      if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && t - rev.lastacktime < 0.02) {
+        m |= M_FAST_RETRANSMISSION;
+        break retrans;
+      }
+      // Spurious (all of it already acknowledged) is checked before out-of-order.
+      if (seglen > 0 && rev.lastack !== 0 && seqLE((seq + seglen) >>> 0, rev.lastack)) {
+        m |= M_SPURIOUS;
+        break retrans;
+      }
+      const thres = firstRtt > 0 ? firstRtt : 0.003;
+      if (notAdvanced && t - fwd.nextseqtime < thres && fwd.nextseq !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
+        m |= M_OUT_OF_ORDER;
+        break retrans;
+      }
+      if (notAdvanced) m |= M_RETRANSMISSION;
+    }
+
+  }
+
+  // Highest sequence number seen (a hole shows as a lost segment), and the highest CONTINUOUS
+  // one (what an ACK may cover without acking an unseen segment). Pure ACKs count too, without
+  // the +1 of SYN/FIN. Zero-window probes do not advance either.
+  let nextseq = (seq + seglen) >>> 0;
+  if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0;
+  if ((m & M_ZERO_WINDOW_PROBE) === 0) {
+    if (fwd.nextseq === 0 || seqGT(nextseq, fwd.nextseq)) {
+      fwd.nextseq = nextseq;
+      fwd.nextseqtime = t;
+    }
+    if (fwd.maxseqtobeacked === 0 || seq === fwd.maxseqtobeacked) fwd.maxseqtobeacked = fwd.nextseq;
+  }
+
+  fwd.window = window;
+  fwd.lastack = ack;
+  fwd.lastacktime = t;
+  fwd.lastsegmentflags = m;
+  return m;
+}
