@@ -16,7 +16,8 @@
  *
  * The server's ESTABLISHED on the handshake's last ACK is held back until the server sends a
  * segment that is not a SYN-ACK (or the capture ends): if it retransmits its SYN-ACK instead, that
- * ACK never reached it (dropped at its input, still captured) and it stays in SYN_RCVD.
+ * ACK never reached it (dropped at its input, still captured) and it stays in SYN_RCVD; after
+ * that, a RST from the server is taken as sent from SYN_RCVD too.
  * RST: the sender and the receiver go to CLOSED (not checked against the receive window).
  */
 import { FIN, SYN, RST, ACK } from '../decode/packet.js';
@@ -48,6 +49,7 @@ export class EndpointStates {
   closeCompleteTime = -1;
   private started = false;
   private lastSynTime = 0;
+  private ackLost = false; // the server resent its SYN-ACK after an ACK of it was captured
   private pendingServerEstablished: { packet: number; time: number; sink: TransitionSink | null } | null = null;
 
   /**
@@ -66,8 +68,12 @@ export class EndpointStates {
     }
 
     if (side === SERVER && this.pendingServerEstablished !== null) {
-      if ((flags & SYN) !== 0) this.pendingServerEstablished = null; // SYN-ACK again: the ACK was lost
-      else this.commitPending();
+      if ((flags & SYN) !== 0) {
+        this.pendingServerEstablished = null; // SYN-ACK again: the ACK was lost
+        this.ackLost = true;
+      } else if ((flags & RST) !== 0 && this.ackLost) {
+        this.pendingServerEstablished = null; // it never got an ACK: it resets from SYN_RCVD
+      } else this.commitPending();
     }
 
     if (flags & RST) {
@@ -97,7 +103,7 @@ export class EndpointStates {
           this.go(side, 'ESTABLISHED', packet, time, 'received SYN-ACK, sent ACK', sink);
         }
         if (this.state[peer] === 'SYN_RCVD' && (flags & SYN) === 0) {
-          if (peer === SERVER) this.pendingServerEstablished = { packet, time, sink };
+          if (peer === SERVER) this.pendingServerEstablished ??= { packet, time, sink };
           else this.go(peer, 'ESTABLISHED', packet, time, 'received the ACK of its SYN-ACK', sink);
         }
       }

@@ -263,7 +263,7 @@ export class TcpTracker {
       if (hadPending) this.settlePending(c);
       const ctx: SegmentContext = { conn: c.out, side, rec, before, marks: m, resentAfter: previousSend(c, side, p, t), completesHandshake: h.complete && !wasComplete };
       rec.meaning = describeSegment(ctx);
-      if (c.states.hasPending) c.pendingCtx = ctx;
+      if (c.states.hasPending && c.pendingCtx === null) c.pendingCtx = ctx;
       o.segments.push(rec);
     } else {
       c.states.onSegment(side, flags, seq, ack, len, p.index, t, null);
