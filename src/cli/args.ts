@@ -4,9 +4,9 @@ import { WirelabError } from '../errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse(command: string, argv: string[], options: Options, usage: string) {
+export function parse<O extends Options>(command: string, argv: string[], options: O, usage: string) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals: true as const, strict: true as const });
   } catch (e) {
     const msg = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '');
     throw new WirelabError('BAD_USAGE', `wirelab ${command}: ${msg}\nusage: ${usage}`);

@@ -127,12 +127,15 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
     const captureRole: HostRole = lab.captureAt ?? 'server';
     capture = await startCapture({ sandbox: sb, role: captureRole, file, backend: opts.backend ?? 'auto' });
     outcome.capture = path.relative(repoRoot, file);
-    analysisP = inspectStream(capture.stream, {
+    const cap = capture;
+    const aP = inspectStream(cap.stream, {
       file: outcome.capture,
       keepSegments: true,
       ...(opts.onSegment ? { onUpdate: (c: TcpConnection, s: SegmentRecord | null) => s && opts.onSegment!(lab.name, c, s) } : {}),
     });
-    observer = startObserver(sb.nsPid(captureRole), { intervalMs: 10 });
+    analysisP = aP;
+    const obs = startObserver(sb.nsPid(captureRole), { intervalMs: 10 });
+    observer = obs;
     const marks: { label: string; t: number }[] = [];
     const addr = (role: HostRole): string => (family === 6 ? sb.host(role).addr6 : sb.host(role).addr4);
     const ctx: LabRunContext = {
@@ -151,11 +154,11 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
     // Let the last packets reach the capture before stopping it.
     await new Promise((r) => setTimeout(r, 100));
     const programResults = await Promise.all(programs.map((p) => p.stop()));
-    const observation = await observer.stop();
+    const observation = await obs.stop();
     observer = null;
-    outcome.captureStats = await capture.stop();
+    outcome.captureStats = await cap.stop();
     capture = null;
-    const analysis = await analysisP;
+    const analysis = await aP;
     outcome.analysis = analysis;
     outcome.faults = lab.faults?.length ? await sb.faultCounts() : [];
 
