@@ -8,7 +8,9 @@
  * acknowledged: SYN_RCVD -> ESTABLISHED, FIN_WAIT_1 -> FIN_WAIT_2, CLOSING -> TIME_WAIT,
  * LAST_ACK -> CLOSED) is taken at the same instant (loopback: sent = received).
  *
- * So a four-way close reads: FIN (A: FIN_WAIT_1), ACK (B: CLOSE_WAIT, A: FIN_WAIT_2), FIN
+ * One exception to proof-dating: CLOSE_WAIT is dated at the FIN copy that the ACK proves arrived,
+ * since the kernel enters it on the FIN and may delay the ACK by ~40 ms (seen on loopback).
+ * So a four-way close reads: FIN (A: FIN_WAIT_1, B: CLOSE_WAIT once the ACK proves it), ACK (A: FIN_WAIT_2), FIN
  * (B: LAST_ACK), ACK (A: TIME_WAIT, B: CLOSED); a three-way close: FIN (A: FIN_WAIT_1), FIN+ACK
  * (B: CLOSE_WAIT, LAST_ACK; A: FIN_WAIT_2), ACK (A: TIME_WAIT, B: CLOSED). When the FINs crossed
  * (the second FIN does not acknowledge the first), in-order delivery means each side got the
@@ -42,6 +44,9 @@ export class EndpointStates {
   finAcked: [boolean, boolean] = [false, false];
   /** Each side's first FIN: packet index and whether it acknowledged the peer's earlier FIN. */
   finPacket: [number, number] = [-1, -1];
+  /** The latest copy of each side's FIN (a retransmission replaces a lost first copy). */
+  lastFinPacket: [number, number] = [-1, -1];
+  lastFinTime: [number, number] = [0, 0];
   firstFin: -1 | 0 | 1 = -1;
   crossed = false;
   /** A separate (non-FIN) segment of the second closer acknowledged the first FIN. */
@@ -118,6 +123,10 @@ export class EndpointStates {
       }
     }
 
+    if (flags & FIN) {
+      this.lastFinPacket[side] = packet;
+      this.lastFinTime[side] = time;
+    }
     if ((flags & FIN) && this.finEnd[side] < 0) {
       this.finEnd[side] = (seq + len + 1) >>> 0;
       this.finPacket[side] = packet;
@@ -136,7 +145,14 @@ export class EndpointStates {
   /** `side` proved it received the peer's FIN. */
   private receiveFin(side: 0 | 1, packet: number, time: number, sink: TransitionSink | null): void {
     const s = this.state[side];
-    if (s === 'ESTABLISHED' || s === 'SYN_RCVD') this.go(side, 'CLOSE_WAIT', packet, time, 'received FIN, sent ACK', sink);
+    if (s === 'ESTABLISHED' || s === 'SYN_RCVD') {
+      // The kernel enters CLOSE_WAIT when the FIN arrives, not when it ACKs it (the ACK may be
+      // delayed ~40 ms): date the transition at the FIN copy this ACK proves arrived.
+      const peer = (1 - side) as 0 | 1;
+      const atFin = this.lastFinPacket[peer] > 0 && this.lastFinPacket[peer] <= packet;
+      this.go(side, 'CLOSE_WAIT', atFin ? this.lastFinPacket[peer] : packet, atFin ? this.lastFinTime[peer] : time,
+        atFin ? `received FIN (its ACK, packet ${packet}, proves it)` : 'received FIN, sent ACK', sink);
+    }
     else if (s === 'FIN_WAIT_1') this.go(side, 'CLOSING', packet, time, 'received FIN while its own FIN was unacknowledged', sink);
     else if (s === 'FIN_WAIT_2') this.go(side, 'TIME_WAIT', packet, time, 'received FIN, sent the last ACK', sink);
   }

@@ -36,7 +36,8 @@ describe('close kinds and endpoint states', () => {
     expect(path(c!, 'server')).toBe('CLOSED LISTEN SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED');
     // each transition names the packet that caused it
     expect(c!.states.client.map((t) => t.packet)).toEqual([1, 3, 6, 7, 9]);
-    expect(c!.states.server.map((t) => t.packet)).toEqual([null, 2, 3, 7, 8, 9]);
+    // the server is CLOSE_WAIT from the FIN it received (packet 6), not from its ACK (7)
+    expect(c!.states.server.map((t) => t.packet)).toEqual([null, 2, 3, 6, 8, 9]);
     expect(c!.segments[1]!.relAck).toBe(1);
     expect(c!.segments[3]!.relSeq).toBe(1);
   });
