@@ -1,0 +1,121 @@
+/**
+ * tshark as the oracle: per tcp.stream facts read from `tshark -2 -T fields` on the same file.
+ *
+ * - client: the sender of the stream's first SYN (without ACK), else of its first packet (as
+ *   DESIGN.md defines the client);
+ * - handshake complete: tcp.completeness has SYN (1), SYN-ACK (2) and ACK (4) set (two-pass, so
+ *   every packet carries the stream's final value; we take the largest);
+ * - SYN / SYN-ACK retransmissions: tcp.analysis.retransmission on SYN / SYN+ACK packets;
+ * - retransmissions: packets with tcp.analysis.retransmission;
+ * - resets: packets with RST;
+ * - close initiator: the sender of the first FIN, or of the first RST when it comes before any FIN.
+ */
+import { spawnSync } from 'node:child_process';
+
+export interface TsharkPacket {
+  frame: number;
+  timeUs: number; // epoch microseconds
+  from: string; // "ip:port"
+  to: string;
+  flags: number;
+  len: number;
+  retrans: boolean;
+}
+
+export interface TsharkStream {
+  stream: number;
+  client: string;
+  server: string;
+  firstUs: number;
+  complete: boolean;
+  completeness: number;
+  synRetransmits: number;
+  synAckRetransmits: number;
+  retransmissions: number;
+  resets: number;
+  initiator: 'client' | 'server' | null;
+  packets: TsharkPacket[];
+}
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const ACK = 0x10;
+
+const FIELDS = [
+  'frame.number', 'frame.time_epoch', 'tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport',
+  'tcp.flags', 'tcp.len', 'tcp.completeness', 'tcp.analysis.retransmission',
+];
+
+/** "1795299379.835123000" -> 1795299379835123 (exact: no float on the way). */
+function epochUs(s: string): number {
+  const [sec, frac = ''] = s.split('.');
+  return Number(sec) * 1e6 + Number((frac + '000000').slice(0, 6));
+}
+
+function endpoint(addr: string, port: string): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+export function tsharkStreams(file: string): TsharkStream[] {
+  const argv = ['-r', file, '-2', '-n', '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f', '-Y', 'tcp && !icmp && !icmpv6'];
+  for (const f of FIELDS) argv.push('-e', f);
+  const r = spawnSync('tshark', argv, { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`tshark ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const byStream = new Map<number, TsharkStream>();
+  for (const line of r.stdout.split('\n')) {
+    if (!line) continue;
+    const c = line.split('\t');
+    const [frame, time, stream, ip4s, ip6s, sport, ip4d, ip6d, dport, flags, len, completeness, retrans] = c;
+    const p: TsharkPacket = {
+      frame: Number(frame),
+      timeUs: epochUs(time!),
+      from: endpoint(ip4s || ip6s!, sport!),
+      to: endpoint(ip4d || ip6d!, dport!),
+      flags: Number(flags),
+      len: Number(len),
+      retrans: retrans === '1',
+    };
+    const id = Number(stream);
+    let s = byStream.get(id);
+    if (!s) {
+      s = {
+        stream: id, client: p.from, server: p.to, firstUs: p.timeUs, complete: false, completeness: 0,
+        synRetransmits: 0, synAckRetransmits: 0, retransmissions: 0, resets: 0, initiator: null, packets: [],
+      };
+      byStream.set(id, s);
+    }
+    s.packets.push(p);
+    s.completeness = Math.max(s.completeness, Number(completeness || 0));
+  }
+  for (const s of byStream.values()) {
+    const syn = s.packets.find((p) => (p.flags & (SYN | ACK)) === SYN);
+    if (syn) {
+      s.client = syn.from;
+      s.server = syn.to;
+    }
+    s.complete = (s.completeness & 7) === 7;
+    let closer: TsharkPacket | undefined;
+    for (const p of s.packets) {
+      if (p.retrans) {
+        s.retransmissions++;
+        if ((p.flags & (SYN | ACK)) === SYN) s.synRetransmits++;
+        if ((p.flags & (SYN | ACK)) === (SYN | ACK)) s.synAckRetransmits++;
+      }
+      if (p.flags & RST) s.resets++;
+      if (!closer && p.flags & (FIN | RST)) closer = p;
+    }
+    s.initiator = closer ? (closer.from === s.client ? 'client' : 'server') : null;
+  }
+  return [...byStream.values()].sort((a, b) => a.stream - b.stream);
+}
+
+/** "12 S 0 | 13 S. 0 | 14 . 64 RT" : the packets of a stream, for a mismatch report. */
+export function describePackets(s: TsharkStream, max = 30): string {
+  const letters = (f: number): string =>
+    (f & SYN ? 'S' : '') + (f & FIN ? 'F' : '') + (f & RST ? 'R' : '') + (f & 0x08 ? 'P' : '') + (f & ACK ? '.' : '');
+  const rel = (p: TsharkPacket): string => `${p.frame} ${p.from === s.client ? 'c>' : 's>'} ${letters(p.flags)} ${p.len}${p.retrans ? ' RETRANS' : ''}`;
+  const shown = s.packets.slice(0, max).map(rel);
+  if (s.packets.length > max) shown.push(`... ${s.packets.length - max} more`);
+  return shown.join(' | ');
+}
