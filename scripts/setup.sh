@@ -37,19 +37,17 @@ fi
 
 # raw-socket is a native addon: node-gyp must build against the running node's own headers
 # (nothing outside the registries can be downloaded). LAB-MECHANICS.md, "npm packages".
-export npm_config_nodedir
-npm_config_nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")')
-
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node_modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  npm_config_nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")') \
+    npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
 # Rebuild dist/ when any source is newer than the last build.
 stamp=dist/.build-stamp
 if [ ! -f "$stamp" ] || [ -n "$(find src labs bench tsconfig.json package.json -newer "$stamp" -type f 2>/dev/null | head -n 1)" ]; then
   say "building (tsc)"
-  npx tsc -p tsconfig.json
+  node node_modules/typescript/bin/tsc -p tsconfig.json
   chmod +x dist/src/cli/main.js 2>/dev/null || true
   touch "$stamp"
 fi

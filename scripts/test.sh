@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec npx vitest run "$@"
+exec node_modules/.bin/vitest run "$@"
