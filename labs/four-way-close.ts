@@ -13,7 +13,7 @@ const lab: LabDefinition = {
   title: 'The four-way close: FIN, ACK, FIN, ACK, and who holds TIME_WAIT',
   claims: ['C01', 'C02', 'C04', 'C05', 'C06'],
   seconds: 1,
-  needs: ['root', 'tcpdump'],
+  needs: ['root'], // IPv4 runs with the raw-socket backend too; IPv6 needs tcpdump
   topology: { kind: 'loopback' },
   params: {
     serverDelayMs: { default: 200, help: 'how long the server application waits after EOF before it closes (0 folds its ACK into its FIN: a three-way close)' },

@@ -13,7 +13,7 @@ const lab: LabDefinition = {
   title: 'The three-way handshake: SYN, SYN-ACK, ACK with real ISNs',
   claims: ['H01', 'H02', 'H03', 'H04', 'H06'],
   seconds: 1,
-  needs: ['root', 'tcpdump'],
+  needs: ['root'], // IPv4 runs with the raw-socket backend too; IPv6 needs tcpdump
   topology: { kind: 'loopback' },
   explanation: `connect() makes the client's kernel send a SYN carrying a random initial sequence number
 (ISN) x and the client's options (MSS, window scale, SACK, timestamps); the client is now SYN_SENT.

@@ -51,11 +51,19 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tcpdump', 'raw-socket'].includes(backend)) throw new WirelabError('BAD_USAGE', `--backend ${backend}: use tcpdump or raw-socket`);
-  await preflight({ needTcpdump: backend === 'tcpdump' });
+  const pf = await preflight({ needTcpdump: backend === 'tcpdump' });
+  const family = values.ipv6 ? 6 : 4;
+  if (backend === 'raw-socket' || (backend === 'auto' && !pf.tcpdump)) {
+    // The raw-socket backend sees IPv4 only, and no IP fragments: some labs need what only tcpdump sees.
+    const needy = labs.filter((l) => l.needs.includes('tcpdump')).map((l) => l.name);
+    const why = family === 6 ? 'IPv6 captures' : needy.length ? `lab(s) ${needy.join(', ')}` : null;
+    if (why && backend === 'raw-socket') throw new WirelabError('BAD_USAGE', `--backend raw-socket cannot capture what ${why} need (it sees IPv4 only, no IP fragments): drop --backend`);
+    if (why) throw new WirelabError('NO_TCPDUMP', `tcpdump is not installed and ${why} need it (the raw-socket fallback sees IPv4 only, no IP fragments): apt-get install tcpdump`);
+    if (backend === 'auto') note('wirelab: tcpdump is not installed: capturing with the raw-socket backend (IPv4 only, no IP fragments); apt-get install tcpdump for full captures');
+  }
 
   const run = newRunId();
   const dir = path.resolve(values.out ?? path.join(defaultCapturesDir(), run));
-  const family = values.ipv6 ? 6 : 4;
   const byName = new Map(catalogue.map((l) => [l.name, l]));
   if (!values.json) note(`wirelab: running ${labs.length} lab(s) over IPv${family}; captures in ${path.relative(process.cwd(), dir) || '.'}`);
   const outcomes = await runLabs(labs, {

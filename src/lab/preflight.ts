@@ -18,7 +18,7 @@ export async function preflight(opts: { needTcpdump: boolean }): Promise<Preflig
   if (opts.needTcpdump) requireTool('tcpdump');
   const tcpdump = which('tcpdump') !== null;
   if (!tcpdump) {
-    log.warn('tcpdump not found: captures use the raw-socket backend (IPv4 only, no IP fragments); apt-get install tcpdump for full captures');
+    log.info('tcpdump not found: the raw-socket backend will capture');
   }
   if (!tcpdump && !opts.needTcpdump) {
     // The raw-socket backend needs the native addon; say so now rather than mid-lab.

@@ -74,3 +74,19 @@ describe('wirelab CLI', () => {
     expect(d.sysctls['net.ipv4.tcp_synack_retries']).toMatch(/^\d+$/);
   });
 });
+
+describe.skipIf(!isRoot)('capture backends', () => {
+  it('--backend raw-socket runs the IPv4 labs and states its limits', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'wl-raw-'));
+    const r = await runCli(['run', 'handshake', '--backend', 'raw-socket', '--out', out], { timeoutMs: 60_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('capture limits: raw-socket backend: IPv4 only');
+    expect(r.stdout).toContain('H03 confirmed');
+  });
+
+  it('--backend raw-socket with --ipv6 is refused (exit 2): it cannot see IPv6', async () => {
+    const r = await runCli(['run', 'handshake', '--ipv6', '--backend', 'raw-socket']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/IPv4 only/);
+  });
+});
