@@ -20,7 +20,6 @@ if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
   have python3   || need_pkgs+=(python3)
   have make      || need_pkgs+=(make)
   have g++       || need_pkgs+=(g++)
-  have ps        || need_pkgs+=(procps)
   if [ ${#need_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       say "missing Debian packages: ${need_pkgs[*]}; run as root (sudo) or install them: apt-get install ${need_pkgs[*]}"

@@ -33,6 +33,12 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   if (stream !== undefined && !analysis.tcp.some((c) => c.id === stream)) {
     throw new WirelabError('BAD_USAGE', `--stream ${stream}: the capture has TCP streams 0 to ${analysis.tcp.length - 1}`);
   }
+  const unreadable = analysis.packets === 0 && analysis.faults.some((f) => f.fatal);
+  if (unreadable) {
+    // Nothing could be read: no report on stdout, only what was wrong (exit 2).
+    for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);
+    return 2;
+  }
   if (values.json) {
     const json = toInspectJson(analysis);
     if (stream !== undefined) json.tcp = json.tcp.filter((c) => c.id === stream);
@@ -40,8 +46,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   } else {
     out(renderText(analysis, stream === undefined ? {} : { stream }));
   }
-  for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message} (byte ${f.offset})`);
-  // Exit 2 only when nothing could be read; a damaged tail keeps what came before it.
-  if (analysis.packets === 0 && analysis.faults.some((f) => f.fatal)) return 2;
+  // A damaged tail keeps what came before it: the fault is named, the exit is 0.
+  for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);
   return 0;
 }
