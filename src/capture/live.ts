@@ -13,7 +13,14 @@ const log = child('capture');
 
 export const NO_TCPDUMP_LIMIT = 'tcpdump is not installed (apt-get install tcpdump): captured with the raw-socket backend';
 
+/** Start a capture; it is also stopped (and its file flushed) when the sandbox is destroyed, e.g. on Ctrl-C. */
 export async function startCapture(opts: CaptureOptions): Promise<LiveCapture> {
+  const cap = await startBackend(opts);
+  opts.sandbox.onDestroy(() => cap.stop());
+  return cap;
+}
+
+async function startBackend(opts: CaptureOptions): Promise<LiveCapture> {
   const backend = opts.backend ?? 'auto';
   switch (backend) {
     case 'tcpdump':

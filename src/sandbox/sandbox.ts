@@ -15,6 +15,7 @@ import { buildTopology, namespaceKeys } from './topology.js';
 import type { ExecResult, FaultCount, FaultRule, HostRole, LabHost, Sandbox, SysctlResult, SysctlSpec, TopologySpec } from './types.js';
 
 const log = child('sandbox');
+const HOOK_TIMEOUT_MS = 3000;
 
 class NetnsSandbox implements Sandbox {
   readonly roles: HostRole[];
@@ -22,6 +23,7 @@ class NetnsSandbox implements Sandbox {
   private readonly holders = new Map<string, Holder>(); // by namespace name
   private readonly faults: FaultTables;
   private destroyed: Promise<void> | null = null;
+  private readonly destroyHooks: (() => Promise<unknown>)[] = [];
 
   constructor(
     readonly id: string,
@@ -106,9 +108,17 @@ class NetnsSandbox implements Sandbox {
     this.holders.set(ns, h);
   }
 
+  onDestroy(hook: () => Promise<unknown>): void {
+    this.destroyHooks.push(hook);
+  }
+
   destroy(): Promise<void> {
     if (!this.destroyed) {
       this.destroyed = (async () => {
+        // Hooks first (a capture flushes its file) while the namespaces still exist; bounded in time.
+        await Promise.allSettled(
+          this.destroyHooks.map((h) => Promise.race([h(), new Promise((r) => setTimeout(r, HOOK_TIMEOUT_MS).unref())])),
+        );
         unregister(this);
         for (const h of this.holders.values()) stopHolder(h);
         await Promise.all(this.nsNames.map((ns) => deleteNamespace(ns)));

@@ -79,5 +79,7 @@ export interface Sandbox {
   faultCounts(): Promise<FaultCount[]>;
   /** PID of a long-lived process inside the role's namespace: read /proc/<pid>/net/* through it. */
   nsPid(role: HostRole): number;
+  /** Run `hook` first when the sandbox is destroyed (normal end, error or signal), e.g. to flush a capture. */
+  onDestroy(hook: () => Promise<unknown>): void;
   destroy(): Promise<void>;
 }

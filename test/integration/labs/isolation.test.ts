@@ -3,7 +3,7 @@
  * killed, and two labs at once do not see each other's packets.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,16 +60,27 @@ describe.skipIf(!isRoot)('isolation (needs root)', () => {
     expect(sh(`ps -eo pid,args | grep -v grep | grep 'wirelab-${child.pid}-' || true`).trim()).toBe('');
   });
 
-  it('SIGINT during a run removes its namespaces before exiting', async () => {
-    const child = spawn(process.execPath, [cliPath, 'run', 'four-way-close', '--out', mkdtempSync(path.join(os.tmpdir(), 'wl-int-'))], { cwd: root, stdio: 'ignore' });
+  it('SIGINT mid-lab removes its namespaces and keeps what was captured', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'wl-int-'));
+    const pcap = path.join(out, 'four-way-close.pcap');
+    const child = spawn(process.execPath, [cliPath, 'run', 'four-way-close', '--out', out], { cwd: root, stdio: 'ignore' });
     const mine = (): string[] => wirelabNamespaces().filter((n) => n.startsWith(`wirelab-${child.pid}-`));
+    const size = (): number => (existsSync(pcap) ? statSync(pcap).size : 0);
+    // Interrupt once the handshake is on file (24-byte header + records), before the lab ends.
     const deadline = Date.now() + 15_000;
-    while (mine().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (size() < 24 + 3 * 80 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    expect(mine().length, 'interrupted while the lab was running').toBeGreaterThan(0);
     child.kill('SIGINT');
     const how = await new Promise<string>((r) => child.once('exit', (c, sig) => r(sig ?? `code ${c}`)));
     // It dies of the signal after cleaning up (the shell sees 130), or exits 130 itself.
     expect(['SIGINT', 'code 130']).toContain(how);
     expect(mine()).toEqual([]);
+    // Nothing already captured is lost: the file reads whole, the handshake is in it.
+    const r = await runCli(['inspect', pcap, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const j = JSON.parse(r.stdout) as { tcp: { handshake: { complete: boolean } }[] };
+    expect(j.tcp[0]?.handshake.complete).toBe(true);
   });
 
   it('two labs in parallel each capture only their own connection', async () => {
