@@ -46,8 +46,13 @@ describe.skipIf(missing !== null)(`inspect agrees with tshark per connection${mi
   beforeAll(async () => {
     trafficProgram(); // fails with "run npx tsc" when dist/bench/traffic.js is not built
     dir = mkdtempSync(path.join(tmpdir(), 'wirelab-oracle-'));
-    // WIRELAB_ORACLE_PACKETS=50000 runs the same comparison on a bigger trace.
-    trace = await makeTrace({ packets: Number(process.env.WIRELAB_ORACLE_PACKETS ?? 3500), out: path.join(dir, 'oracle.pcap'), timeLimitMs: 20_000 });
+    // WIRELAB_ORACLE_PACKETS=50000 runs the same comparison on a bigger trace; WIRELAB_ORACLE_TRACE=F
+    // compares an existing make-trace file (e.g. the bench's /tmp/wl-bench.pcap) instead.
+    const given = process.env.WIRELAB_ORACLE_TRACE;
+    trace = given
+      ? { file: given, packets: 0, droppedByKernel: 0, receivedByFilter: null, seconds: 0, plan: {}, traffic: {}, faults: [] }
+      : await makeTrace({ packets: Number(process.env.WIRELAB_ORACLE_PACKETS ?? 3500), out: path.join(dir, 'oracle.pcap'), timeLimitMs: 20_000 });
+    if (given) keep = true;
     streams = tsharkStreams(trace.file);
     analysis = await inspectStream(openCaptureFile(trace.file), { file: trace.file, keepSegments: false });
     tcp = toInspectJson(analysis).tcp;
