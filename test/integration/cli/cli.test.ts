@@ -1,9 +1,10 @@
 /** The CLI's promises to users: exit codes, clear errors with the fix, nothing on stdout but output. */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRoot, root, runCli } from '../../support/cli.js';
+import { cliPath, isRoot, root, runCli } from '../../support/cli.js';
 
 describe('wirelab CLI', () => {
   it('list --json is the DESIGN.md contract', async () => {
@@ -46,7 +47,17 @@ describe('wirelab CLI', () => {
     }
   });
 
-  it.skipIf(!isRoot)('run as an unprivileged user exits 3 and says to run as root', async () => {
+  it.skipIf(!isRoot)('run without CAP_NET_ADMIN (a container without --cap-add) exits 3 with the fix', async () => {
+    const r = await runCli(['run', 'handshake'], { prefix: ['setpriv', '--bounding-set=-all', '--inh-caps=-all', '--'] });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/CAP_NET_ADMIN/);
+    expect(r.stderr).toMatch(/--cap-add NET_ADMIN/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // The checkout must be readable by `nobody` (a CI clone under a private temp dir is not).
+  const nobodyCanRead = isRoot && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', cliPath]).status === 0;
+  it.skipIf(!nobodyCanRead)('run as an unprivileged user exits 3 and says to run as root (skipped when nobody cannot read the checkout)', async () => {
     const r = await runCli(['run', 'handshake'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'] });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/root/);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, isRoot, root, runCli } from '../../support/cli.js';
+import { hostState } from '../../support/host-state.js';
 
 const sh = (cmd: string): string => {
   try {
@@ -16,20 +17,6 @@ const sh = (cmd: string): string => {
     return `failed: ${(e as Error).message}`;
   }
 };
-
-const HOST_SYSCTLS = ['net.ipv4.tcp_no_metrics_save', 'net.ipv4.tcp_synack_retries', 'net.ipv4.tcp_syn_retries', 'net.ipv4.tcp_syncookies', 'net.ipv4.ip_forward', 'net.ipv4.tcp_max_tw_buckets', 'net.ipv4.ipfrag_time'];
-
-function hostState(): Record<string, string> {
-  return {
-    nft: sh('nft list ruleset 2>&1'),
-    links: sh("ip -o link | sed 's/ state [A-Z]*//'"),
-    addrs: sh('ip -o addr'),
-    routes: sh('ip route; ip -6 route'),
-    sysctls: HOST_SYSCTLS.map((k) => `${k}=${sh(`sysctl -n ${k} 2>&1`).trim()}`).join('\n'),
-    netns: sh("ip netns list | grep wirelab || true"),
-    qdiscs: sh('tc qdisc show 2>&1'),
-  };
-}
 
 function wirelabNamespaces(): string[] {
   return sh('ip netns list').split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('wirelab-'));
