@@ -83,7 +83,7 @@ ACK into its FIN and the close takes three segments.`,
       const delayMs = (ack1.time - fin1!.time) * 1e3;
       const cwBeforeAck = cw !== null && cw.time < ack1.absTime;
       j.claim('C02', c02 ? 'confirmed' : 'refuted', `packet ${ack1.packet}: ACK ack = ${ack1.ack} = u+1, ${delayMs.toFixed(3)} ms after the FIN${delayMs > 20 ? ' (a delayed ACK)' : ''}; ` +
-        `the kernel showed the server in CLOSE_WAIT${cwBeforeAck ? ' already before that ACK left (it enters CLOSE_WAIT when the FIN arrives)' : ''}${fw2 ? ', and the client in FIN_WAIT2' : ''}, until the server closed`);
+        `the kernel showed the server in CLOSE_WAIT${cwBeforeAck ? ' already before that ACK left (it enters CLOSE_WAIT when the FIN arrives)' : ''}${fw2 ? ', and the client in FIN_WAIT_2' : ''}, until the server closed`);
     } else {
       j.claim('C02', folded ? 'differs' : 'refuted', folded
         ? `no separate ACK: the server's FIN (packet ${fin2!.packet}) carried ack = u+1 itself, so CLOSE_WAIT lasted ${((fin2!.time - fin1!.time) * 1e3).toFixed(3)} ms and the client skipped FIN_WAIT_2`

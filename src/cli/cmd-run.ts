@@ -9,12 +9,12 @@ import { runLabs } from '../lab/runner.js';
 import type { LabDefinition } from '../lab/types.js';
 import { renderSegmentLine } from '../report/text.js';
 import { toRunJson } from '../report/run-json.js';
-import { renderLabOutcome, renderRunSummary } from '../report/run-text.js';
+import { renderLabOutcome, renderRunSummary, renderTimeline } from '../report/run-text.js';
 import { preflight } from '../lab/preflight.js';
 import { intOption, keyValues, parse } from './args.js';
 import { note, out, outJson } from './output.js';
 
-const USAGE = 'wirelab run LAB… | --all [--json] [--live] [--ipv6] [--param key=value] [--jobs N] [--out DIR] [--backend tcpdump|raw-socket]';
+const USAGE = 'wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv6] [--param key=value] [--jobs N] [--out DIR] [--backend tcpdump|raw-socket]';
 
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${process.pid}`;
@@ -35,6 +35,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     all: { type: 'boolean' },
     json: { type: 'boolean' },
     live: { type: 'boolean' },
+    timeline: { type: 'boolean' },
     ipv6: { type: 'boolean' },
     param: { type: 'string', multiple: true },
     jobs: { type: 'string' },
@@ -74,7 +75,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...(intOption(values.jobs, '--jobs', 1) ? { concurrency: intOption(values.jobs, '--jobs', 1)! } : {}),
     ...(values.live ? { onSegment: (lab, conn, seg) => out(`[${lab}] #${conn.id} ${renderSegmentLine(conn, seg)}`) } : {}),
     onLabDone: (o) => {
-      if (!values.json) out(`${renderLabOutcome(o, byName.get(o.lab))}\n`);
+      if (!values.json) out(`${renderLabOutcome(o, byName.get(o.lab))}${values.timeline ? `\n${renderTimeline(o)}` : ''}\n`);
     },
   });
   const report = toRunJson(run, path.relative(repoRoot, dir), os.release(), outcomes);

@@ -17,6 +17,7 @@ import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { FaultCount, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
 import { LabJudge } from './judge.js';
+import { joinTimeline, type TimelineRow } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
 import type { ClaimResult, ExpectationResult, Family, LabDefinition, LabJudgeContext, LabRunContext, ParamValue } from './types.js';
@@ -39,6 +40,7 @@ export interface LabOutcome {
   captureStats: CaptureStats | null;
   faults: FaultCount[];
   sysctls: SysctlResult[];
+  timeline: TimelineRow[]; // packets joined with the sampled socket states
 }
 
 export interface RunOptions {
@@ -97,7 +99,7 @@ function skipped(lab: LabDefinition, family: Family, reason: string): LabOutcome
   return {
     lab: lab.name, family, verdict: 'skipped', reason, timedOut: false, capture: null, durationMs: 0,
     claims: lab.claims.map((id) => ({ id, verdict: 'untestable', evidence: `not run: ${reason}` })),
-    expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [],
+    expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [],
   };
 }
 
@@ -111,7 +113,7 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
   const file = path.join(opts.outDir, `${lab.name}${family === 6 ? '-ipv6' : ''}.pcap`);
   const outcome: LabOutcome = {
     lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0,
-    claims: [], expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [],
+    claims: [], expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [],
   };
   let sandbox: Sandbox | null = null;
   let capture: LiveCapture | null = null;
@@ -160,6 +162,7 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
     capture = null;
     const analysis = await aP;
     outcome.analysis = analysis;
+    outcome.timeline = joinTimeline(analysis, observation);
     outcome.faults = lab.faults?.length ? await sb.faultCounts() : [];
 
     const judge = new LabJudge(repoRoot);

@@ -14,6 +14,18 @@ function segmentLine(s: SegmentRecord): string {
   return `      #${s.packet} ${s.time.toFixed(6)} ${s.from === 'client' ? 'client -> server' : 'server -> client'}: ${s.meaning}`;
 }
 
+/** The joined packet / socket-state timeline (`wirelab run --timeline`). */
+export function renderTimeline(o: LabOutcome): string {
+  if (!o.timeline.length) return '';
+  const lines = ['  timeline: each packet, and the sockets as /proc/net/tcp last showed them (sampled every 10 ms)'];
+  for (const r of o.timeline) {
+    const age = r.sampleAgeMs === null ? "nothing sampled yet" : `this view first seen ${r.sampleAgeMs} ms earlier`;
+    lines.push(`    #${r.packet} ${r.time.toFixed(6)} ${r.from === 'client' ? 'C->S' : 'S->C'} ${r.meaning}`);
+    lines.push(`        kernel: client ${r.client ?? '-'}; server ${r.server ?? '-'} (${age})`);
+  }
+  return lines.join('\n');
+}
+
 export function renderLabOutcome(o: LabOutcome, lab: LabDefinition | undefined): string {
   const lines: string[] = [];
   const fam = o.family === 6 ? 'IPv6' : 'IPv4';

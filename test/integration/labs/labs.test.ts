@@ -74,3 +74,19 @@ describe.skipIf(!isRoot)('labs (needs root: namespaces and tcpdump)', () => {
     expect(r.stdout).toContain('H01 confirmed');
   });
 });
+
+describe.skipIf(!isRoot)('the joined timeline (needs root)', () => {
+  it('--timeline joins each packet with the socket states the kernel showed before it', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'wl-tl-'));
+    const r = await runCli(['run', 'four-way-close', '--timeline', '--out', out], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout.split('\n').filter((l) => l.includes('kernel: client'));
+    expect(rows.length).toBe(9); // one per captured segment
+    // Before the SYN no client socket can have been seen: the join never shows a state from the future.
+    expect(rows[0]).toMatch(/kernel: client -;/);
+    // Between the client's FIN and the server's own FIN (200 ms) the server's socket showed CLOSE_WAIT.
+    const lines = r.stdout.split('\n');
+    const serverFin = lines.findIndex((l) => l.includes('FIN: the server closes too'));
+    expect(lines[serverFin + 1]).toMatch(/server CLOSE_WAIT/);
+  });
+});
