@@ -8,25 +8,11 @@
  */
 import type { DecodedPacket, TcpOptions } from './packet.js';
 import { setError } from './errors.js';
+import { decodePorts } from './ports.js';
 
 export function decodeTcp(p: DecodedPacket, off: number, len: number): void {
   const buf = p.buf;
-  const captured = buf.length - off;
-  p.l4Offset = off;
-  if (len < 20) {
-    setError(p, 'tcp', 'SHORT_SEGMENT', `IP payload of ${len} bytes is shorter than a TCP header (20)`, off);
-    return;
-  }
-  if (captured < 4) {
-    p.truncated = true;
-    return;
-  }
-  p.srcPort = (buf[off]! << 8) | buf[off + 1]!;
-  p.dstPort = (buf[off + 2]! << 8) | buf[off + 3]!;
-  if (captured < 20) {
-    p.truncated = true;
-    return;
-  }
+  if (!decodePorts(p, off, len, 20, 'tcp', 'SHORT_SEGMENT', 'TCP')) return;
   p.seq = ((buf[off + 4]! << 24) | (buf[off + 5]! << 16) | (buf[off + 6]! << 8) | buf[off + 7]!) >>> 0;
   p.ack = ((buf[off + 8]! << 24) | (buf[off + 9]! << 16) | (buf[off + 10]! << 8) | buf[off + 11]!) >>> 0;
   const b12 = buf[off + 12]!;

@@ -7,25 +7,11 @@
  */
 import type { DecodedPacket } from './packet.js';
 import { setError } from './errors.js';
+import { decodePorts } from './ports.js';
 
 export function decodeUdp(p: DecodedPacket, off: number, len: number): void {
   const buf = p.buf;
-  const captured = buf.length - off;
-  p.l4Offset = off;
-  if (len < 8) {
-    setError(p, 'udp', 'SHORT_DATAGRAM', `IP payload of ${len} bytes is shorter than a UDP header (8)`, off);
-    return;
-  }
-  if (captured < 4) {
-    p.truncated = true;
-    return;
-  }
-  p.srcPort = (buf[off]! << 8) | buf[off + 1]!;
-  p.dstPort = (buf[off + 2]! << 8) | buf[off + 3]!;
-  if (captured < 8) {
-    p.truncated = true;
-    return;
-  }
+  if (!decodePorts(p, off, len, 8, 'udp', 'SHORT_DATAGRAM', 'UDP')) return;
   const ulen = (buf[off + 4]! << 8) | buf[off + 5]!;
   p.udpLength = ulen;
   p.payloadOffset = off + 8;
