@@ -196,7 +196,9 @@ export function analyzeSequence(
         break retrans;
       }
       const thres = firstRtt > 0 ? firstRtt : 0.003;
-      if (notAdvanced && t - fwd.nextseqtime < thres && fwd.nextseq !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
+      // Wireshark compares whole nanoseconds: a gap EQUAL to the threshold is not out-of-order.
+      // In float seconds the two may round apart (16 µs vs 16 µs read as 1.6000000000000001e-5).
+      if (notAdvanced && Math.round((t - fwd.nextseqtime) * 1e9) < Math.round(thres * 1e9) && fwd.nextseq !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
         m |= M_OUT_OF_ORDER;
         break retrans;
       }

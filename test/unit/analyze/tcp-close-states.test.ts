@@ -176,3 +176,21 @@ describe('per-segment marks', () => {
     expect(c!.lostSegments).toBe(1);
   });
 });
+
+describe('retransmission vs out-of-order at the threshold', () => {
+  // Seen on a real 1M-packet trace: a segment resent exactly one initial RTT (16 µs) after the
+  // highest one. Wireshark compares whole nanoseconds: equal is not below the threshold, so it is
+  // a retransmission. In float seconds the two 16 µs gaps can round apart.
+  test('a resend exactly one initial RTT after the last new segment is a retransmission, as tshark says', () => {
+    // initial RTT 23 µs; FIN at 0.500010, the data resent at 0.500033: 23 µs later. In float
+    // seconds that gap reads 2.2999999999995246e-5 < 2.3e-5 and was called out-of-order.
+    const k = new Conv()
+      .cs(0, SYN, C, 0, 0).sc(0.000011, SYN | ACK, S, c1, 0).cs(0.000023, ACK, c1, s1)
+      .sc(0.5, PSH | ACK, s1, c1, 443)
+      .sc(0.50001, FIN | ACK, (s1 + 443) >>> 0, c1)
+      .sc(0.500033, PSH | ACK, s1, c1, 443);
+    const [c] = analyzeFrames(k.frames).tcp;
+    expect(c!.retransmissions).toBe(1);
+    expect(c!.outOfOrder).toBe(0);
+  });
+});
