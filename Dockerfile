@@ -1,9 +1,10 @@
 # wirelab in a container: labs run in namespaces inside the container's own network.
 #   docker build -t wirelab .
-#   docker run --rm --cap-add NET_ADMIN --cap-add NET_RAW --security-opt systempaths=unconfined \
-#     -v "$PWD/captures:/app/captures" wirelab run --all
-# (systempaths=unconfined lets labs set their per-namespace sysctls; without it /proc/sys is read-only
-#  and a lab that needs a sysctl says so.)
+#   docker run --rm --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN \
+#     --security-opt systempaths=unconfined -v "$PWD/captures:/app/captures" wirelab run --all
+# SYS_ADMIN: each lab gets its own namespace inside the container (ip netns mounts /run/netns; where
+#  AppArmor is on, add --security-opt apparmor=unconfined). systempaths=unconfined lets labs set their
+#  per-namespace sysctls; without it /proc/sys is read-only and a lab that needs a sysctl says so.
 FROM node:20-bookworm-slim
 
 RUN apt-get update \

@@ -75,9 +75,9 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const checks: Check[] = [];
   const p = readPrivileges();
   checks.push({
-    name: 'privileges', ok: p.uid === 0 && p.netAdmin && p.netRaw, required: true,
-    detail: `uid ${p.uid}, CAP_NET_ADMIN ${p.netAdmin ? 'yes' : 'no'}, CAP_NET_RAW ${p.netRaw ? 'yes' : 'no'}`,
-    fix: p.uid === 0 && p.netAdmin && p.netRaw ? null : 'run as root (sudo); in Docker add --cap-add NET_ADMIN --cap-add NET_RAW',
+    name: 'privileges', ok: p.uid === 0 && p.netAdmin && p.netRaw && p.sysAdmin, required: true,
+    detail: `uid ${p.uid}, CAP_NET_ADMIN ${p.netAdmin ? 'yes' : 'no'}, CAP_NET_RAW ${p.netRaw ? 'yes' : 'no'}, CAP_SYS_ADMIN ${p.sysAdmin ? 'yes' : 'no'} (namespaces)`,
+    fix: p.uid === 0 && p.netAdmin && p.netRaw && p.sysAdmin ? null : 'run as root (sudo); in Docker add --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN',
   });
   checks.push(tool('ip', 'iproute2', true, 'namespaces, veth'));
   checks.push(tool('tcpdump', 'tcpdump', false, 'captures; without it the raw-socket backend sees IPv4 only, no fragments'));

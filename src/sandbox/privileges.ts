@@ -8,12 +8,14 @@ import { which } from './command.js';
 
 const CAP_NET_ADMIN = 12;
 const CAP_NET_RAW = 13;
+const CAP_SYS_ADMIN = 21; // ip netns add mounts /run/netns; unshare(CLONE_NEWNET) needs it too
 
 export interface PrivilegeReport {
   uid: number;
   capEff: bigint;
   netAdmin: boolean;
   netRaw: boolean;
+  sysAdmin: boolean;
 }
 
 /** Read the effective capability set of this process from /proc/self/status. */
@@ -27,11 +29,12 @@ export function readPrivileges(): PrivilegeReport {
     capEff,
     netAdmin: ((capEff >> BigInt(CAP_NET_ADMIN)) & 1n) === 1n,
     netRaw: ((capEff >> BigInt(CAP_NET_RAW)) & 1n) === 1n,
+    sysAdmin: ((capEff >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n,
   };
 }
 
 const FIX =
-  'run as root: sudo npx wirelab ...; in Docker: docker run --cap-add NET_ADMIN --cap-add NET_RAW ... (podman: the same flags)';
+  'run as root: sudo npx wirelab ...; in Docker: docker run --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN ... (podman: the same flags)';
 
 /** Throw NOT_ROOT / NO_CAP_NET_ADMIN unless this process may create and configure namespaces. */
 export function checkPrivileges(opts: { needRaw?: boolean } = {}): PrivilegeReport {
@@ -44,6 +47,14 @@ export function checkPrivileges(opts: { needRaw?: boolean } = {}): PrivilegeRepo
     throw new WirelabError('NO_CAP_NET_ADMIN', `this process lacks ${missing} (CapEff ${p.capEff.toString(16)}): ${FIX}`, {
       capEff: p.capEff.toString(16),
     });
+  }
+  if (!p.sysAdmin) {
+    throw new WirelabError(
+      'NO_CAP_NET_ADMIN',
+      `this process lacks CAP_SYS_ADMIN (CapEff ${p.capEff.toString(16)}), which creating a lab's network namespace needs (ip netns mounts /run/netns): ` +
+        'in Docker add --cap-add SYS_ADMIN (and --security-opt apparmor=unconfined where AppArmor is on); podman: --cap-add SYS_ADMIN',
+      { capEff: p.capEff.toString(16) },
+    );
   }
   return p;
 }

@@ -55,6 +55,14 @@ describe('wirelab CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it.skipIf(!isRoot)('run without CAP_SYS_ADMIN (docker run without --cap-add SYS_ADMIN) exits 3 before any lab starts', async () => {
+    const r = await runCli(['run', '--all'], { prefix: ['setpriv', '--bounding-set=-sys_admin', '--inh-caps=-all', '--'] });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/CAP_SYS_ADMIN/);
+    expect(r.stderr).toMatch(/--cap-add SYS_ADMIN/);
+    expect(r.stdout).toBe('');
+  });
+
   // The checkout must be readable by `nobody` (a CI clone under a private temp dir is not).
   const nobodyCanRead = isRoot && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', cliPath]).status === 0;
   it.skipIf(!nobodyCanRead)('run as an unprivileged user exits 3 and says to run as root (skipped when nobody cannot read the checkout)', async () => {
