@@ -1,0 +1,81 @@
+/**
+ * The runner's own promises, with small labs defined here (real namespaces, real tcpdump): a lab that
+ * hangs is stopped at its timeout and counted apart from failures; a failed expectation points at the
+ * lab's own line with expected vs actual; a claim the lab never judged is untestable; fault counts and
+ * sysctls reach the outcome.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runLab } from '../../../src/lab/runner.js';
+import type { LabDefinition } from '../../../src/lab/types.js';
+import { isRoot } from '../../support/cli.js';
+
+const outDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'wl-runner-'));
+const namespaces = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+
+function lab(over: Partial<LabDefinition>): LabDefinition {
+  return {
+    name: 'probe', title: 'a runner probe', claims: ['H01'], seconds: 1, needs: ['root'],
+    topology: { kind: 'loopback' }, explanation: 'test',
+    async run() {},
+    judge() {},
+    ...over,
+  };
+}
+
+describe.skipIf(!isRoot)('lab runner (needs root)', () => {
+  it('a lab that runs past its timeout is stopped, counted as timed out, and its namespace removed', async () => {
+    const started = Date.now();
+    const o = await runLab(lab({ timeoutMs: 1500, run: () => new Promise(() => {}) }), { family: 4, params: {}, outDir: outDir() });
+    expect(o.verdict).toBe('error');
+    expect(o.timedOut).toBe(true);
+    expect(o.reason).toMatch(/LAB_TIMEOUT/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(o.claims).toEqual([{ id: 'H01', verdict: 'untestable', evidence: expect.stringContaining('did not finish') }]);
+    expect(namespaces()).not.toContain(`wirelab-${process.pid}-`);
+  });
+
+  it('a failed expectation carries the lab file:line, expected and actual; an unjudged claim is untestable', async () => {
+    const o = await runLab(
+      lab({
+        claims: ['H01', 'H02'],
+        judge(ctx, j) {
+          j.equal('no packets were captured', ctx.analysis.packets, 12345);
+          j.claim('H01', 'confirmed', 'a probe');
+        },
+      }),
+      { family: 4, params: {}, outDir: outDir() },
+    );
+    expect(o.verdict).toBe('fail');
+    const failed = o.expectations.find((e) => !e.ok)!;
+    expect(failed.at).toMatch(/^test\/integration\/labs\/runner\.test\.ts:\d+$/);
+    expect(failed.expected).toBe(12345);
+    expect(failed.actual).toBe(0);
+    expect(o.claims.map((c) => [c.id, c.verdict])).toEqual([['H01', 'confirmed'], ['H02', 'untestable']]);
+  });
+
+  it('fault rules report their drops and sysctls read back into the outcome', async () => {
+    const o = await runLab(
+      lab({
+        sysctls: { 'net.ipv4.tcp_synack_retries': 2 },
+        faults: [{ kind: 'drop-nth', name: 'third-udp', at: 'server', match: { proto: 'udp', dport: 9999 }, nth: 3 }],
+        async run(ctx) {
+          const send = ctx.sandbox.exec('client', [process.execPath, '-e', `
+            const s = require('dgram').createSocket('udp4');
+            let n = 0; const go = () => n++ < 5 ? s.send('x', 9999, '127.0.0.1', go) : s.close(); go();`]);
+          expect((await send).code).toBe(0);
+        },
+        judge(ctx, j) {
+          j.equal('five datagrams were captured (the dropped one still shows)', ctx.analysis.udp[0]?.datagrams, 5);
+        },
+      }),
+      { family: 4, params: {}, outDir: outDir() },
+    );
+    expect(o.reason).toBeNull();
+    expect(o.faults).toEqual([{ name: 'third-udp', dropped: 1 }]);
+    expect(o.sysctls.find((s) => s.key === 'net.ipv4.tcp_synack_retries')?.value).toBe('2');
+  });
+});
