@@ -10,11 +10,12 @@ const HELP = `wirelab: see TCP and UDP behave on a real kernel
 
   wirelab doctor [--clean] [--json]     what this machine can run; --clean removes stale lab namespaces
   wirelab list [--json]                 the labs and the claims they test
-  wirelab run LAB… | --all [--json] [--live] [--ipv6] [--param k=v] [--jobs N] [--out DIR]
+  wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv6] [--param k=v] [--jobs N] [--out DIR]
+                    [--backend tcpdump|raw-socket]
                                         run labs in fresh network namespaces; captures/<run>/
   wirelab inspect FILE|- [--json] [--stream N] [--live]
                                         annotate any pcap or pcapng (no root needed)
-  wirelab capture [--topology loopback|veth] [--ipv6] [--json] [--server CMD] -- COMMAND…
+  wirelab capture [--topology loopback|veth] [--mtu N] [--ipv6] [--json] [--live] [--server CMD] -- COMMAND…
                                         run your own program in a lab namespace, capture and annotate it
 
 exit codes: 0 good, 1 a lab's expectation failed, 2 bad usage or input, 3 this machine can't run it`;
