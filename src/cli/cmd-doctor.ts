@@ -82,7 +82,7 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   checks.push(tool('ip', 'iproute2', true, 'namespaces, veth'));
   checks.push(tool('tcpdump', 'tcpdump', false, 'captures; without it the raw-socket backend sees IPv4 only, no fragments'));
   checks.push(tool('nft', 'nftables', false, 'fault rules: loss, dropped ACKs'));
-  checks.push(tool('iptables', 'iptables', false, 'fallback for fault rules'));
+  checks.push(tool('iptables', 'iptables', false, 'not used yet: fault rules are nftables; kept for NFQUEUE delay'));
   checks.push(tool('tshark', 'tshark', false, 'only for the oracle tests and benchmarks'));
   let rawSocket = true;
   try {
