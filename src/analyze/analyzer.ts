@@ -58,8 +58,14 @@ export class Analyzer {
     }
   }
 
+  /**
+   * The Analysis. Without kept segments, `tcp` is built on first access (all model objects at
+   * once); a writer that wants them one at a time uses tcpConnections(analysis) instead.
+   */
   finish(summary: ReadSummary): Analysis {
-    return {
+    const tracker = this.tcp;
+    tracker.close();
+    const a: Omit<Analysis, 'tcp'> & { tcp?: TcpConnection[] } = {
       file: this.opts.file,
       format: summary.format,
       linkType: summary.linkType,
@@ -69,9 +75,41 @@ export class Analyzer {
       firstTime: this.firstSec < 0 ? null : this.firstSec + this.firstNsec / 1e9,
       faults: summary.faults,
       errors: this.errors,
-      tcp: this.tcp.finish(),
       udp: this.udp.finish(),
       icmp: this.udp.icmp,
     };
+    const lazy: Lazy = { tracker, tcp: null };
+    Object.defineProperty(a, 'tcp', {
+      enumerable: true,
+      configurable: true,
+      get: () => (lazy.tcp ??= Array.from({ length: tracker.count }, (_, i) => tracker.model(i))),
+      set: (x: TcpConnection[]) => void (lazy.tcp = x),
+    });
+    const analysis = a as Analysis;
+    sources.set(analysis, lazy);
+    return analysis;
   }
+}
+
+interface Lazy {
+  tracker: TcpTracker;
+  tcp: TcpConnection[] | null; // once built (or set), the truth
+}
+const sources = new WeakMap<Analysis, Lazy>();
+
+/** The TCP connections of an analysis, one at a time, without holding all model objects at once. */
+export interface TcpConnectionSource {
+  count: number;
+  at(i: number): TcpConnection;
+}
+
+export function tcpConnections(a: Analysis): TcpConnectionSource {
+  const lazy = sources.get(a);
+  // Once `tcp` was read or set (or for an Analysis made elsewhere) the array is the truth.
+  if (lazy === undefined || lazy.tcp !== null) {
+    const tcp = a.tcp;
+    return { count: tcp.length, at: (i) => tcp[i]! };
+  }
+  const t = lazy.tracker;
+  return { count: t.count, at: (i) => t.model(i) };
 }

@@ -48,6 +48,10 @@ export interface OptionSummary {
   unknown?: { kind: number; hex: string }[];
 }
 
+/**
+ * With keepSegments false (inspect --json) only the state names are kept: time is NaN, packet
+ * null and cause '' (the tracker stores a side's path as packed state codes, not records).
+ */
 export interface StateTransition {
   from: TcpState;
   to: TcpState;
@@ -149,6 +153,10 @@ export interface IcmpEvent {
   quoted: string | null; // "udp 10.0.0.1:5000 > 10.0.0.2:6000 id 1234"
 }
 
+/**
+ * Analyzer.finish() builds `tcp` on first access when segments were not kept; to walk the
+ * connections without holding them all, use tcpConnections(analysis) (src/analyze/analyzer.ts).
+ */
 export interface Analysis {
   file: string;
   format: CaptureFormat | null;

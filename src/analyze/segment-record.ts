@@ -32,7 +32,7 @@ export function optionSummary(p: DecodedPacket, sackBase: number): OptionSummary
 }
 
 export function buildSegmentRecord(c: Conn, side: 0 | 1, p: DecodedPacket, t: number, absTime: number, marks: number, _window: number): SegmentRecord {
-  const peer = 1 - side;
+  const peer = (1 - side) as 0 | 1;
   return {
     packet: p.index,
     time: t,
@@ -41,11 +41,11 @@ export function buildSegmentRecord(c: Conn, side: 0 | 1, p: DecodedPacket, t: nu
     flags: p.tcpFlags,
     seq: p.seq,
     ack: p.ack,
-    relSeq: (p.seq - c.base[side]) >>> 0,
-    relAck: p.tcpFlags & 0x10 ? (p.ack - c.base[peer]) >>> 0 : 0,
+    relSeq: (p.seq - c.base(side)) >>> 0,
+    relAck: p.tcpFlags & 0x10 ? (p.ack - c.base(peer)) >>> 0 : 0,
     len: p.payloadLength,
     window: p.window,
-    options: optionSummary(p, c.base[peer]),
+    options: optionSummary(p, c.base(peer)),
     marks: markNames(marks),
     meaning: '',
     transitions: [],

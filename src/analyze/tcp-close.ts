@@ -21,16 +21,16 @@ export interface CloseVerdict {
   timeWait: Side | 'both' | null;
 }
 
-export function classifyClose(st: EndpointStates, firstRst: -1 | 0 | 1, rstBeforeClose: boolean): CloseVerdict {
+export function classifyClose(st: EndpointStates, firstRst: number, rstBeforeClose: boolean): CloseVerdict {
   let kind: CloseKind = 'none';
-  const bothFins = st.finEnd[0] >= 0 && st.finEnd[1] >= 0;
+  const bothFins = st.finSent(0) && st.finSent(1);
   if (rstBeforeClose) kind = 'reset';
   else if (bothFins) kind = st.crossed ? 'simultaneous' : st.separateAckOfFirstFin ? 'four-way' : 'three-way';
   else if (firstRst >= 0) kind = 'reset';
   const first = st.firstFin >= 0 ? st.firstFin : firstRst;
   const initiator: Side | null = first === 0 ? 'client' : first === 1 ? 'server' : null;
-  const c = st.state[0] === 'TIME_WAIT';
-  const s = st.state[1] === 'TIME_WAIT';
+  const c = st.state(0) === 'TIME_WAIT';
+  const s = st.state(1) === 'TIME_WAIT';
   const timeWait: Side | 'both' | null = c && s ? 'both' : c ? 'client' : s ? 'server' : null;
   return { kind, initiator, timeWait };
 }

@@ -14,7 +14,7 @@
  * fast retransmission and out-of-order. "ACKed unseen segment" is reported once until the peer
  * sends again; tshark suppresses a few more repeats than that (1 packet in 25 random traces).
  *
- * No allocation: marks are a bit set; the per-direction state is a small mutable object.
+ * No allocation: marks are a bit set; the per-direction state is FLOW_FIELDS numbers in an array.
  */
 import { FIN, SYN, RST, ACK } from '../decode/packet.js';
 import type { SegmentMark } from './model.js';
@@ -64,33 +64,35 @@ export function markNames(bits: number): SegmentMark[] {
   return out;
 }
 
-/** Wireshark's per-direction sequence analysis state (tcp_flow_t + tcp_analyze_seq_flow_info_t). */
-export interface SeqFlow {
-  nextseq: number; // 0 = unknown, as in Wireshark
-  nextseqtime: number;
-  maxseqtobeacked: number;
-  lastack: number;
-  lastacktime: number;
-  window: number; // scaled; starts at 0xFFFFFFFF so nothing looks like a zero-window probe
-  dupacknum: number;
-  unseenReported: boolean; // an ACK of an unseen segment of this side was reported; it has not sent since
-  lastsegmentflags: number;
-  winScale: number; // -1 unknown (no SYN seen), else the shift this side announced (0 when none)
-}
+/**
+ * Wireshark's per-direction sequence analysis state (tcp_flow_t + tcp_analyze_seq_flow_info_t),
+ * FLOW_FIELDS numbers at an offset inside a connection's packed number array (no object, no
+ * boxed number per connection).
+ */
+export const NEXTSEQ = 0; // 0 = unknown, as in Wireshark
+export const NEXTSEQTIME = 1;
+export const MAXSEQTOBEACKED = 2;
+export const LASTACK = 3;
+export const LASTACKTIME = 4;
+export const WINDOW = 5; // scaled; starts at 0xFFFFFFFF so nothing looks like a zero-window probe
+export const DUPACKNUM = 6;
+export const UNSEEN_REPORTED = 7; // 1: an ACK of an unseen segment of this side was reported; it has not sent since
+export const LASTSEGMENTFLAGS = 8;
+export const WINSCALE = 9; // -1 unknown (no SYN seen), -2 not applied, else the shift this side announced
+export const FLOW_FIELDS = 10;
 
-export function newSeqFlow(): SeqFlow {
-  return {
-    nextseq: 0,
-    nextseqtime: 0,
-    maxseqtobeacked: 0,
-    lastack: 0,
-    lastacktime: 0,
-    window: 0xffffffff,
-    dupacknum: 0,
-    unseenReported: false,
-    lastsegmentflags: 0,
-    winScale: -1,
-  };
+/** Initial state of one direction at v[f .. f + FLOW_FIELDS). */
+export function initSeqFlow(v: number[], f: number): void {
+  v[f + NEXTSEQ] = 0;
+  v[f + NEXTSEQTIME] = 0;
+  v[f + MAXSEQTOBEACKED] = 0;
+  v[f + LASTACK] = 0;
+  v[f + LASTACKTIME] = 0;
+  v[f + WINDOW] = 0xffffffff;
+  v[f + DUPACKNUM] = 0;
+  v[f + UNSEEN_REPORTED] = 0;
+  v[f + LASTSEGMENTFLAGS] = 0;
+  v[f + WINSCALE] = -1;
 }
 
 /** a < b in 32-bit sequence space. */
@@ -109,12 +111,14 @@ export function seqGE(a: number, b: number): boolean {
 
 /**
  * Analyzes one segment sent in direction fwd (the peer's state is rev) at time t (seconds),
- * updates both states as Wireshark does and returns the mark bits.
+ * updates both states as Wireshark does and returns the mark bits. fwd and rev are the offsets
+ * of the two directions' state in v.
  * `window` is the scaled window; `firstRtt` the connection's initial RTT in seconds (0 unknown).
  */
 export function analyzeSequence(
-  fwd: SeqFlow,
-  rev: SeqFlow,
+  v: number[],
+  fwd: number,
+  rev: number,
   seq: number,
   ack: number,
   seglen: number,
@@ -128,77 +132,77 @@ export function analyzeSequence(
 
   forward: {
     // ZERO WINDOW PROBE: 1 byte at the next expected sequence number while the peer's window is 0.
-    if (seglen === 1 && seq === fwd.nextseq && rev.window === 0) {
+    if (seglen === 1 && seq === v[fwd + NEXTSEQ]! && v[rev + WINDOW]! === 0) {
       m |= M_ZERO_WINDOW_PROBE;
       break forward;
     }
     // ZERO WINDOW
     if (window === 0 && noSFR) m |= M_ZERO_WINDOW;
     // LOST SEGMENT: beyond the highest sequence number seen so far.
-    if (fwd.nextseq !== 0 && seqGT(seq, fwd.nextseq) && (flags & RST) === 0) m |= M_LOST_SEGMENT;
+    if (v[fwd + NEXTSEQ]! !== 0 && seqGT(seq, v[fwd + NEXTSEQ]!) && (flags & RST) === 0) m |= M_LOST_SEGMENT;
     // KEEP ALIVE: 0 or 1 byte one before the next expected sequence number.
-    if (seglen <= 1 && seq === ((fwd.nextseq - 1) >>> 0) && noSFR) m |= M_KEEP_ALIVE;
+    if (seglen <= 1 && seq === ((v[fwd + NEXTSEQ]! - 1) >>> 0) && noSFR) m |= M_KEEP_ALIVE;
     // WINDOW UPDATE: no data, same seq/ack, new non-zero window.
-    if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSFR) {
+    if (seglen === 0 && window !== 0 && window !== v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! && noSFR) {
       m |= M_WINDOW_UPDATE;
     }
     // KEEP ALIVE ACK
     if (
-      seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack &&
-      (rev.lastsegmentflags & M_KEEP_ALIVE) !== 0 && noSFR
+      seglen === 0 && window !== 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! &&
+      (v[rev + LASTSEGMENTFLAGS]! & M_KEEP_ALIVE) !== 0 && noSFR
     ) {
       m |= M_KEEP_ALIVE_ACK;
       break forward;
     }
     // ZERO WINDOW PROBE ACK
     if (
-      seglen === 0 && window === 0 && window === fwd.window && seq === fwd.nextseq &&
-      ack === fwd.lastack &&
-      (rev.lastsegmentflags & M_ZERO_WINDOW_PROBE) !== 0 && noSFR
+      seglen === 0 && window === 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! &&
+      ack === v[fwd + LASTACK]! &&
+      (v[rev + LASTSEGMENTFLAGS]! & M_ZERO_WINDOW_PROBE) !== 0 && noSFR
     ) {
       m |= M_ZERO_WINDOW_PROBE_ACK;
       break forward;
     }
     // DUPLICATE ACK: no data, same window, seq and ack as before.
-    if (seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && noSFR) {
-      fwd.dupacknum++;
+    if (seglen === 0 && window !== 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! && noSFR) {
+      v[fwd + DUPACKNUM]++;
       m |= M_DUP_ACK;
     }
   }
 
   // finished_fwd: a new ack number resets the dup-ack count.
-  if (ack !== fwd.lastack) fwd.dupacknum = 0;
+  if (ack !== v[fwd + LASTACK]!) v[fwd + DUPACKNUM] = 0;
 
   // ACKED UNSEEN SEGMENT: acks beyond the highest continuous sequence number the peer was seen
   // to send. Reported once until the peer sends again (tshark 4.0.17 behaves so; its source does
   // it with a -1 dup-ack counter), and the boundary jumps to the peer's nextseq.
-  if (rev.maxseqtobeacked !== 0 && seqGT(ack, rev.maxseqtobeacked) && (flags & ACK) !== 0) {
-    if (!rev.unseenReported) m |= M_ACK_UNSEEN;
-    rev.unseenReported = true;
-    rev.maxseqtobeacked = rev.nextseq;
+  if (v[rev + MAXSEQTOBEACKED]! !== 0 && seqGT(ack, v[rev + MAXSEQTOBEACKED]!) && (flags & ACK) !== 0) {
+    if (v[rev + UNSEEN_REPORTED]! === 0) m |= M_ACK_UNSEEN;
+    v[rev + UNSEEN_REPORTED] = 1;
+    v[rev + MAXSEQTOBEACKED] = v[rev + NEXTSEQ]!;
   }
-  fwd.unseenReported = false;
+  v[fwd + UNSEEN_REPORTED] = 0;
 
   // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS
   if (seglen > 0 || (flags & (SYN | FIN)) !== 0) {
     retrans: {
       if (m & M_KEEP_ALIVE) break retrans;
-      let notAdvanced = fwd.nextseq !== 0 && seqLT(seq, fwd.nextseq);
+      let notAdvanced = v[fwd + NEXTSEQ]! !== 0 && seqLT(seq, v[fwd + NEXTSEQ]!);
       // One byte before nextseq with more data: the previous segment was probably a window probe.
-      if (seglen > 1 && ((fwd.nextseq - 1) >>> 0) === seq) notAdvanced = false;
-      if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && t - rev.lastacktime < 0.02) {
+      if (seglen > 1 && ((v[fwd + NEXTSEQ]! - 1) >>> 0) === seq) notAdvanced = false;
+      if (notAdvanced && v[rev + DUPACKNUM]! >= 2 && v[rev + LASTACK]! === seq && t - v[rev + LASTACKTIME]! < 0.02) {
         m |= M_FAST_RETRANSMISSION;
         break retrans;
       }
       // Spurious (all of it already acknowledged) is checked before out-of-order.
-      if (seglen > 0 && rev.lastack !== 0 && seqLE((seq + seglen) >>> 0, rev.lastack)) {
+      if (seglen > 0 && v[rev + LASTACK]! !== 0 && seqLE((seq + seglen) >>> 0, v[rev + LASTACK]!)) {
         m |= M_SPURIOUS;
         break retrans;
       }
       const thres = firstRtt > 0 ? firstRtt : 0.003;
       // Wireshark compares whole nanoseconds: a gap EQUAL to the threshold is not out-of-order.
       // In float seconds the two may round apart (16 µs vs 16 µs read as 1.6000000000000001e-5).
-      if (notAdvanced && Math.round((t - fwd.nextseqtime) * 1e9) < Math.round(thres * 1e9) && fwd.nextseq !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
+      if (notAdvanced && Math.round((t - v[fwd + NEXTSEQTIME]!) * 1e9) < Math.round(thres * 1e9) && v[fwd + NEXTSEQ]! !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
         m |= M_OUT_OF_ORDER;
         break retrans;
       }
@@ -213,16 +217,16 @@ export function analyzeSequence(
   let nextseq = (seq + seglen) >>> 0;
   if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0;
   if ((m & M_ZERO_WINDOW_PROBE) === 0) {
-    if (fwd.nextseq === 0 || seqGT(nextseq, fwd.nextseq)) {
-      fwd.nextseq = nextseq;
-      fwd.nextseqtime = t;
+    if (v[fwd + NEXTSEQ]! === 0 || seqGT(nextseq, v[fwd + NEXTSEQ]!)) {
+      v[fwd + NEXTSEQ] = nextseq;
+      v[fwd + NEXTSEQTIME] = t;
     }
-    if (fwd.maxseqtobeacked === 0 || seq === fwd.maxseqtobeacked) fwd.maxseqtobeacked = fwd.nextseq;
+    if (v[fwd + MAXSEQTOBEACKED]! === 0 || seq === v[fwd + MAXSEQTOBEACKED]!) v[fwd + MAXSEQTOBEACKED] = v[fwd + NEXTSEQ]!;
   }
 
-  fwd.window = window;
-  fwd.lastack = ack;
-  fwd.lastacktime = t;
-  fwd.lastsegmentflags = m;
+  v[fwd + WINDOW] = window;
+  v[fwd + LASTACK] = ack;
+  v[fwd + LASTACKTIME] = t;
+  v[fwd + LASTSEGMENTFLAGS] = m;
   return m;
 }

@@ -21,6 +21,11 @@
  * ACK never reached it (dropped at its input, still captured) and it stays in SYN_RCVD; after
  * that, a RST from the server is taken as sent from SYN_RCVD too.
  * RST: the sender and the receiver go to CLOSED (not checked against the receive window).
+ *
+ * Memory: everything numeric lives in one packed number array (no boxed numbers, no per-side
+ * tuples); the states a side went through are kept as 4-bit state codes packed into a number
+ * (an array only past 13 states). Full StateTransition records (time, packet, cause) are kept
+ * only when asked (keepTransitions: the text report, the ladder, the labs).
  */
 import { FIN, SYN, RST, ACK } from '../decode/packet.js';
 import type { StateTransition, TcpState } from './model.js';
@@ -30,170 +35,284 @@ export const CLIENT = 0;
 export const SERVER = 1;
 const SIDE_NAMES = ['client', 'server'] as const;
 
+/** State codes: the index in this list (4 bits each in a packed path). */
+export const STATE_NAMES: readonly TcpState[] = [
+  'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RCVD', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT',
+];
+const CLOSED = 0;
+const LISTEN = 1;
+const SYN_SENT = 2;
+const SYN_RCVD = 3;
+const ESTABLISHED = 4;
+const FIN_WAIT_1 = 5;
+const FIN_WAIT_2 = 6;
+const CLOSE_WAIT = 7;
+const CLOSING = 8;
+const LAST_ACK = 9;
+const TIME_WAIT = 10;
+
+// Offsets in the packed number array; `+ side` for the per-side pairs.
+const STATE = 0; // state code, 2
+const SYNSEQ = 2; // ISN of each side's SYN, -1 until seen, 2
+const FINEND = 4; // the ack value that acknowledges each side's first FIN, -1 until a FIN is sent, 2
+const FINACKED = 6; // 0/1, 2
+const FINPACKET = 8; // each side's first FIN packet, -1, 2
+const LASTFINPACKET = 10; // the latest copy of each side's FIN (a retransmission replaces a lost first copy), 2
+const LASTFINTIME = 12; // 2
+const PATH = 14; // packed state codes of the side's path, 2
+const PATHLEN = 16; // 2
+const FIRSTFIN = 18;
+const CROSSED = 19;
+const SEPARATE_ACK = 20; // a separate (non-FIN) segment of the second closer acknowledged the first FIN
+const CLOSE_COMPLETE = 21;
+const STARTED = 22;
+const LAST_SYN_TIME = 23;
+const ACK_LOST = 24; // the server resent its SYN-ACK after an ACK of it was captured
+const PENDING = 25; // 1: the server's ESTABLISHED is held back
+const PENDING_PACKET = 26;
+const PENDING_TIME = 27;
+const FIELDS = 28;
+const PACKED_MAX = 13; // 13 codes of 4 bits stay exact in a double
+
+const TEMPLATE: number[] = (() => {
+  const v = new Array<number>(FIELDS).fill(0);
+  v[SYNSEQ] = v[SYNSEQ + 1] = -1;
+  v[FINEND] = v[FINEND + 1] = -1;
+  v[FINPACKET] = v[FINPACKET + 1] = -1;
+  v[LASTFINPACKET] = v[LASTFINPACKET + 1] = -1;
+  v[FIRSTFIN] = -1;
+  v[CLOSE_COMPLETE] = -1;
+  v[LAST_SYN_TIME] = 0.5; // makes the array one of unboxed doubles; reset below
+  v[LAST_SYN_TIME] = 0;
+  return v;
+})();
+
 export interface TransitionSink {
   (side: 0 | 1, from: TcpState, to: TcpState): void;
 }
 
 export class EndpointStates {
-  state: [TcpState, TcpState] = ['CLOSED', 'CLOSED'];
-  transitions: [StateTransition[], StateTransition[]] = [[], []];
-  /** ISN of each side's SYN, -1 until seen. */
-  synSeq: [number, number] = [-1, -1];
-  /** The ack value that acknowledges each side's first FIN, -1 until a FIN is sent. */
-  finEnd: [number, number] = [-1, -1];
-  finAcked: [boolean, boolean] = [false, false];
-  /** Each side's first FIN: packet index and whether it acknowledged the peer's earlier FIN. */
-  finPacket: [number, number] = [-1, -1];
-  /** The latest copy of each side's FIN (a retransmission replaces a lost first copy). */
-  lastFinPacket: [number, number] = [-1, -1];
-  lastFinTime: [number, number] = [0, 0];
-  firstFin: -1 | 0 | 1 = -1;
-  crossed = false;
-  /** A separate (non-FIN) segment of the second closer acknowledged the first FIN. */
-  separateAckOfFirstFin = false;
-  closeCompleteTime = -1;
-  private started = false;
-  private lastSynTime = 0;
-  private ackLost = false; // the server resent its SYN-ACK after an ACK of it was captured
-  private pendingServerEstablished: { packet: number; time: number; sink: TransitionSink | null } | null = null;
+  private readonly v: number[] = TEMPLATE.slice();
+  /** Full transition records, only with keepTransitions (else null). */
+  readonly transitions: [StateTransition[], StateTransition[]] | null;
+  /** Codes past PACKED_MAX, per side (rare). */
+  private overflow: [number[], number[]] | null = null;
+  private pendingSink: TransitionSink | null = null;
+
+  constructor(keepTransitions: boolean) {
+    this.transitions = keepTransitions ? [[], []] : null;
+  }
+
+  /** The current state of a side. */
+  state(side: 0 | 1): TcpState {
+    return STATE_NAMES[this.v[STATE + side]!]!;
+  }
+  synSeq(side: 0 | 1): number {
+    return this.v[SYNSEQ + side]!;
+  }
+  finSent(side: 0 | 1): boolean {
+    return this.v[FINEND + side]! >= 0;
+  }
+  /** The side that sent the first FIN, -1 when none. */
+  get firstFin(): number {
+    return this.v[FIRSTFIN]!;
+  }
+  get crossed(): boolean {
+    return this.v[CROSSED] === 1;
+  }
+  get separateAckOfFirstFin(): boolean {
+    return this.v[SEPARATE_ACK] === 1;
+  }
+  get closeCompleteTime(): number {
+    return this.v[CLOSE_COMPLETE]!;
+  }
 
   /**
-   * Feeds one segment sent by `side`. Transitions are appended to `transitions` and reported to
-   * `sink` (when given) so a kept segment can list what it caused.
+   * Feeds one segment sent by `side`. Transitions are recorded and reported to `sink` (when
+   * given) so a kept segment can list what it caused.
    */
   onSegment(side: 0 | 1, flags: number, seq: number, ack: number, len: number, packet: number, time: number, sink: TransitionSink | null): void {
+    const v = this.v;
     const peer = (1 - side) as 0 | 1;
-    if (!this.started) {
-      this.started = true;
+    if (v[STARTED] === 0) {
+      v[STARTED] = 1;
       if ((flags & (SYN | RST)) === 0) {
         const cause = 'inferred: the capture starts in the middle of the connection';
-        this.go(CLIENT, 'ESTABLISHED', null, time, cause, null);
-        this.go(SERVER, 'ESTABLISHED', null, time, cause, null);
+        this.go(CLIENT, ESTABLISHED, null, time, cause, null);
+        this.go(SERVER, ESTABLISHED, null, time, cause, null);
       }
     }
 
-    if (side === SERVER && this.pendingServerEstablished !== null) {
+    if (side === SERVER && v[PENDING] === 1) {
       if ((flags & SYN) !== 0) {
-        this.pendingServerEstablished = null; // SYN-ACK again: the ACK was lost
-        this.ackLost = true;
-      } else if ((flags & RST) !== 0 && this.ackLost) {
-        this.pendingServerEstablished = null; // it never got an ACK: it resets from SYN_RCVD
+        this.dropPending(); // SYN-ACK again: the ACK was lost
+        v[ACK_LOST] = 1;
+      } else if ((flags & RST) !== 0 && v[ACK_LOST] === 1) {
+        this.dropPending(); // it never got an ACK: it resets from SYN_RCVD
       } else this.commitPending();
     }
 
     if (flags & RST) {
-      if (this.state[side] !== 'CLOSED') this.go(side, 'CLOSED', packet, time, 'sent RST', sink);
-      if (this.state[peer] !== 'CLOSED') this.go(peer, 'CLOSED', packet, time, 'received RST', sink);
-      this.pendingServerEstablished = null;
+      if (v[STATE + side] !== CLOSED) this.go(side, CLOSED, packet, time, 'sent RST', sink);
+      if (v[STATE + peer] !== CLOSED) this.go(peer, CLOSED, packet, time, 'received RST', sink);
+      this.dropPending();
       return;
     }
 
     if (flags & SYN) {
       if ((flags & ACK) === 0) {
-        if (this.state[side] === 'CLOSED') this.go(side, 'SYN_SENT', packet, time, 'sent SYN (active open)', sink);
-        this.lastSynTime = time;
-      } else if (this.state[side] === 'CLOSED') {
-        this.go(side, 'LISTEN', null, this.lastSynTime || time, 'inferred: it was listening (it answered the SYN)', sink);
-        this.go(side, 'SYN_RCVD', packet, time, 'received SYN, sent SYN-ACK', sink);
-      } else if (this.state[side] === 'SYN_SENT') {
-        this.go(side, 'SYN_RCVD', packet, time, 'simultaneous open: received SYN, sent SYN-ACK', sink);
+        if (v[STATE + side] === CLOSED) this.go(side, SYN_SENT, packet, time, 'sent SYN (active open)', sink);
+        v[LAST_SYN_TIME] = time;
+      } else if (v[STATE + side] === CLOSED) {
+        this.go(side, LISTEN, null, v[LAST_SYN_TIME] || time, 'inferred: it was listening (it answered the SYN)', sink);
+        this.go(side, SYN_RCVD, packet, time, 'received SYN, sent SYN-ACK', sink);
+      } else if (v[STATE + side] === SYN_SENT) {
+        this.go(side, SYN_RCVD, packet, time, 'simultaneous open: received SYN, sent SYN-ACK', sink);
       }
-      if (this.synSeq[side] < 0) this.synSeq[side] = seq;
+      if (v[SYNSEQ + side]! < 0) v[SYNSEQ + side] = seq;
     }
 
     if (flags & ACK) {
       // What the sender proves it received: the peer's SYN.
-      if (this.synSeq[peer] >= 0 && seqGE(ack, (this.synSeq[peer] + 1) >>> 0)) {
-        if (this.state[side] === 'SYN_SENT' && (flags & SYN) === 0) {
-          this.go(side, 'ESTABLISHED', packet, time, 'received SYN-ACK, sent ACK', sink);
+      if (v[SYNSEQ + peer]! >= 0 && seqGE(ack, (v[SYNSEQ + peer]! + 1) >>> 0)) {
+        if (v[STATE + side] === SYN_SENT && (flags & SYN) === 0) {
+          this.go(side, ESTABLISHED, packet, time, 'received SYN-ACK, sent ACK', sink);
         }
-        if (this.state[peer] === 'SYN_RCVD' && (flags & SYN) === 0) {
-          if (peer === SERVER) this.pendingServerEstablished ??= { packet, time, sink };
-          else this.go(peer, 'ESTABLISHED', packet, time, 'received the ACK of its SYN-ACK', sink);
+        if (v[STATE + peer] === SYN_RCVD && (flags & SYN) === 0) {
+          if (peer === SERVER) {
+            if (v[PENDING] === 0) {
+              v[PENDING] = 1;
+              v[PENDING_PACKET] = packet;
+              v[PENDING_TIME] = time;
+              this.pendingSink = sink;
+            }
+          } else this.go(peer, ESTABLISHED, packet, time, 'received the ACK of its SYN-ACK', sink);
         }
       }
       // ... and the peer's FIN.
-      if (this.finEnd[peer] >= 0 && !this.finAcked[peer] && seqGE(ack, this.finEnd[peer])) {
-        this.finAcked[peer] = true;
-        if (this.finEnd[side] < 0 && (flags & FIN) === 0) this.separateAckOfFirstFin = true;
+      if (v[FINEND + peer]! >= 0 && v[FINACKED + peer] === 0 && seqGE(ack, v[FINEND + peer]!)) {
+        v[FINACKED + peer] = 1;
+        if (v[FINEND + side]! < 0 && (flags & FIN) === 0) v[SEPARATE_ACK] = 1;
         this.commitPending();
         this.receiveFin(side, packet, time, sink);
         this.ownFinAcked(peer, packet, time, sink);
-        if (this.finAcked[side]) this.closeCompleteTime = time;
+        if (v[FINACKED + side] === 1) v[CLOSE_COMPLETE] = time;
       }
     }
 
     if (flags & FIN) {
-      this.lastFinPacket[side] = packet;
-      this.lastFinTime[side] = time;
+      v[LASTFINPACKET + side] = packet;
+      v[LASTFINTIME + side] = time;
     }
-    if ((flags & FIN) && this.finEnd[side] < 0) {
-      this.finEnd[side] = (seq + len + 1) >>> 0;
-      this.finPacket[side] = packet;
-      if (this.firstFin < 0) this.firstFin = side;
-      else if (!this.finAcked[peer]) this.crossed = true; // sent before it got the peer's FIN
-      const s = this.state[side];
-      if (s === 'ESTABLISHED' || s === 'SYN_RCVD') {
+    if ((flags & FIN) && v[FINEND + side]! < 0) {
+      v[FINEND + side] = (seq + len + 1) >>> 0;
+      v[FINPACKET + side] = packet;
+      if (v[FIRSTFIN]! < 0) v[FIRSTFIN] = side;
+      else if (v[FINACKED + peer] === 0) v[CROSSED] = 1; // sent before it got the peer's FIN
+      const s = v[STATE + side];
+      if (s === ESTABLISHED || s === SYN_RCVD) {
         this.commitPending();
-        this.go(side, 'FIN_WAIT_1', packet, time, this.firstFin === side ? 'sent FIN (closes first)' : 'sent FIN before receiving the peer\'s (simultaneous close)', sink);
-      } else if (s === 'CLOSE_WAIT') {
-        this.go(side, 'LAST_ACK', packet, time, 'sent FIN (closes second)', sink);
+        this.go(side, FIN_WAIT_1, packet, time, v[FIRSTFIN] === side ? 'sent FIN (closes first)' : 'sent FIN before receiving the peer\'s (simultaneous close)', sink);
+      } else if (s === CLOSE_WAIT) {
+        this.go(side, LAST_ACK, packet, time, 'sent FIN (closes second)', sink);
       }
     }
   }
 
   /** `side` proved it received the peer's FIN. */
   private receiveFin(side: 0 | 1, packet: number, time: number, sink: TransitionSink | null): void {
-    const s = this.state[side];
-    if (s === 'ESTABLISHED' || s === 'SYN_RCVD') {
+    const v = this.v;
+    const s = v[STATE + side];
+    if (s === ESTABLISHED || s === SYN_RCVD) {
       // The kernel enters CLOSE_WAIT when the FIN arrives, not when it ACKs it (the ACK may be
       // delayed ~40 ms): date the transition at the FIN copy this ACK proves arrived.
       const peer = (1 - side) as 0 | 1;
-      const atFin = this.lastFinPacket[peer] > 0 && this.lastFinPacket[peer] <= packet;
-      this.go(side, 'CLOSE_WAIT', atFin ? this.lastFinPacket[peer] : packet, atFin ? this.lastFinTime[peer] : time,
-        atFin ? `received FIN (its ACK, packet ${packet}, proves it)` : 'received FIN, sent ACK', sink);
+      const finPacket = v[LASTFINPACKET + peer]!;
+      const atFin = finPacket > 0 && finPacket <= packet;
+      this.go(side, CLOSE_WAIT, atFin ? finPacket : packet, atFin ? v[LASTFINTIME + peer]! : time,
+        atFin ? (this.transitions === null ? '' : `received FIN (its ACK, packet ${packet}, proves it)`) : 'received FIN, sent ACK', sink);
     }
-    else if (s === 'FIN_WAIT_1') this.go(side, 'CLOSING', packet, time, 'received FIN while its own FIN was unacknowledged', sink);
-    else if (s === 'FIN_WAIT_2') this.go(side, 'TIME_WAIT', packet, time, 'received FIN, sent the last ACK', sink);
+    else if (s === FIN_WAIT_1) this.go(side, CLOSING, packet, time, 'received FIN while its own FIN was unacknowledged', sink);
+    else if (s === FIN_WAIT_2) this.go(side, TIME_WAIT, packet, time, 'received FIN, sent the last ACK', sink);
   }
 
   /** `side`'s FIN was acknowledged by its peer. */
   private ownFinAcked(side: 0 | 1, packet: number, time: number, sink: TransitionSink | null): void {
-    const s = this.state[side];
-    if (s === 'FIN_WAIT_1') {
-      if (this.crossed) {
-        this.go(side, 'CLOSING', packet, time, 'had received the crossing FIN before this ACK', sink);
-        this.go(side, 'TIME_WAIT', packet, time, 'its FIN was acknowledged', sink);
-      } else this.go(side, 'FIN_WAIT_2', packet, time, 'its FIN was acknowledged', sink);
-    } else if (s === 'CLOSING') this.go(side, 'TIME_WAIT', packet, time, 'its FIN was acknowledged', sink);
-    else if (s === 'LAST_ACK') this.go(side, 'CLOSED', packet, time, 'received the last ACK', sink);
+    const s = this.v[STATE + side];
+    if (s === FIN_WAIT_1) {
+      if (this.v[CROSSED] === 1) {
+        this.go(side, CLOSING, packet, time, 'had received the crossing FIN before this ACK', sink);
+        this.go(side, TIME_WAIT, packet, time, 'its FIN was acknowledged', sink);
+      } else this.go(side, FIN_WAIT_2, packet, time, 'its FIN was acknowledged', sink);
+    } else if (s === CLOSING) this.go(side, TIME_WAIT, packet, time, 'its FIN was acknowledged', sink);
+    else if (s === LAST_ACK) this.go(side, CLOSED, packet, time, 'received the last ACK', sink);
   }
 
   get hasPending(): boolean {
-    return this.pendingServerEstablished !== null;
+    return this.v[PENDING] === 1;
+  }
+
+  private dropPending(): void {
+    this.v[PENDING] = 0;
+    this.pendingSink = null;
   }
 
   /** The capture ended (or the server spoke): an ACK of the SYN-ACK that was not contradicted counts. */
   commitPending(): void {
-    const p = this.pendingServerEstablished;
-    if (p === null) return;
-    this.pendingServerEstablished = null;
-    if (this.state[SERVER] === 'SYN_RCVD') this.go(SERVER, 'ESTABLISHED', p.packet, p.time, 'received the ACK of its SYN-ACK', p.sink);
+    const v = this.v;
+    if (v[PENDING] === 0) return;
+    const sink = this.pendingSink;
+    this.dropPending();
+    if (v[STATE + SERVER] === SYN_RCVD) this.go(SERVER, ESTABLISHED, v[PENDING_PACKET]!, v[PENDING_TIME]!, 'received the ACK of its SYN-ACK', sink);
   }
 
-  private go(side: 0 | 1, to: TcpState, packet: number | null, time: number, cause: string, sink: TransitionSink | null): void {
-    const from = this.state[side];
+  private go(side: 0 | 1, to: number, packet: number | null, time: number, cause: string, sink: TransitionSink | null): void {
+    const v = this.v;
+    const from = v[STATE + side]!;
     if (from === to) return;
-    this.state[side] = to;
-    this.transitions[side].push({ from, to, time, packet, cause });
-    if (sink !== null) sink(side, from, to);
+    v[STATE + side] = to;
+    if (v[PATHLEN + side] === 0) this.pathPush(side, from);
+    this.pathPush(side, to);
+    if (this.transitions !== null) this.transitions[side].push({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, time, packet, cause });
+    if (sink !== null) sink(side, STATE_NAMES[from]!, STATE_NAMES[to]!);
   }
 
-  /** ["CLOSED", "SYN_SENT", ...]: the states a side went through, in order. */
+  private pathPush(side: 0 | 1, code: number): void {
+    const v = this.v;
+    const n = v[PATHLEN + side]!;
+    if (n < PACKED_MAX) v[PATH + side] = v[PATH + side]! * 16 + code;
+    else (this.overflow ??= [[], []])[side].push(code);
+    v[PATHLEN + side] = n + 1;
+  }
+
+  /** ["CLOSED", "SYN_SENT", ...]: the states a side went through, in order (its state when none). */
   path(side: 0 | 1): TcpState[] {
-    const t = this.transitions[side];
-    if (t.length === 0) return [this.state[side]];
-    return [t[0]!.from, ...t.map((x) => x.to)];
+    const v = this.v;
+    const n = v[PATHLEN + side]!;
+    if (n === 0) return [STATE_NAMES[v[STATE + side]!]!];
+    const packed = Math.min(n, PACKED_MAX);
+    const out = new Array<TcpState>(packed);
+    let x = v[PATH + side]!;
+    for (let i = packed - 1; i >= 0; i--) {
+      const code = x % 16;
+      out[i] = STATE_NAMES[code]!;
+      x = (x - code) / 16;
+    }
+    if (n > PACKED_MAX) for (const code of this.overflow![side]) out.push(STATE_NAMES[code]!);
+    return out;
+  }
+
+  /**
+   * The transitions of a side: the full records when kept; else from/to only (time NaN, packet
+   * null, cause ''), built from the packed path.
+   */
+  transitionList(side: 0 | 1): StateTransition[] {
+    if (this.transitions !== null) return this.transitions[side];
+    const p = this.path(side);
+    const out: StateTransition[] = [];
+    if (this.v[PATHLEN + side] === 0) return out;
+    for (let i = 1; i < p.length; i++) out.push({ from: p[i - 1]!, to: p[i]!, time: NaN, packet: null, cause: '' });
+    return out;
   }
 }
 
