@@ -1,12 +1,13 @@
 /** `wirelab inspect FILE|- [--json] [--stream N] [--live]`: annotate any pcap or pcapng, no root needed. */
 import type { Analysis } from '../analyze/model.js';
+import { tcpConnections } from '../analyze/analyzer.js';
 import { inspectStream } from '../analyze/pipeline.js';
 import { openCaptureFile } from '../capture/read.js';
 import { WirelabError } from '../errors.js';
-import { toInspectJson } from '../report/json.js';
+import { inspectJsonText } from '../report/json.js';
 import { renderSegmentLine, renderText } from '../report/text.js';
 import { intOption, parse } from './args.js';
-import { note, out, outJson } from './output.js';
+import { note, out, outPieces } from './output.js';
 
 const USAGE = 'wirelab inspect FILE|- [--json] [--stream N] [--live]';
 
@@ -30,8 +31,9 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${renderSegmentLine(c, s)}`); } }
       : {}),
   });
-  if (stream !== undefined && !analysis.tcp.some((c) => c.id === stream)) {
-    throw new WirelabError('BAD_USAGE', `--stream ${stream}: the capture has TCP streams 0 to ${analysis.tcp.length - 1}`);
+  const tcpCount = tcpConnections(analysis).count; // ids are 0 .. count-1 (as tcp.stream)
+  if (stream !== undefined && stream >= tcpCount) {
+    throw new WirelabError('BAD_USAGE', `--stream ${stream}: the capture has TCP streams 0 to ${tcpCount - 1}`);
   }
   const unreadable = analysis.packets === 0 && analysis.faults.some((f) => f.fatal);
   if (unreadable) {
@@ -40,9 +42,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.json) {
-    const json = toInspectJson(analysis);
-    if (stream !== undefined) json.tcp = json.tcp.filter((c) => c.id === stream);
-    outJson(json);
+    // Streamed: one connection at a time, never the whole report as one string.
+    await outPieces(inspectJsonText(analysis, stream === undefined ? {} : { stream }));
   } else {
     out(renderText(analysis, stream === undefined ? {} : { stream }));
   }

@@ -16,6 +16,14 @@ export function outJson(value: unknown): void {
   out(JSON.stringify(value, null, 2));
 }
 
+/** Text in pieces (a generator), written as they come, waiting when stdout's buffer is full. */
+export async function outPieces(pieces: Iterable<string>): Promise<void> {
+  for (const piece of pieces) {
+    if (closed) return;
+    if (!process.stdout.write(piece)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+  }
+}
+
 /** Messages for the person at the terminal (warnings, progress) go to stderr. */
 export function note(text: string): void {
   process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);

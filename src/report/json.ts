@@ -1,7 +1,14 @@
 /**
  * `wirelab inspect FILE --json`: exactly the contract in DESIGN.md, field for field, in its
  * order. A projection of the Analysis; it computes nothing.
+ *
+ * toInspectJson builds the whole object (in-process users: the runner, tests);
+ * inspectJsonText yields the same object as JSON text piece by piece (the CLI streams it): the
+ * header, then one line per connection and per UDP flow, pulling TCP connections one at a time
+ * from the analysis so that a million-packet capture never holds all of them, or one giant
+ * string, at once.
  */
+import { tcpConnections } from '../analyze/analyzer.js';
 import type { Analysis, CloseKind, Side, TcpConnection, TcpState, UdpFlow } from '../analyze/model.js';
 import type { CaptureFormat } from '../capture/record.js';
 
@@ -52,7 +59,7 @@ function path(t: TcpConnection['states']['client']): TcpState[] {
   return [t[0]!.from, ...t.map((x) => x.to)];
 }
 
-function tcpJson(c: TcpConnection): InspectTcpJson {
+export function tcpJson(c: TcpConnection): InspectTcpJson {
   const h = c.handshake;
   return {
     id: c.id,
@@ -76,7 +83,7 @@ function tcpJson(c: TcpConnection): InspectTcpJson {
   };
 }
 
-function udpJson(u: UdpFlow): InspectUdpJson {
+export function udpJson(u: UdpFlow): InspectUdpJson {
   return { src: u.src, dst: u.dst, datagrams: u.datagrams, bytes: u.bytes, fragmented: u.fragmented, incomplete: u.incomplete };
 }
 
@@ -93,4 +100,52 @@ export function toInspectJson(a: Analysis): InspectJson {
     tcp: a.tcp.map(tcpJson),
     udp: a.udp.map(udpJson),
   };
+}
+
+export interface InspectJsonTextOptions {
+  /** Only this TCP stream (as --stream N). */
+  stream?: number;
+  /** Join pieces until they reach about this many characters (default 64 Ki). */
+  chunkChars?: number;
+}
+
+/**
+ * The inspect object as JSON text, in pieces of about chunkChars characters; their
+ * concatenation parses to exactly toInspectJson(a) (with the stream filter applied).
+ */
+export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {}): Generator<string> {
+  const limit = opts.chunkChars ?? 65536;
+  const head = {
+    file: a.file,
+    format: a.format ?? 'pcap',
+    linkType: a.linkType,
+    packets: a.packets,
+    decodeErrors: a.decodeErrors,
+    truncated: a.truncated,
+  };
+  let buf = JSON.stringify(head, null, 2).slice(0, -2) + ',\n  "tcp": [';
+  const tcp = tcpConnections(a);
+  let first = true;
+  for (let i = 0; i < tcp.count; i++) {
+    const c = tcp.at(i);
+    if (opts.stream !== undefined && c.id !== opts.stream) continue;
+    buf += (first ? '\n    ' : ',\n    ') + JSON.stringify(tcpJson(c));
+    first = false;
+    if (buf.length >= limit) {
+      yield buf;
+      buf = '';
+    }
+  }
+  buf += first ? '],\n  "udp": [' : '\n  ],\n  "udp": [';
+  first = true;
+  for (const u of a.udp) {
+    buf += (first ? '\n    ' : ',\n    ') + JSON.stringify(udpJson(u));
+    first = false;
+    if (buf.length >= limit) {
+      yield buf;
+      buf = '';
+    }
+  }
+  buf += first ? ']\n}\n' : '\n  ]\n}\n';
+  yield buf;
 }
