@@ -129,7 +129,7 @@ export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {})
   for (let i = 0; i < tcp.count; i++) {
     const c = tcp.at(i);
     if (opts.stream !== undefined && c.id !== opts.stream) continue;
-    buf += (first ? '\n    ' : ',\n    ') + JSON.stringify(tcpJson(c));
+    buf += (first ? '\n    ' : ',\n    ') + tcpJsonLine(c);
     first = false;
     if (buf.length >= limit) {
       yield buf;
@@ -148,4 +148,27 @@ export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {})
   }
   buf += first ? ']\n}\n' : '\n  ]\n}\n';
   yield buf;
+}
+
+function jnum(x: number): string {
+  return Number.isFinite(x) ? `${x}` : 'null'; // as JSON.stringify writes numbers
+}
+
+function jstates(list: TcpState[]): string {
+  return list.length === 1 ? `["${list[0]}"]` : `["${list.join('","')}"]`; // state names need no escaping
+}
+
+/** JSON.stringify(tcpJson(c)) without the intermediate object (the same text, parsed). */
+export function tcpJsonLine(c: TcpConnection): string {
+  const h = c.handshake;
+  const rtt = h.rttMs === null ? 'null' : jnum(Math.round(h.rttMs * 1000) / 1000);
+  const isn = (x: number | null): string => (x === null ? 'null' : jnum(x));
+  const str = (x: string | null): string => (x === null ? 'null' : JSON.stringify(x));
+  return `{"id":${c.id},"client":${JSON.stringify(c.client)},"server":${JSON.stringify(c.server)},"packets":${c.packets},` +
+    `"bytes":{"client":${c.bytes.client},"server":${c.bytes.server}},` +
+    `"handshake":{"complete":${h.complete},"clientIsn":${isn(h.clientIsn)},"serverIsn":${isn(h.serverIsn)},` +
+    `"synRetransmits":${h.synRetransmits},"synAckRetransmits":${h.synAckRetransmits},"rttMs":${rtt}},` +
+    `"close":{"kind":"${c.close.kind}","initiator":${str(c.close.initiator)}},"timeWait":${str(c.timeWait)},` +
+    `"retransmissions":${c.retransmissions},"resets":${c.resets},` +
+    `"states":{"client":${jstates(path(c.states.client))},"server":${jstates(path(c.states.server))}}}`;
 }

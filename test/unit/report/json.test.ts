@@ -1,7 +1,7 @@
 /** The inspect JSON contract of DESIGN.md: field names, order and types, nothing more. */
 import { expect, test } from 'vitest';
 import { Conv, SYN, ACK, FIN, analyzeFrames, udpFrame } from '../analyze/build.js';
-import { toInspectJson } from '../../../src/report/json.js';
+import { inspectJsonText, toInspectJson } from '../../../src/report/json.js';
 
 test('toInspectJson has exactly the DESIGN.md fields, in order, with the right types', () => {
   const k = new Conv().cs(0, SYN, 100, 0).sc(0.001, SYN | ACK, 200, 101).cs(0.002, ACK, 101, 201)
@@ -27,4 +27,23 @@ test('toInspectJson has exactly the DESIGN.md fields, in order, with the right t
   });
   expect(j.udp).toEqual([{ src: '10.0.0.1:5000', dst: '10.0.0.2:6000', datagrams: 1, bytes: 10, fragmented: 0, incomplete: 0 }]);
   expect(Object.keys(j.udp[0])).toEqual(['src', 'dst', 'datagrams', 'bytes', 'fragmented', 'incomplete']);
+});
+
+test('the streamed text (inspectJsonText) parses to toInspectJson, with and without kept segments, whole and per stream', () => {
+  const k = new Conv().cs(0, SYN, 100, 0).sc(0.001, SYN | ACK, 200, 101).cs(0.002, ACK, 101, 201)
+    .cs(0.01, FIN | ACK, 101, 201).sc(0.011, FIN | ACK, 201, 102).cs(0.012, ACK, 102, 202)
+    .cs(1, SYN, 5000, 0).cs(2, SYN, 5000, 0); // a second connection (new ISN), SYN resent
+  const frames = [...k.frames, udpFrame(0.02, '10.0.0.1:5000', '10.0.0.2:6000', 10), udpFrame(0.03, '10.0.0.2:6000', '10.0.0.1:5000', 3)];
+  for (const keep of [true, false]) {
+    const want = toInspectJson(analyzeFrames(frames, keep));
+    expect(want.tcp.length).toBe(2);
+    // Small pieces, so the joins between pieces are exercised too.
+    const text = [...inspectJsonText(analyzeFrames(frames, keep), { chunkChars: 10 })].join('');
+    expect(JSON.parse(text)).toEqual(want);
+    expect(Object.keys(JSON.parse(text))).toEqual(Object.keys(want));
+    const one = JSON.parse([...inspectJsonText(analyzeFrames(frames, keep), { stream: 1 })].join(''));
+    expect(one).toEqual({ ...want, tcp: [want.tcp[1]] });
+  }
+  const none = analyzeFrames([], false);
+  expect(JSON.parse([...inspectJsonText(none)].join(''))).toEqual(toInspectJson(none));
 });
