@@ -32,7 +32,11 @@ export function renderLabOutcome(o: LabOutcome, lab: LabDefinition | undefined):
   const timed = o.timedOut ? ' (timed out)' : '';
   lines.push(`${MARK[o.verdict]} ${o.lab} [${fam}] ${(o.durationMs / 1000).toFixed(1)} s${timed}${lab ? ` — ${lab.title}` : ''}`);
   if (o.reason) lines.push(`  ${o.reason.split('\n').join('\n  ')}`);
-  if (o.capture) lines.push(`  capture: ${o.capture}${o.captureStats && !o.captureStats.complete ? ' (INCOMPLETE: the kernel dropped packets)' : ''}`);
+  if (o.capture) {
+    const st = o.captureStats;
+    const counts = st ? ` (${st.backend}: ${st.captured} packets${st.droppedByKernel !== null ? `, ${st.droppedByKernel} dropped by kernel` : ''})` : '';
+    lines.push(`  capture: ${o.capture}${counts}${st && !st.complete ? ' INCOMPLETE: the kernel dropped packets, the analysis may miss some' : ''}`);
+  }
   if (o.captureStats?.limits.length) lines.push(`  capture limits: ${o.captureStats.limits.join('; ')}`);
   for (const c of o.claims) lines.push(`  ${c.id} ${CLAIM[c.verdict]}  ${c.evidence}`);
   const segs = new Map<number, SegmentRecord>();
