@@ -65,10 +65,9 @@ export async function createNamespace(name: string): Promise<void> {
   await runOk(['ip', '-n', name, 'link', 'set', 'lo', 'up'], 'NETNS_FAILED', `bringing lo up in ${name}`);
 }
 
-/** Kill everything inside the namespace, then delete it. Missing namespaces are fine. */
-export async function deleteNamespace(name: string): Promise<void> {
-  const pids = await run(['ip', 'netns', 'pids', name]);
-  for (const p of pids.stdout.split(/\s+/)) {
+/** SIGKILL every pid in `ip netns pids` output (processes already gone are fine). */
+function killAll(pidsText: string): void {
+  for (const p of pidsText.split(/\s+/)) {
     const pid = Number(p);
     if (pid > 0) {
       try {
@@ -78,6 +77,11 @@ export async function deleteNamespace(name: string): Promise<void> {
       }
     }
   }
+}
+
+/** Kill everything inside the namespace, then delete it. Missing namespaces are fine. */
+export async function deleteNamespace(name: string): Promise<void> {
+  killAll((await run(['ip', 'netns', 'pids', name])).stdout);
   const r = await run(['ip', 'netns', 'del', name]);
   if (r.code !== 0 && !/No such file|Invalid argument|does not exist/i.test(r.stderr)) {
     log.warn({ ns: name, stderr: r.stderr }, 'ip netns del failed');
@@ -87,17 +91,7 @@ export async function deleteNamespace(name: string): Promise<void> {
 /** The synchronous form for process 'exit': best effort, never throws. */
 export function deleteNamespaceSync(name: string): void {
   try {
-    const pids = runSync(['ip', 'netns', 'pids', name]);
-    for (const p of pids.stdout.split(/\s+/)) {
-      const pid = Number(p);
-      if (pid > 0) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
+    killAll(runSync(['ip', 'netns', 'pids', name]).stdout);
     runSync(['ip', 'netns', 'del', name]);
   } catch {
     // best effort
