@@ -69,7 +69,7 @@ accept() returns it. Everything after is numbered relative to x and y: that is w
       j.ok('the server chose its own ISN y (y != x)', y !== x, y, `not ${x}`, [synAck!.packet]),
       j.equal('the server went SYN_RCVD when it sent the SYN-ACK', enteredBy(c, 'server', 'SYN_RCVD'), synAck!.packet, [synAck!.packet]),
     ].every(Boolean);
-    j.claim('H02', h02 ? 'confirmed' : 'refuted', `packet ${synAck!.packet}: SYN+ACK, seq y = ${y}, ack = ${synAck!.ack} = x+1; the server's side lived as a SYN_RECV request socket for ${((synAck!.time - syn!.time) * 1e3 + (ack!.time - synAck!.time) * 1e3).toFixed(3)} ms`);
+    j.claim('H02', h02 ? 'confirmed' : 'refuted', `packet ${synAck!.packet}: SYN+ACK, seq y = ${y}, ack = ${synAck!.ack} = x+1; the server's side lived as a SYN_RECV request socket for ${((ack!.time - syn!.time) * 1e3).toFixed(3)} ms (SYN in to ACK in)`);
 
     // H03: ACK seq = x+1, ack = y+1; both ESTABLISHED.
     const h03 = [
