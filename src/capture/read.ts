@@ -27,7 +27,10 @@ export interface ReadOptions {
 }
 
 const ACCEPTED = 'wirelab reads classic pcap and pcapng; convert with `editcap -F pcap in out.pcap`';
-const CHUNK = 1 << 20;
+// File read size. Measured (978k-packet trace, pcap-parser path, records only counted): 256 KiB
+// reads peak at 56 MB RSS, 512 KiB and 1 MiB at 120-127 MB (the freed read buffers are not handed
+// back to the OS as readily), at no measurable cost in time.
+const CHUNK = 256 << 10;
 
 export async function readCapture(input: NodeJS.ReadableStream | Readable, sink: RecordSink, opts: ReadOptions = {}): Promise<ReadSummary> {
   const summary: ReadSummary = { format: null, linkType: -1, linkTypes: [], snaplen: 0, packets: 0, bytes: 0, faults: [] };
