@@ -23,8 +23,9 @@
  * RST: the sender and the receiver go to CLOSED (not checked against the receive window).
  *
  * Memory: everything numeric lives in one packed number array (no boxed numbers, no per-side
- * tuples); the states a side went through are kept as 4-bit state codes packed into a number
- * (an array only past 13 states). Full StateTransition records (time, packet, cause) are kept
+ * tuples): the connection's own array, whose first STATE_FIELDS numbers are ours (a Conn is an
+ * EndpointStates). The states a side went through are kept as 4-bit state codes packed into a
+ * number (an array only past 13 states). Full StateTransition records (time, packet, cause) are kept
  * only when asked (keepTransitions: the text report, the ladder, the labs).
  */
 import { FIN, SYN, RST, ACK } from '../decode/packet.js';
@@ -56,34 +57,38 @@ const STATE = 0; // state code, 2
 const SYNSEQ = 2; // ISN of each side's SYN, -1 until seen, 2
 const FINEND = 4; // the ack value that acknowledges each side's first FIN, -1 until a FIN is sent, 2
 const FINACKED = 6; // 0/1, 2
-const FINPACKET = 8; // each side's first FIN packet, -1, 2
-const LASTFINPACKET = 10; // the latest copy of each side's FIN (a retransmission replaces a lost first copy), 2
-const LASTFINTIME = 12; // 2
-const PATH = 14; // packed state codes of the side's path, 2
-const PATHLEN = 16; // 2
-const FIRSTFIN = 18;
-const CROSSED = 19;
-const SEPARATE_ACK = 20; // a separate (non-FIN) segment of the second closer acknowledged the first FIN
-const CLOSE_COMPLETE = 21;
-const STARTED = 22;
-const LAST_SYN_TIME = 23;
-const ACK_LOST = 24; // the server resent its SYN-ACK after an ACK of it was captured
-const PENDING = 25; // 1: the server's ESTABLISHED is held back
-const PENDING_PACKET = 26;
-const PENDING_TIME = 27;
-const FIELDS = 28;
+const LASTFINPACKET = 8; // the latest copy of each side's FIN (a retransmission replaces a lost first copy), 2
+const LASTFINTIME = 10; // 2
+const PATH = 12; // packed state codes of the side's path, 2
+const PATHLEN = 14; // 2
+const FIRSTFIN = 16;
+const CROSSED = 17;
+const SEPARATE_ACK = 18; // a separate (non-FIN) segment of the second closer acknowledged the first FIN
+const CLOSE_COMPLETE = 19;
+const STARTED = 20;
+const LAST_SYN_TIME = 21;
+const ACK_LOST = 22; // the server resent its SYN-ACK after an ACK of it was captured
+const PENDING = 23; // 1: the server's ESTABLISHED is held back
+const PENDING_PACKET = 24;
+const PENDING_TIME = 25;
+/** The numbers EndpointStates keeps at the start of its array (a connection puts its own after them). */
+export const STATE_FIELDS = 26;
 const PACKED_MAX = 13; // 13 codes of 4 bits stay exact in a double
 
-const TEMPLATE: number[] = (() => {
-  const v = new Array<number>(FIELDS).fill(0);
+/** Sets the initial values in v[0, STATE_FIELDS) (v already zero-filled). */
+export function initStates(v: number[]): void {
   v[SYNSEQ] = v[SYNSEQ + 1] = -1;
   v[FINEND] = v[FINEND + 1] = -1;
-  v[FINPACKET] = v[FINPACKET + 1] = -1;
   v[LASTFINPACKET] = v[LASTFINPACKET + 1] = -1;
   v[FIRSTFIN] = -1;
   v[CLOSE_COMPLETE] = -1;
   v[LAST_SYN_TIME] = 0.5; // makes the array one of unboxed doubles; reset below
   v[LAST_SYN_TIME] = 0;
+}
+
+const TEMPLATE: number[] = (() => {
+  const v = new Array<number>(STATE_FIELDS).fill(0);
+  initStates(v);
   return v;
 })();
 
@@ -92,14 +97,17 @@ export interface TransitionSink {
 }
 
 export class EndpointStates {
-  private readonly v: number[] = TEMPLATE.slice();
+  /** The packed numbers: STATE_FIELDS of them from index 0 (a subclass may keep more after them). */
+  readonly v: number[];
   /** Full transition records, only with keepTransitions (else null). */
   readonly transitions: [StateTransition[], StateTransition[]] | null;
   /** Codes past PACKED_MAX, per side (rare). */
   private overflow: [number[], number[]] | null = null;
   private pendingSink: TransitionSink | null = null;
 
-  constructor(keepTransitions: boolean) {
+  /** v: an array whose first STATE_FIELDS numbers were set by initStates (default: a new one). */
+  constructor(keepTransitions: boolean, v?: number[]) {
+    this.v = v ?? TEMPLATE.slice();
     this.transitions = keepTransitions ? [[], []] : null;
   }
 
@@ -206,7 +214,6 @@ export class EndpointStates {
     }
     if ((flags & FIN) && v[FINEND + side]! < 0) {
       v[FINEND + side] = (seq + len + 1) >>> 0;
-      v[FINPACKET + side] = packet;
       if (v[FIRSTFIN]! < 0) v[FIRSTFIN] = side;
       else if (v[FINACKED + peer] === 0) v[CROSSED] = 1; // sent before it got the peer's FIN
       const s = v[STATE + side];
