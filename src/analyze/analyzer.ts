@@ -8,7 +8,9 @@ import type { DecodedPacket } from '../decode/packet.js';
 import { IPPROTO_TCP } from '../decode/packet.js';
 import type { ReadSummary } from '../capture/record.js';
 import type { Analysis, SegmentRecord, TcpConnection } from './model.js';
-import { TcpTracker } from './tcp-tracker.js';
+import { TcpTracker, type TcpRow } from './tcp-tracker.js';
+
+export type { TcpRow } from './tcp-tracker.js';
 import { UdpTracker } from './udp-flows.js';
 
 export const MAX_KEPT_ERRORS = 100;
@@ -101,6 +103,8 @@ const sources = new WeakMap<Analysis, Lazy>();
 export interface TcpConnectionSource {
   count: number;
   at(i: number): TcpConnection;
+  /** When the tracker still holds the connections: connection i's inspect-JSON facts, no model object built. */
+  row?: (i: number, into: TcpRow) => TcpRow;
 }
 
 export function tcpConnections(a: Analysis): TcpConnectionSource {
@@ -111,5 +115,5 @@ export function tcpConnections(a: Analysis): TcpConnectionSource {
     return { count: tcp.length, at: (i) => tcp[i]! };
   }
   const t = lazy.tracker;
-  return { count: t.count, at: (i) => t.model(i) };
+  return { count: t.count, at: (i) => t.model(i), row: (i, into) => t.row(i, into) };
 }

@@ -7,7 +7,6 @@ import type { DecodedPacket } from '../decode/packet.js';
 import { FIN, SYN } from '../decode/packet.js';
 import type { OptionSummary, SegmentRecord } from './model.js';
 import { markNames } from './tcp-marks.js';
-import type { Conn } from './tcp-tracker.js';
 
 export function optionSummary(p: DecodedPacket, sackBase: number): OptionSummary {
   const o = p.tcpOptions;
@@ -31,8 +30,8 @@ export function optionSummary(p: DecodedPacket, sackBase: number): OptionSummary
   return s;
 }
 
-export function buildSegmentRecord(c: Conn, side: 0 | 1, p: DecodedPacket, t: number, absTime: number, marks: number, _window: number): SegmentRecord {
-  const peer = (1 - side) as 0 | 1;
+/** baseSide / basePeer: the relative-sequence bases of the sender and of its peer. */
+export function buildSegmentRecord(baseSide: number, basePeer: number, side: 0 | 1, p: DecodedPacket, t: number, absTime: number, marks: number, _window: number): SegmentRecord {
   return {
     packet: p.index,
     time: t,
@@ -41,11 +40,11 @@ export function buildSegmentRecord(c: Conn, side: 0 | 1, p: DecodedPacket, t: nu
     flags: p.tcpFlags,
     seq: p.seq,
     ack: p.ack,
-    relSeq: (p.seq - c.base(side)) >>> 0,
-    relAck: p.tcpFlags & 0x10 ? (p.ack - c.base(peer)) >>> 0 : 0,
+    relSeq: (p.seq - baseSide) >>> 0,
+    relAck: p.tcpFlags & 0x10 ? (p.ack - basePeer) >>> 0 : 0,
     len: p.payloadLength,
     window: p.window,
-    options: optionSummary(p, c.base(peer)),
+    options: optionSummary(p, basePeer),
     marks: markNames(marks),
     meaning: '',
     transitions: [],
@@ -56,10 +55,10 @@ export function buildSegmentRecord(c: Conn, side: 0 | 1, p: DecodedPacket, t: nu
  * When this segment carries data, a SYN or a FIN: the time the same sequence number was last
  * sent by this side (-1 when never), and remember this sending.
  */
-export function previousSend(c: Conn, side: 0 | 1, p: DecodedPacket, t: number): number {
-  if (c.sentAt === null) return -1;
+export function previousSend(sentAt: [Map<number, number>, Map<number, number>] | null, side: 0 | 1, p: DecodedPacket, t: number): number {
+  if (sentAt === null) return -1;
   if (p.payloadLength === 0 && (p.tcpFlags & (SYN | FIN)) === 0) return -1;
-  const m = c.sentAt[side];
+  const m = sentAt[side];
   const prev = m.get(p.seq);
   m.set(p.seq, t);
   return prev === undefined ? -1 : t - prev;

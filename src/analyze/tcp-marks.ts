@@ -82,7 +82,7 @@ export const WINSCALE = 9; // -1 unknown (no SYN seen), -2 not applied, else the
 export const FLOW_FIELDS = 10;
 
 /** Initial state of one direction at v[f .. f + FLOW_FIELDS). */
-export function initSeqFlow(v: number[], f: number): void {
+export function initSeqFlow(v: Float64Array, f: number): void {
   v[f + NEXTSEQ] = 0;
   v[f + NEXTSEQTIME] = 0;
   v[f + MAXSEQTOBEACKED] = 0;
@@ -116,7 +116,7 @@ export function seqGE(a: number, b: number): boolean {
  * `window` is the scaled window; `firstRtt` the connection's initial RTT in seconds (0 unknown).
  */
 export function analyzeSequence(
-  v: number[],
+  v: Float64Array,
   fwd: number,
   rev: number,
   seq: number,

@@ -22,9 +22,9 @@
  * that, a RST from the server is taken as sent from SYN_RCVD too.
  * RST: the sender and the receiver go to CLOSED (not checked against the receive window).
  *
- * Memory: everything numeric lives in one packed number array (no boxed numbers, no per-side
- * tuples): the connection's own array, whose first STATE_FIELDS numbers are ours (a Conn is an
- * EndpointStates). The states a side went through are kept as 4-bit state codes packed into a
+ * Memory: everything numeric lives in the tracker's shared Float64Array pages (no object per
+ * connection, no boxed numbers): a connection's row starts with our STATE_FIELDS numbers, and
+ * EndpointStates is a cursor pointed at one row at a time. The states a side went through are kept as 4-bit state codes packed into a
  * number (an array only past 13 states). Full StateTransition records (time, packet, cause) are kept
  * only when asked (keepTransitions: the text report, the ladder, the labs).
  */
@@ -75,64 +75,78 @@ const PENDING_TIME = 25;
 export const STATE_FIELDS = 26;
 const PACKED_MAX = 13; // 13 codes of 4 bits stay exact in a double
 
-/** Sets the initial values in v[0, STATE_FIELDS) (v already zero-filled). */
-export function initStates(v: number[]): void {
-  v[SYNSEQ] = v[SYNSEQ + 1] = -1;
-  v[FINEND] = v[FINEND + 1] = -1;
-  v[LASTFINPACKET] = v[LASTFINPACKET + 1] = -1;
-  v[FIRSTFIN] = -1;
-  v[CLOSE_COMPLETE] = -1;
-  v[LAST_SYN_TIME] = 0.5; // makes the array one of unboxed doubles; reset below
-  v[LAST_SYN_TIME] = 0;
+/** Sets the initial values in v[o, o + STATE_FIELDS) (v already zero-filled there). */
+export function initStates(v: Float64Array, o: number): void {
+  v[o + SYNSEQ] = v[o + SYNSEQ + 1] = -1;
+  v[o + FINEND] = v[o + FINEND + 1] = -1;
+  v[o + LASTFINPACKET] = v[o + LASTFINPACKET + 1] = -1;
+  v[o + FIRSTFIN] = -1;
+  v[o + CLOSE_COMPLETE] = -1;
 }
-
-const TEMPLATE: number[] = (() => {
-  const v = new Array<number>(STATE_FIELDS).fill(0);
-  initStates(v);
-  return v;
-})();
 
 export interface TransitionSink {
   (side: 0 | 1, from: TcpState, to: TcpState): void;
 }
 
-export class EndpointStates {
-  /** The packed numbers: STATE_FIELDS of them from index 0 (a subclass may keep more after them). */
-  readonly v: number[];
-  /** Full transition records, only with keepTransitions (else null). */
-  readonly transitions: [StateTransition[], StateTransition[]] | null;
+/** What few connections need beside their numbers: kept transitions, long paths, a pending sink. */
+export interface StatesExtra {
+  /** Full transition records, only with keepTransitions (made with the connection). */
+  transitions: [StateTransition[], StateTransition[]] | null;
   /** Codes past PACKED_MAX, per side (rare). */
-  private overflow: [number[], number[]] | null = null;
-  private pendingSink: TransitionSink | null = null;
+  overflow: [number[], number[]] | null;
+  pendingSink: TransitionSink | null;
+}
 
-  /** v: an array whose first STATE_FIELDS numbers were set by initStates (default: a new one). */
-  constructor(keepTransitions: boolean, v?: number[]) {
-    this.v = v ?? TEMPLATE.slice();
-    this.transitions = keepTransitions ? [[], []] : null;
+/**
+ * A cursor over the connections' numbers: at(v, o, id) points it at one connection (its
+ * STATE_FIELDS numbers at v[o...]); every method then works on that connection. One cursor per
+ * tracker: no object per connection. `extras[id]` holds a connection's StatesExtra, if any.
+ */
+export class EndpointStates {
+  v: Float64Array = new Float64Array(STATE_FIELDS);
+  o = 0;
+  id = 0;
+
+  constructor(
+    private readonly keepTransitions: boolean,
+    private readonly extras: (StatesExtra | null)[],
+    private readonly newExtra: () => StatesExtra,
+  ) {}
+
+  /** Points the cursor at connection id, whose numbers start at v[o]. */
+  at(v: Float64Array, o: number, id: number): this {
+    this.v = v;
+    this.o = o;
+    this.id = id;
+    return this;
+  }
+
+  private extra(): StatesExtra {
+    return (this.extras[this.id] ??= this.newExtra());
   }
 
   /** The current state of a side. */
   state(side: 0 | 1): TcpState {
-    return STATE_NAMES[this.v[STATE + side]!]!;
+    return STATE_NAMES[this.v[this.o + STATE + side]!]!;
   }
   synSeq(side: 0 | 1): number {
-    return this.v[SYNSEQ + side]!;
+    return this.v[this.o + SYNSEQ + side]!;
   }
   finSent(side: 0 | 1): boolean {
-    return this.v[FINEND + side]! >= 0;
+    return this.v[this.o + FINEND + side]! >= 0;
   }
   /** The side that sent the first FIN, -1 when none. */
   get firstFin(): number {
-    return this.v[FIRSTFIN]!;
+    return this.v[this.o + FIRSTFIN]!;
   }
   get crossed(): boolean {
-    return this.v[CROSSED] === 1;
+    return this.v[this.o + CROSSED] === 1;
   }
   get separateAckOfFirstFin(): boolean {
-    return this.v[SEPARATE_ACK] === 1;
+    return this.v[this.o + SEPARATE_ACK] === 1;
   }
   get closeCompleteTime(): number {
-    return this.v[CLOSE_COMPLETE]!;
+    return this.v[this.o + CLOSE_COMPLETE]!;
   }
 
   /**
@@ -141,9 +155,10 @@ export class EndpointStates {
    */
   onSegment(side: 0 | 1, flags: number, seq: number, ack: number, len: number, packet: number, time: number, sink: TransitionSink | null): void {
     const v = this.v;
+    const o = this.o;
     const peer = (1 - side) as 0 | 1;
-    if (v[STARTED] === 0) {
-      v[STARTED] = 1;
+    if (v[o + STARTED] === 0) {
+      v[o + STARTED] = 1;
       if ((flags & (SYN | RST)) === 0) {
         const cause = 'inferred: the capture starts in the middle of the connection';
         this.go(CLIENT, ESTABLISHED, null, time, cause, null);
@@ -151,75 +166,75 @@ export class EndpointStates {
       }
     }
 
-    if (side === SERVER && v[PENDING] === 1) {
+    if (side === SERVER && v[o + PENDING] === 1) {
       if ((flags & SYN) !== 0) {
         this.dropPending(); // SYN-ACK again: the ACK was lost
-        v[ACK_LOST] = 1;
-      } else if ((flags & RST) !== 0 && v[ACK_LOST] === 1) {
+        v[o + ACK_LOST] = 1;
+      } else if ((flags & RST) !== 0 && v[o + ACK_LOST] === 1) {
         this.dropPending(); // it never got an ACK: it resets from SYN_RCVD
       } else this.commitPending();
     }
 
     if (flags & RST) {
-      if (v[STATE + side] !== CLOSED) this.go(side, CLOSED, packet, time, 'sent RST', sink);
-      if (v[STATE + peer] !== CLOSED) this.go(peer, CLOSED, packet, time, 'received RST', sink);
+      if (v[o + STATE + side] !== CLOSED) this.go(side, CLOSED, packet, time, 'sent RST', sink);
+      if (v[o + STATE + peer] !== CLOSED) this.go(peer, CLOSED, packet, time, 'received RST', sink);
       this.dropPending();
       return;
     }
 
     if (flags & SYN) {
       if ((flags & ACK) === 0) {
-        if (v[STATE + side] === CLOSED) this.go(side, SYN_SENT, packet, time, 'sent SYN (active open)', sink);
-        v[LAST_SYN_TIME] = time;
-      } else if (v[STATE + side] === CLOSED) {
-        this.go(side, LISTEN, null, v[LAST_SYN_TIME] || time, 'inferred: it was listening (it answered the SYN)', sink);
+        if (v[o + STATE + side] === CLOSED) this.go(side, SYN_SENT, packet, time, 'sent SYN (active open)', sink);
+        v[o + LAST_SYN_TIME] = time;
+      } else if (v[o + STATE + side] === CLOSED) {
+        this.go(side, LISTEN, null, v[o + LAST_SYN_TIME] || time, 'inferred: it was listening (it answered the SYN)', sink);
         this.go(side, SYN_RCVD, packet, time, 'received SYN, sent SYN-ACK', sink);
-      } else if (v[STATE + side] === SYN_SENT) {
+      } else if (v[o + STATE + side] === SYN_SENT) {
         this.go(side, SYN_RCVD, packet, time, 'simultaneous open: received SYN, sent SYN-ACK', sink);
       }
-      if (v[SYNSEQ + side]! < 0) v[SYNSEQ + side] = seq;
+      if (v[o + SYNSEQ + side]! < 0) v[o + SYNSEQ + side] = seq;
     }
 
     if (flags & ACK) {
       // What the sender proves it received: the peer's SYN.
-      if (v[SYNSEQ + peer]! >= 0 && seqGE(ack, (v[SYNSEQ + peer]! + 1) >>> 0)) {
-        if (v[STATE + side] === SYN_SENT && (flags & SYN) === 0) {
+      if (v[o + SYNSEQ + peer]! >= 0 && seqGE(ack, (v[o + SYNSEQ + peer]! + 1) >>> 0)) {
+        if (v[o + STATE + side] === SYN_SENT && (flags & SYN) === 0) {
           this.go(side, ESTABLISHED, packet, time, 'received SYN-ACK, sent ACK', sink);
         }
-        if (v[STATE + peer] === SYN_RCVD && (flags & SYN) === 0) {
+        if (v[o + STATE + peer] === SYN_RCVD && (flags & SYN) === 0) {
           if (peer === SERVER) {
-            if (v[PENDING] === 0) {
-              v[PENDING] = 1;
-              v[PENDING_PACKET] = packet;
-              v[PENDING_TIME] = time;
-              this.pendingSink = sink;
+            if (v[o + PENDING] === 0) {
+              v[o + PENDING] = 1;
+              v[o + PENDING_PACKET] = packet;
+              v[o + PENDING_TIME] = time;
+              if (sink !== null) this.extra().pendingSink = sink;
             }
           } else this.go(peer, ESTABLISHED, packet, time, 'received the ACK of its SYN-ACK', sink);
         }
       }
       // ... and the peer's FIN.
-      if (v[FINEND + peer]! >= 0 && v[FINACKED + peer] === 0 && seqGE(ack, v[FINEND + peer]!)) {
-        v[FINACKED + peer] = 1;
-        if (v[FINEND + side]! < 0 && (flags & FIN) === 0) v[SEPARATE_ACK] = 1;
+      if (v[o + FINEND + peer]! >= 0 && v[o + FINACKED + peer] === 0 && seqGE(ack, v[o + FINEND + peer]!)) {
+        v[o + FINACKED + peer] = 1;
+        if (v[o + FINEND + side]! < 0 && (flags & FIN) === 0) v[o + SEPARATE_ACK] = 1;
         this.commitPending();
         this.receiveFin(side, packet, time, sink);
         this.ownFinAcked(peer, packet, time, sink);
-        if (v[FINACKED + side] === 1) v[CLOSE_COMPLETE] = time;
+        if (v[o + FINACKED + side] === 1) v[o + CLOSE_COMPLETE] = time;
       }
     }
 
     if (flags & FIN) {
-      v[LASTFINPACKET + side] = packet;
-      v[LASTFINTIME + side] = time;
+      v[o + LASTFINPACKET + side] = packet;
+      v[o + LASTFINTIME + side] = time;
     }
-    if ((flags & FIN) && v[FINEND + side]! < 0) {
-      v[FINEND + side] = (seq + len + 1) >>> 0;
-      if (v[FIRSTFIN]! < 0) v[FIRSTFIN] = side;
-      else if (v[FINACKED + peer] === 0) v[CROSSED] = 1; // sent before it got the peer's FIN
-      const s = v[STATE + side];
+    if ((flags & FIN) && v[o + FINEND + side]! < 0) {
+      v[o + FINEND + side] = (seq + len + 1) >>> 0;
+      if (v[o + FIRSTFIN]! < 0) v[o + FIRSTFIN] = side;
+      else if (v[o + FINACKED + peer] === 0) v[o + CROSSED] = 1; // sent before it got the peer's FIN
+      const s = v[o + STATE + side];
       if (s === ESTABLISHED || s === SYN_RCVD) {
         this.commitPending();
-        this.go(side, FIN_WAIT_1, packet, time, v[FIRSTFIN] === side ? 'sent FIN (closes first)' : 'sent FIN before receiving the peer\'s (simultaneous close)', sink);
+        this.go(side, FIN_WAIT_1, packet, time, v[o + FIRSTFIN] === side ? 'sent FIN (closes first)' : 'sent FIN before receiving the peer\'s (simultaneous close)', sink);
       } else if (s === CLOSE_WAIT) {
         this.go(side, LAST_ACK, packet, time, 'sent FIN (closes second)', sink);
       }
@@ -229,15 +244,16 @@ export class EndpointStates {
   /** `side` proved it received the peer's FIN. */
   private receiveFin(side: 0 | 1, packet: number, time: number, sink: TransitionSink | null): void {
     const v = this.v;
-    const s = v[STATE + side];
+    const o = this.o;
+    const s = v[o + STATE + side];
     if (s === ESTABLISHED || s === SYN_RCVD) {
       // The kernel enters CLOSE_WAIT when the FIN arrives, not when it ACKs it (the ACK may be
       // delayed ~40 ms): date the transition at the FIN copy this ACK proves arrived.
       const peer = (1 - side) as 0 | 1;
-      const finPacket = v[LASTFINPACKET + peer]!;
+      const finPacket = v[o + LASTFINPACKET + peer]!;
       const atFin = finPacket > 0 && finPacket <= packet;
-      this.go(side, CLOSE_WAIT, atFin ? finPacket : packet, atFin ? v[LASTFINTIME + peer]! : time,
-        atFin ? (this.transitions === null ? '' : `received FIN (its ACK, packet ${packet}, proves it)`) : 'received FIN, sent ACK', sink);
+      this.go(side, CLOSE_WAIT, atFin ? finPacket : packet, atFin ? v[o + LASTFINTIME + peer]! : time,
+        atFin ? (!this.keepTransitions ? '' : `received FIN (its ACK, packet ${packet}, proves it)`) : 'received FIN, sent ACK', sink);
     }
     else if (s === FIN_WAIT_1) this.go(side, CLOSING, packet, time, 'received FIN while its own FIN was unacknowledged', sink);
     else if (s === FIN_WAIT_2) this.go(side, TIME_WAIT, packet, time, 'received FIN, sent the last ACK', sink);
@@ -245,9 +261,9 @@ export class EndpointStates {
 
   /** `side`'s FIN was acknowledged by its peer. */
   private ownFinAcked(side: 0 | 1, packet: number, time: number, sink: TransitionSink | null): void {
-    const s = this.v[STATE + side];
+    const s = this.v[this.o + STATE + side];
     if (s === FIN_WAIT_1) {
-      if (this.v[CROSSED] === 1) {
+      if (this.v[this.o + CROSSED] === 1) {
         this.go(side, CLOSING, packet, time, 'had received the crossing FIN before this ACK', sink);
         this.go(side, TIME_WAIT, packet, time, 'its FIN was acknowledged', sink);
       } else this.go(side, FIN_WAIT_2, packet, time, 'its FIN was acknowledged', sink);
@@ -256,56 +272,61 @@ export class EndpointStates {
   }
 
   get hasPending(): boolean {
-    return this.v[PENDING] === 1;
+    return this.v[this.o + PENDING] === 1;
   }
 
   private dropPending(): void {
-    this.v[PENDING] = 0;
-    this.pendingSink = null;
+    this.v[this.o + PENDING] = 0;
+    const x = this.extras[this.id];
+    if (x != null) x.pendingSink = null;
   }
 
   /** The capture ended (or the server spoke): an ACK of the SYN-ACK that was not contradicted counts. */
   commitPending(): void {
     const v = this.v;
-    if (v[PENDING] === 0) return;
-    const sink = this.pendingSink;
+    const o = this.o;
+    if (v[o + PENDING] === 0) return;
+    const sink = this.extras[this.id]?.pendingSink ?? null;
     this.dropPending();
-    if (v[STATE + SERVER] === SYN_RCVD) this.go(SERVER, ESTABLISHED, v[PENDING_PACKET]!, v[PENDING_TIME]!, 'received the ACK of its SYN-ACK', sink);
+    if (v[o + STATE + SERVER] === SYN_RCVD) this.go(SERVER, ESTABLISHED, v[o + PENDING_PACKET]!, v[o + PENDING_TIME]!, 'received the ACK of its SYN-ACK', sink);
   }
 
   private go(side: 0 | 1, to: number, packet: number | null, time: number, cause: string, sink: TransitionSink | null): void {
     const v = this.v;
-    const from = v[STATE + side]!;
+    const o = this.o;
+    const from = v[o + STATE + side]!;
     if (from === to) return;
-    v[STATE + side] = to;
-    if (v[PATHLEN + side] === 0) this.pathPush(side, from);
+    v[o + STATE + side] = to;
+    if (v[o + PATHLEN + side] === 0) this.pathPush(side, from);
     this.pathPush(side, to);
-    if (this.transitions !== null) this.transitions[side].push({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, time, packet, cause });
+    if (this.keepTransitions) this.extra().transitions![side].push({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, time, packet, cause });
     if (sink !== null) sink(side, STATE_NAMES[from]!, STATE_NAMES[to]!);
   }
 
   private pathPush(side: 0 | 1, code: number): void {
     const v = this.v;
-    const n = v[PATHLEN + side]!;
-    if (n < PACKED_MAX) v[PATH + side] = v[PATH + side]! * 16 + code;
-    else (this.overflow ??= [[], []])[side].push(code);
-    v[PATHLEN + side] = n + 1;
+    const o = this.o;
+    const n = v[o + PATHLEN + side]!;
+    if (n < PACKED_MAX) v[o + PATH + side] = v[o + PATH + side]! * 16 + code;
+    else (this.extra().overflow ??= [[], []])[side].push(code);
+    v[o + PATHLEN + side] = n + 1;
   }
 
   /** ["CLOSED", "SYN_SENT", ...]: the states a side went through, in order (its state when none). */
   path(side: 0 | 1): TcpState[] {
     const v = this.v;
-    const n = v[PATHLEN + side]!;
-    if (n === 0) return [STATE_NAMES[v[STATE + side]!]!];
+    const o = this.o;
+    const n = v[o + PATHLEN + side]!;
+    if (n === 0) return [STATE_NAMES[v[o + STATE + side]!]!];
     const packed = Math.min(n, PACKED_MAX);
     const out = new Array<TcpState>(packed);
-    let x = v[PATH + side]!;
+    let x = v[o + PATH + side]!;
     for (let i = packed - 1; i >= 0; i--) {
       const code = x % 16;
       out[i] = STATE_NAMES[code]!;
       x = (x - code) / 16;
     }
-    if (n > PACKED_MAX) for (const code of this.overflow![side]) out.push(STATE_NAMES[code]!);
+    if (n > PACKED_MAX) for (const code of this.extras[this.id]!.overflow![side]) out.push(STATE_NAMES[code]!);
     return out;
   }
 
@@ -314,10 +335,10 @@ export class EndpointStates {
    * null, cause ''), built from the packed path.
    */
   transitionList(side: 0 | 1): StateTransition[] {
-    if (this.transitions !== null) return this.transitions[side];
+    if (this.keepTransitions) return this.extra().transitions![side];
     const p = this.path(side);
     const out: StateTransition[] = [];
-    if (this.v[PATHLEN + side] === 0) return out;
+    if (this.v[this.o + PATHLEN + side] === 0) return out;
     for (let i = 1; i < p.length; i++) out.push({ from: p[i - 1]!, to: p[i]!, time: NaN, packet: null, cause: '' });
     return out;
   }

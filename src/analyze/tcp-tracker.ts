@@ -7,24 +7,26 @@
  * Roles: the client sent the first SYN (without ACK); when the first packet is a SYN-ACK the
  * client is its receiver; with no SYN at all, the client sent the first packet.
  *
- * Hot path (keepSegments false): a numeric hash of the address bytes and ports, an exact compare
- * (IPv4 addresses as two numbers), number updates. Memory: a connection is one small object and
- * one packed array of numbers (no boxed numbers, no strings, no address copies for IPv4); lists
- * (SYN times past the first, FIN times past the first, unusual SYN options) are made only when a
- * connection needs them, and the model object (TcpConnection) is built only when asked for
- * (model(i)), so a JSON writer can pull connections one at a time. With keepSegments (or a
- * live listener) the model object is built at once and kept in step after every segment.
+ * Hot path (keepSegments false): a numeric hash of the address bytes and ports, an open-addressing
+ * Int32Array table of connection ids, an exact compare (IPv4 addresses as two numbers), number
+ * updates. Memory: no object per connection. A connection is a row of FIELDS doubles in shared
+ * Float64Array pages (PAGE rows each, so growing never copies); EndpointStates is one cursor
+ * pointed at a row. What few connections need (lists past the first time, unusual SYN options,
+ * kept transitions, the model object) sits in a sparse `rare` array. The model object
+ * (TcpConnection) is built only when asked for (model(i)), and row(i) gives the inspect-JSON
+ * facts without building it. With keepSegments (or a live listener) the model object is built
+ * at once and kept in step after every segment.
  */
 import type { DecodedPacket } from '../decode/packet.js';
 import { SYN, ACK, RST } from '../decode/packet.js';
 import { formatAddress } from '../decode/address.js';
-import type { OptionSummary, SegmentRecord, TcpConnection, TcpState } from './model.js';
-import { HashBuckets, bytesEqual, copyAddress, hashPairUndirected } from './flow-key.js';
+import type { CloseKind, OptionSummary, SegmentRecord, Side, TcpConnection, TcpState } from './model.js';
+import { bytesEqual, hashPairUndirected } from './flow-key.js';
 import {
   analyzeSequence, initSeqFlow, FLOW_FIELDS, NEXTSEQ, WINSCALE, RETRANSMITTED, M_DUP_ACK, M_ZERO_WINDOW, M_OUT_OF_ORDER,
   M_LOST_SEGMENT, M_RST_CLOSED_PORT, M_RST_UNREAD, seqGE,
 } from './tcp-marks.js';
-import { EndpointStates, CLIENT, SERVER, STATE_FIELDS, initStates } from './tcp-states.js';
+import { EndpointStates, CLIENT, SERVER, STATE_FIELDS, initStates, type StatesExtra } from './tcp-states.js';
 import { classifyClose } from './tcp-close.js';
 import { optionSummary, buildSegmentRecord, previousSend } from './segment-record.js';
 import { describeSegment, type SegmentContext } from './meaning.js';
@@ -70,11 +72,16 @@ const O_TS = 3;
 const O_TSVAL = 4;
 const O_TSECR = 5;
 const OPT_FIELDS = 6;
-const FIELDS = OPT + 2 * OPT_FIELDS;
+const FAMILY = OPT + 2 * OPT_FIELDS; // 4 or 6
+const HASH = FAMILY + 1; // the flow hash (for growing the lookup table)
+const FIELDS = HASH + 1;
+// Rows live in pages of PAGE rows (one Float64Array each): no copy when the table grows.
+const PAGE_BITS = 12;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
 
-const TEMPLATE: number[] = (() => {
-  const v = new Array<number>(FIELDS).fill(0);
-  initStates(v);
+const TEMPLATE: Float64Array = (() => {
+  const v = new Float64Array(FIELDS);
+  initStates(v, 0);
   initSeqFlow(v, FLOW);
   initSeqFlow(v, FLOW + FLOW_FIELDS);
   v[BASE] = v[BASE + 1] = -1;
@@ -83,6 +90,7 @@ const TEMPLATE: number[] = (() => {
   v[ISN] = v[ISN + 1] = -1;
   v[RTT_MS] = v[SYN_TIME] = v[SYNACK_TIME] = v[FIN_TIME] = v[FIN_TIME + 1] = v[LAST_ACK_TIME] = NaN;
   for (const s of [0, 1]) v[OPT + s * OPT_FIELDS + O_MSS] = v[OPT + s * OPT_FIELDS + O_WSCALE] = -1;
+  v[FAMILY] = 4;
   return v;
 })();
 
@@ -91,75 +99,55 @@ function u32(b: Uint8Array, o: number): number {
 }
 
 /** What few connections need: lists past the first time, unusual options, kept-segment state. */
-interface ConnRare {
+interface ConnRare extends StatesExtra {
   synTimes: number[] | null;
   synAckTimes: number[] | null;
   finTimes0: number[] | null;
   finTimes1: number[] | null;
   clientOptions: OptionSummary | null;
   serverOptions: OptionSummary | null;
+  /** The model object, kept in step (keepSegments / live), else null. */
   out: TcpConnection | null;
+  /** keepSegments only: last send time of each sequence number, per side, for "after N s". */
   sentAt: [Map<number, number>, Map<number, number>] | null;
+  /** keepSegments only: the handshake ACK whose server-side transition is still pending. */
   pendingCtx: SegmentContext | null;
 }
 
-/**
- * Internal state of one connection: it IS its EndpointStates (one object, one number array:
- * the states' numbers first, then the connection's), plus one lazily made object for the rare
- * fields. Measured ~1.08 KB per connection before (Conn + EndpointStates + two arrays), now less
- * by the second object, the second array and nine pointer fields.
- */
-export class Conn extends EndpointStates {
-  /** IPv6 only: client address bytes then server address bytes. */
-  addr6: Uint8Array | null = null;
-  private rare: ConnRare | null = null;
-
-  constructor(readonly id: number, keep: boolean) {
-    super(keep, TEMPLATE.slice());
-  }
-
-  /** The state machine (this object itself). */
-  get states(): EndpointStates {
-    return this;
-  }
-
-  private get r(): ConnRare {
-    return (this.rare ??= { synTimes: null, synAckTimes: null, finTimes0: null, finTimes1: null, clientOptions: null, serverOptions: null, out: null, sentAt: null, pendingCtx: null });
-  }
-
-  /** Every SYN / SYN-ACK / FIN time, once there is more than one (or with a model object). */
-  get synTimes(): number[] | null { return this.rare === null ? null : this.rare.synTimes; }
-  set synTimes(x: number[] | null) { if (x !== null || this.rare !== null) this.r.synTimes = x; }
-  get synAckTimes(): number[] | null { return this.rare === null ? null : this.rare.synAckTimes; }
-  set synAckTimes(x: number[] | null) { if (x !== null || this.rare !== null) this.r.synAckTimes = x; }
-  get finTimes0(): number[] | null { return this.rare === null ? null : this.rare.finTimes0; }
-  set finTimes0(x: number[] | null) { if (x !== null || this.rare !== null) this.r.finTimes0 = x; }
-  get finTimes1(): number[] | null { return this.rare === null ? null : this.rare.finTimes1; }
-  set finTimes1(x: number[] | null) { if (x !== null || this.rare !== null) this.r.finTimes1 = x; }
-  /** Option summaries of the SYN and SYN-ACK, when kept whole (model object, or unusual options). */
-  get clientOptions(): OptionSummary | null { return this.rare === null ? null : this.rare.clientOptions; }
-  set clientOptions(x: OptionSummary | null) { if (x !== null || this.rare !== null) this.r.clientOptions = x; }
-  get serverOptions(): OptionSummary | null { return this.rare === null ? null : this.rare.serverOptions; }
-  set serverOptions(x: OptionSummary | null) { if (x !== null || this.rare !== null) this.r.serverOptions = x; }
-  /** The model object, kept in step (keepSegments / live), else null. */
-  get out(): TcpConnection | null { return this.rare === null ? null : this.rare.out; }
-  set out(x: TcpConnection | null) { if (x !== null || this.rare !== null) this.r.out = x; }
-  /** keepSegments only: last send time of each sequence number, per side, for "after N s". */
-  get sentAt(): [Map<number, number>, Map<number, number>] | null { return this.rare === null ? null : this.rare.sentAt; }
-  set sentAt(x: [Map<number, number>, Map<number, number>] | null) { if (x !== null || this.rare !== null) this.r.sentAt = x; }
-  /** keepSegments only: the handshake ACK whose server-side transition is still pending. */
-  get pendingCtx(): SegmentContext | null { return this.rare === null ? null : this.rare.pendingCtx; }
-  set pendingCtx(x: SegmentContext | null) { if (x !== null || this.rare !== null) this.r.pendingCtx = x; }
-
-  /** Relative-sequence base of a side (-1 unset). */
-  base(side: 0 | 1): number {
-    return this.v[BASE + side]!;
-  }
+/** One connection's inspect-JSON facts (filled by TcpTracker.row, written by src/report/json.ts). */
+export interface TcpRow {
+  id: number;
+  client: string;
+  server: string;
+  packets: number;
+  bytesClient: number;
+  bytesServer: number;
+  complete: boolean;
+  clientIsn: number | null;
+  serverIsn: number | null;
+  synRetransmits: number;
+  synAckRetransmits: number;
+  rttMs: number | null;
+  closeKind: CloseKind;
+  initiator: Side | null;
+  timeWait: Side | 'both' | null;
+  retransmissions: number;
+  resets: number;
+  clientPath: TcpState[];
+  serverPath: TcpState[];
 }
 
 export class TcpTracker {
-  private buckets = new HashBuckets<Conn>();
-  readonly conns: Conn[] = [];
+  /** The connections' numbers: row id at pages[id >>> PAGE_BITS], offset (id & PAGE_MASK) * FIELDS. */
+  private readonly pages: Float64Array[] = [];
+  private n = 0;
+  /** Open-addressing lookup: id + 1 per slot (0 empty), probed linearly from hash & mask. */
+  private slots = new Int32Array(1 << 12);
+  private used = 0;
+  /** IPv6 only: client address bytes then server address bytes (null for IPv4). */
+  private readonly addr6: (Uint8Array | null)[] = [];
+  private readonly rare: (ConnRare | null)[] = [];
+  private readonly st: EndpointStates;
   private readonly eager: boolean;
 
   constructor(
@@ -167,80 +155,141 @@ export class TcpTracker {
     private readonly onUpdate?: UpdateListener,
   ) {
     this.eager = keepSegments || onUpdate !== undefined;
+    this.st = new EndpointStates(this.eager, this.rare, () => this.newRare());
+  }
+
+  private newRare(): ConnRare {
+    return {
+      transitions: this.eager ? [[], []] : null, overflow: null, pendingSink: null,
+      synTimes: null, synAckTimes: null, finTimes0: null, finTimes1: null, clientOptions: null, serverOptions: null, out: null, sentAt: null, pendingCtx: null,
+    };
+  }
+
+  private r(id: number): ConnRare {
+    return (this.rare[id] ??= this.newRare());
+  }
+
+  /** The state cursor, pointed at connection id. */
+  private at(id: number): EndpointStates {
+    return this.st.at(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, id);
   }
 
   /** One TCP segment with a decoded header. t: seconds since the capture's first packet. */
   onPacket(p: DecodedPacket, t: number, absTime: number): void {
     const hash = hashPairUndirected(p);
-    let conn: Conn | undefined;
-    let side: 0 | 1 = 0;
-    const b = this.buckets.bucket(hash);
-    if (b !== undefined) {
-      if (Array.isArray(b)) {
-        for (let i = 0; i < b.length; i++) {
-          const s = matchSide(b[i]!, p);
-          if (s >= 0) {
-            conn = b[i]!;
-            side = s as 0 | 1;
-            break;
-          }
-        }
-      } else {
-        const s = matchSide(b, p);
-        if (s >= 0) {
-          conn = b;
-          side = s as 0 | 1;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = hash & mask;
+    let id = -1;
+    let side = 0;
+    for (;;) {
+      const s = slots[i]!;
+      if (s === 0) break;
+      const cid = s - 1;
+      const v = this.pages[cid >>> PAGE_BITS]!;
+      const o = (cid & PAGE_MASK) * FIELDS;
+      if (v[o + HASH] === hash) {
+        const sd = this.matchSide(v, o, cid, p);
+        if (sd >= 0) {
+          id = cid;
+          side = sd;
+          break;
         }
       }
+      i = (i + 1) & mask;
     }
-    const flags = p.tcpFlags;
-    if (conn !== undefined && (flags & (SYN | ACK)) === SYN && conn.v[BASE + side]! >= 0 && p.seq !== conn.v[BASE + side]) {
-      const old = conn;
-      conn = this.create(p, t);
-      side = matchSide(conn, p) as 0 | 1;
-      this.buckets.put(hash, conn, old);
-    } else if (conn === undefined) {
-      conn = this.create(p, t);
-      side = matchSide(conn, p) as 0 | 1;
-      this.buckets.put(hash, conn);
+    if (id >= 0) {
+      const v = this.pages[id >>> PAGE_BITS]!;
+      const o = (id & PAGE_MASK) * FIELDS;
+      if ((p.tcpFlags & (SYN | ACK)) === SYN && v[o + BASE + side]! >= 0 && p.seq !== v[o + BASE + side]) {
+        id = this.create(p, t, hash);
+        slots[i] = id + 1; // the reused 4-tuple now leads to the new connection
+        side = this.matchSide(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, id, p);
+      }
+    } else {
+      id = this.create(p, t, hash);
+      slots[i] = id + 1;
+      side = this.matchSide(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, id, p);
+      if (++this.used * 2 > slots.length) this.growSlots();
     }
-    this.segment(conn, side, p, t, absTime);
+    this.segment(id, side as 0 | 1, p, t, absTime);
   }
 
-  private create(p: DecodedPacket, t: number): Conn {
+  private growSlots(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = slots.length - 1;
+    for (let j = 0; j < old.length; j++) {
+      const s = old[j]!;
+      if (s === 0) continue;
+      const cid = s - 1;
+      let i = this.pages[cid >>> PAGE_BITS]![(cid & PAGE_MASK) * FIELDS + HASH]! & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = s;
+    }
+    this.slots = slots;
+  }
+
+  private create(p: DecodedPacket, t: number, hash: number): number {
+    const id = this.n++;
+    if ((id & PAGE_MASK) === 0) this.pages.push(new Float64Array(FIELDS << PAGE_BITS));
+    const v = this.pages[id >>> PAGE_BITS]!;
+    const o = (id & PAGE_MASK) * FIELDS;
+    v.set(TEMPLATE, o);
     const synAck = (p.tcpFlags & (SYN | ACK)) === (SYN | ACK);
     const len = p.addrLength;
     const cOff = synAck ? p.dstOffset : p.srcOffset;
     const sOff = synAck ? p.srcOffset : p.dstOffset;
-    const c = new Conn(this.conns.length, this.eager);
-    const v = c.v;
-    v[PORT] = synAck ? p.dstPort : p.srcPort;
-    v[PORT + 1] = synAck ? p.srcPort : p.dstPort;
+    v[o + PORT] = synAck ? p.dstPort : p.srcPort;
+    v[o + PORT + 1] = synAck ? p.srcPort : p.dstPort;
+    v[o + HASH] = hash;
     if (len === 4) {
-      v[ADDR4] = u32(p.buf, cOff);
-      v[ADDR4 + 1] = u32(p.buf, sOff);
+      v[o + ADDR4] = u32(p.buf, cOff);
+      v[o + ADDR4 + 1] = u32(p.buf, sOff);
+      this.addr6.push(null);
     } else {
       const a = new Uint8Array(32);
       a.set(p.buf.subarray(cOff, cOff + 16), 0);
       a.set(p.buf.subarray(sOff, sOff + 16), 16);
-      c.addr6 = a;
+      v[o + FAMILY] = 6;
+      this.addr6.push(a);
     }
-    v[FIRST_TIME] = t;
-    v[LAST_TIME] = t;
+    v[o + FIRST_TIME] = t;
+    v[o + LAST_TIME] = t;
+    this.rare.push(null);
     if (this.eager) {
-      c.synTimes = [];
-      c.synAckTimes = [];
-      c.finTimes0 = [];
-      c.finTimes1 = [];
-      if (this.keepSegments) c.sentAt = [new Map(), new Map()];
-      c.out = this.materialize(c);
+      const r = this.r(id);
+      r.synTimes = [];
+      r.synAckTimes = [];
+      r.finTimes0 = [];
+      r.finTimes1 = [];
+      if (this.keepSegments) r.sentAt = [new Map(), new Map()];
+      r.out = this.materialize(id);
     }
-    this.conns.push(c);
-    return c;
+    return id;
   }
 
-  private segment(c: Conn, side: 0 | 1, p: DecodedPacket, t: number, absTime: number): void {
-    const v = c.v;
+  /** 0 when p goes client -> server, 1 when server -> client, -1 when p is not this connection. */
+  private matchSide(v: Float64Array, o: number, id: number, p: DecodedPacket): number {
+    const cPort = v[o + PORT];
+    const sPort = v[o + PORT + 1];
+    if (p.addrLength === 4) {
+      if (v[o + FAMILY] !== 4) return -1;
+      if (p.srcPort === cPort && p.dstPort === sPort && u32(p.buf, p.srcOffset) === v[o + ADDR4] && u32(p.buf, p.dstOffset) === v[o + ADDR4 + 1]) return 0;
+      if (p.srcPort === sPort && p.dstPort === cPort && u32(p.buf, p.srcOffset) === v[o + ADDR4 + 1] && u32(p.buf, p.dstOffset) === v[o + ADDR4]) return 1;
+      return -1;
+    }
+    const a6 = this.addr6[id];
+    if (a6 == null) return -1;
+    if (p.srcPort === cPort && p.dstPort === sPort && bytesEqual(p.buf, p.srcOffset, a6, 0, 16) && bytesEqual(p.buf, p.dstOffset, a6, 16, 16)) return 0;
+    if (p.srcPort === sPort && p.dstPort === cPort && bytesEqual(p.buf, p.srcOffset, a6, 16, 16) && bytesEqual(p.buf, p.dstOffset, a6, 0, 16)) return 1;
+    return -1;
+  }
+
+  private segment(id: number, side: 0 | 1, p: DecodedPacket, t: number, absTime: number): void {
+    const v = this.pages[id >>> PAGE_BITS]!;
+    const o = (id & PAGE_MASK) * FIELDS;
+    const st = this.st.at(v, o, id);
     const peer = (1 - side) as 0 | 1;
     const flags = p.tcpFlags;
     const seq = p.seq;
@@ -250,197 +299,216 @@ export class TcpTracker {
     const rev = FLOW + peer * FLOW_FIELDS;
 
     // Relative sequence numbers, as Wireshark bases them.
-    if (v[BASE + side]! < 0) v[BASE + side] = flags & SYN ? seq : (seq - 1) >>> 0;
-    if (v[BASE + peer]! < 0 && flags & ACK) v[BASE + peer] = (ack - 1) >>> 0;
+    if (v[o + BASE + side]! < 0) v[o + BASE + side] = flags & SYN ? seq : (seq - 1) >>> 0;
+    if (v[o + BASE + peer]! < 0 && flags & ACK) v[o + BASE + peer] = (ack - 1) >>> 0;
 
     // Window scaling as Wireshark applies it: SYNs unscaled; known once both SYNs were seen.
     if (flags & SYN) {
-      v[fwd + WINSCALE] = p.tcpOptions.wscale >= 0 ? Math.min(p.tcpOptions.wscale, 14) : -2;
-      if ((flags & ACK) !== 0 && v[rev + WINSCALE] !== -1 && (v[fwd + WINSCALE] === -2 || v[rev + WINSCALE] === -2)) {
-        v[fwd + WINSCALE] = -2;
-        v[rev + WINSCALE] = -2;
+      v[o + fwd + WINSCALE] = p.tcpOptions.wscale >= 0 ? Math.min(p.tcpOptions.wscale, 14) : -2;
+      if ((flags & ACK) !== 0 && v[o + rev + WINSCALE] !== -1 && (v[o + fwd + WINSCALE] === -2 || v[o + rev + WINSCALE] === -2)) {
+        v[o + fwd + WINSCALE] = -2;
+        v[o + rev + WINSCALE] = -2;
       }
     }
-    const winScale = v[fwd + WINSCALE]!;
+    const winScale = v[o + fwd + WINSCALE]!;
     const window = flags & SYN || winScale < 0 ? p.window : p.window * (1 << winScale);
 
     // Wireshark's initial RTT: most recent SYN to the first ACK without SYN.
-    if ((flags & (SYN | ACK)) === ACK && v[FIRST_RTT] === 0 && v[LAST_SYN]! >= 0) v[FIRST_RTT] = t - v[LAST_SYN]! || 1e-9;
+    if ((flags & (SYN | ACK)) === ACK && v[o + FIRST_RTT] === 0 && v[o + LAST_SYN]! >= 0) v[o + FIRST_RTT] = t - v[o + LAST_SYN]! || 1e-9;
 
-    let m = analyzeSequence(v, fwd, rev, seq, ack, len, flags, window, t, v[FIRST_RTT]!);
+    let m = analyzeSequence(v, o + fwd, o + rev, seq, ack, len, flags, window, t, v[o + FIRST_RTT]!);
 
     // Handshake facts.
-    const wasComplete = v[COMPLETE] === 1;
+    const wasComplete = v[o + COMPLETE] === 1;
     if ((flags & (SYN | ACK)) === SYN) {
-      v[LAST_SYN] = t;
+      v[o + LAST_SYN] = t;
       if (side === CLIENT) {
-        if (v[ISN]! < 0) {
-          v[ISN] = seq;
-          v[DATA_SYN] = len > 0 ? 1 : 0;
-          this.keepOptions(c, 0, p, 0);
-        } else v[SYN_RETX]++;
-        if (c.synTimes !== null) c.synTimes.push(t);
-        else if (Number.isNaN(v[SYN_TIME])) v[SYN_TIME] = t;
-        else c.synTimes = [v[SYN_TIME]!, t];
+        if (v[o + ISN]! < 0) {
+          v[o + ISN] = seq;
+          v[o + DATA_SYN] = len > 0 ? 1 : 0;
+          this.keepOptions(id, v, o, 0, p, 0);
+        } else v[o + SYN_RETX]++;
+        const r = this.rare[id];
+        if (r != null && r.synTimes !== null) r.synTimes.push(t);
+        else if (Number.isNaN(v[o + SYN_TIME])) v[o + SYN_TIME] = t;
+        else this.r(id).synTimes = [v[o + SYN_TIME]!, t];
       }
     } else if ((flags & (SYN | ACK)) === (SYN | ACK) && side === SERVER) {
-      if (v[ISN + 1]! < 0) {
-        v[ISN + 1] = seq;
-        this.keepOptions(c, 1, p, v[BASE + CLIENT]!);
-      } else v[SYNACK_RETX]++;
-      if (c.synAckTimes !== null) c.synAckTimes.push(t);
-      else if (Number.isNaN(v[SYNACK_TIME])) v[SYNACK_TIME] = t;
-      else c.synAckTimes = [v[SYNACK_TIME]!, t];
+      if (v[o + ISN + 1]! < 0) {
+        v[o + ISN + 1] = seq;
+        this.keepOptions(id, v, o, 1, p, v[o + BASE + CLIENT]!);
+      } else v[o + SYNACK_RETX]++;
+      const r = this.rare[id];
+      if (r != null && r.synAckTimes !== null) r.synAckTimes.push(t);
+      else if (Number.isNaN(v[o + SYNACK_TIME])) v[o + SYNACK_TIME] = t;
+      else this.r(id).synAckTimes = [v[o + SYNACK_TIME]!, t];
     } else if (
-      !wasComplete && side === CLIENT && (flags & (SYN | ACK | RST)) === ACK && v[ISN]! >= 0 &&
-      v[ISN + 1]! >= 0 && seqGE(ack, (v[ISN + 1]! + 1) >>> 0)
+      !wasComplete && side === CLIENT && (flags & (SYN | ACK | RST)) === ACK && v[o + ISN]! >= 0 &&
+      v[o + ISN + 1]! >= 0 && seqGE(ack, (v[o + ISN + 1]! + 1) >>> 0)
     ) {
-      v[COMPLETE] = 1;
-      v[DATA_THIRD] = len > 0 ? 1 : 0;
-      v[RTT_MS] = (t - v[LAST_SYN]!) * 1000;
+      v[o + COMPLETE] = 1;
+      v[o + DATA_THIRD] = len > 0 ? 1 : 0;
+      v[o + RTT_MS] = (t - v[o + LAST_SYN]!) * 1000;
     }
 
     // RST kinds, judged on the state before this segment.
     if (flags & RST) {
-      v[RESETS]++;
-      if (v[FIRST_RST]! < 0) v[FIRST_RST] = side;
-      if (c.states.closeCompleteTime < 0) v[RST_BEFORE_CLOSE] = 1;
-      if (side === SERVER && c.states.synSeq(CLIENT) >= 0 && c.states.synSeq(SERVER) < 0 && flags & ACK) m |= M_RST_CLOSED_PORT;
-      else if (flags & ACK && seq === v[fwd + NEXTSEQ] && v[BYTES + peer]! > 0) {
-        const st = c.states.state(side);
-        if (st === 'ESTABLISHED' || st === 'CLOSE_WAIT' || st === 'FIN_WAIT_1' || st === 'FIN_WAIT_2') m |= M_RST_UNREAD;
+      v[o + RESETS]++;
+      if (v[o + FIRST_RST]! < 0) v[o + FIRST_RST] = side;
+      if (st.closeCompleteTime < 0) v[o + RST_BEFORE_CLOSE] = 1;
+      if (side === SERVER && st.synSeq(CLIENT) >= 0 && st.synSeq(SERVER) < 0 && flags & ACK) m |= M_RST_CLOSED_PORT;
+      else if (flags & ACK && seq === v[o + fwd + NEXTSEQ] && v[o + BYTES + peer]! > 0) {
+        const ss = st.state(side);
+        if (ss === 'ESTABLISHED' || ss === 'CLOSE_WAIT' || ss === 'FIN_WAIT_1' || ss === 'FIN_WAIT_2') m |= M_RST_UNREAD;
       }
     }
 
     // Counts.
-    v[PACKETS]++;
-    v[LAST_TIME] = t;
-    v[BYTES + side] += len;
-    if (m & RETRANSMITTED) v[RETX]++;
-    if (m & M_DUP_ACK) v[DUPACKS]++;
-    if (m & M_ZERO_WINDOW) v[ZEROWIN]++;
-    if (m & M_OUT_OF_ORDER) v[OOO]++;
-    if (m & M_LOST_SEGMENT) v[LOST]++;
+    v[o + PACKETS]++;
+    v[o + LAST_TIME] = t;
+    v[o + BYTES + side] += len;
+    if (m & RETRANSMITTED) v[o + RETX]++;
+    if (m & M_DUP_ACK) v[o + DUPACKS]++;
+    if (m & M_ZERO_WINDOW) v[o + ZEROWIN]++;
+    if (m & M_OUT_OF_ORDER) v[o + OOO]++;
+    if (m & M_LOST_SEGMENT) v[o + LOST]++;
     if (flags & 1 /* FIN */) {
-      const list = side === CLIENT ? c.finTimes0 : c.finTimes1;
+      const r = this.rare[id];
+      const list = r == null ? null : side === CLIENT ? r.finTimes0 : r.finTimes1;
       if (list !== null) list.push(t);
-      else if (Number.isNaN(v[FIN_TIME + side])) v[FIN_TIME + side] = t;
-      else if (side === CLIENT) c.finTimes0 = [v[FIN_TIME]!, t];
-      else c.finTimes1 = [v[FIN_TIME + 1]!, t];
+      else if (Number.isNaN(v[o + FIN_TIME + side])) v[o + FIN_TIME + side] = t;
+      else if (side === CLIENT) this.r(id).finTimes0 = [v[o + FIN_TIME]!, t];
+      else this.r(id).finTimes1 = [v[o + FIN_TIME + 1]!, t];
     }
 
     // States (and, when segments are kept, the record of what this one caused).
     if (this.keepSegments) {
-      const o = c.out!;
-      this.sync(c, o);
-      const before: [TcpState, TcpState] = [c.states.state(0), c.states.state(1)];
-      const rec = buildSegmentRecord(c, side, p, t, absTime, m, window);
+      const r = this.r(id);
+      const mo = r.out!;
+      this.sync(id, mo);
+      const before: [TcpState, TcpState] = [st.state(0), st.state(1)];
+      const rec = buildSegmentRecord(v[o + BASE + side]!, v[o + BASE + peer]!, side, p, t, absTime, m, window);
       const sideName = ['client', 'server'] as const;
-      const hadPending = c.states.hasPending;
-      c.states.onSegment(side, flags, seq, ack, len, p.index, t, (s, from, to) => {
+      const hadPending = st.hasPending;
+      st.onSegment(side, flags, seq, ack, len, p.index, t, (s, from, to) => {
         rec.transitions.push({ side: sideName[s], from, to });
       });
-      if (hadPending) this.settlePending(c);
-      const ctx: SegmentContext = { conn: o, side, rec, before, marks: m, resentAfter: previousSend(c, side, p, t), completesHandshake: v[COMPLETE] === 1 && !wasComplete };
+      if (hadPending) this.settlePending(id);
+      const ctx: SegmentContext = { conn: mo, side, rec, before, marks: m, resentAfter: previousSend(r.sentAt, side, p, t), completesHandshake: v[o + COMPLETE] === 1 && !wasComplete };
       rec.meaning = describeSegment(ctx);
-      if (c.states.hasPending && c.pendingCtx === null) c.pendingCtx = ctx;
-      o.segments.push(rec);
-      if (c.states.closeCompleteTime >= 0 && Number.isNaN(v[LAST_ACK_TIME])) v[LAST_ACK_TIME] = c.states.closeCompleteTime;
+      if (st.hasPending && r.pendingCtx === null) r.pendingCtx = ctx;
+      mo.segments.push(rec);
+      if (st.closeCompleteTime >= 0 && Number.isNaN(v[o + LAST_ACK_TIME])) v[o + LAST_ACK_TIME] = st.closeCompleteTime;
       if (this.onUpdate !== undefined) {
-        this.refresh(c);
-        this.onUpdate(o, rec);
+        this.refresh(id);
+        this.onUpdate(mo, rec);
       }
     } else {
-      c.states.onSegment(side, flags, seq, ack, len, p.index, t, null);
-      if (c.states.closeCompleteTime >= 0 && Number.isNaN(v[LAST_ACK_TIME])) v[LAST_ACK_TIME] = c.states.closeCompleteTime;
+      st.onSegment(side, flags, seq, ack, len, p.index, t, null);
+      if (st.closeCompleteTime >= 0 && Number.isNaN(v[o + LAST_ACK_TIME])) v[o + LAST_ACK_TIME] = st.closeCompleteTime;
       if (this.onUpdate !== undefined) {
-        this.refresh(c);
-        this.onUpdate(c.out!, null);
+        this.refresh(id);
+        this.onUpdate(this.rare[id]!.out!, null);
       }
     }
   }
 
   /** The SYN's (side 0) or SYN-ACK's (side 1) options: plain ones as numbers, unusual ones whole. */
-  private keepOptions(c: Conn, side: 0 | 1, p: DecodedPacket, sackBase: number): void {
-    const o = p.tcpOptions;
-    if (this.eager || o.sackCount > 0 || o.tfoPresent || o.unknownCount > 0) {
-      if (side === 0) c.clientOptions = optionSummary(p, sackBase);
-      else c.serverOptions = optionSummary(p, sackBase);
+  private keepOptions(id: number, v: Float64Array, o: number, side: 0 | 1, p: DecodedPacket, sackBase: number): void {
+    const x = p.tcpOptions;
+    if (this.eager || x.sackCount > 0 || x.tfoPresent || x.unknownCount > 0) {
+      if (side === 0) this.r(id).clientOptions = optionSummary(p, sackBase);
+      else this.r(id).serverOptions = optionSummary(p, sackBase);
       return;
     }
-    const v = c.v;
-    const b = OPT + side * OPT_FIELDS;
-    v[b + O_MSS] = o.mss;
-    v[b + O_WSCALE] = o.wscale;
-    v[b + O_SACKPERM] = o.sackPermitted ? 1 : 0;
-    v[b + O_TS] = o.hasTimestamps ? 1 : 0;
-    v[b + O_TSVAL] = o.tsVal;
-    v[b + O_TSECR] = o.tsEcr;
+    const b = o + OPT + side * OPT_FIELDS;
+    v[b + O_MSS] = x.mss;
+    v[b + O_WSCALE] = x.wscale;
+    v[b + O_SACKPERM] = x.sackPermitted ? 1 : 0;
+    v[b + O_TS] = x.hasTimestamps ? 1 : 0;
+    v[b + O_TSVAL] = x.tsVal;
+    v[b + O_TSECR] = x.tsEcr;
   }
 
   /** The held-back server ESTABLISHED was decided: re-word the handshake ACK that caused it. */
-  private settlePending(c: Conn): void {
-    if (c.states.hasPending || c.pendingCtx === null) return;
-    this.sync(c, c.pendingCtx.conn);
-    c.pendingCtx.rec.meaning = describeSegment(c.pendingCtx);
-    c.pendingCtx = null;
+  private settlePending(id: number): void {
+    const r = this.rare[id];
+    if (r == null || r.pendingCtx === null || this.at(id).hasPending) return;
+    this.sync(id, r.pendingCtx.conn);
+    r.pendingCtx.rec.meaning = describeSegment(r.pendingCtx);
+    r.pendingCtx = null;
   }
 
   /** Fills the derived fields (close verdict, TIME_WAIT) of the model object, when there is one. */
-  refresh(c: Conn): void {
-    if (c.out !== null) this.sync(c, c.out);
+  private refresh(id: number): void {
+    const r = this.rare[id];
+    if (r != null && r.out !== null) this.sync(id, r.out);
   }
 
   /** Copies the connection's numbers (and derived close verdict) into its model object. */
-  private sync(c: Conn, o: TcpConnection): void {
-    const v = c.v;
-    o.lastTime = v[LAST_TIME]!;
-    o.packets = v[PACKETS]!;
-    o.bytes.client = v[BYTES]!;
-    o.bytes.server = v[BYTES + 1]!;
-    const h = o.handshake;
-    h.complete = v[COMPLETE] === 1;
-    h.clientIsn = v[ISN]! < 0 ? null : v[ISN]!;
-    h.serverIsn = v[ISN + 1]! < 0 ? null : v[ISN + 1]!;
-    h.synRetransmits = v[SYN_RETX]!;
-    h.synAckRetransmits = v[SYNACK_RETX]!;
-    h.rttMs = Number.isNaN(v[RTT_MS]) ? null : v[RTT_MS]!;
-    h.clientOptions = c.clientOptions ?? plainOptions(v, 0);
-    h.serverOptions = c.serverOptions ?? plainOptions(v, 1);
-    h.dataInThirdSegment = v[DATA_THIRD] === 1;
-    h.dataInSyn = v[DATA_SYN] === 1;
-    const verdict = classifyClose(c.states, v[FIRST_RST]!, v[RST_BEFORE_CLOSE] === 1);
-    o.close.kind = verdict.kind;
-    o.close.initiator = verdict.initiator;
-    o.close.lastAckTime = Number.isNaN(v[LAST_ACK_TIME]) ? null : v[LAST_ACK_TIME]!;
-    o.timeWait = verdict.timeWait;
-    o.retransmissions = v[RETX]!;
-    o.resets = v[RESETS]!;
-    o.dupAcks = v[DUPACKS]!;
-    o.zeroWindows = v[ZEROWIN]!;
-    o.outOfOrder = v[OOO]!;
-    o.lostSegments = v[LOST]!;
+  private sync(id: number, mo: TcpConnection): void {
+    const v = this.pages[id >>> PAGE_BITS]!;
+    const o = (id & PAGE_MASK) * FIELDS;
+    const st = this.st.at(v, o, id);
+    const r = this.rare[id];
+    mo.lastTime = v[o + LAST_TIME]!;
+    mo.packets = v[o + PACKETS]!;
+    mo.bytes.client = v[o + BYTES]!;
+    mo.bytes.server = v[o + BYTES + 1]!;
+    const h = mo.handshake;
+    h.complete = v[o + COMPLETE] === 1;
+    h.clientIsn = v[o + ISN]! < 0 ? null : v[o + ISN]!;
+    h.serverIsn = v[o + ISN + 1]! < 0 ? null : v[o + ISN + 1]!;
+    h.synRetransmits = v[o + SYN_RETX]!;
+    h.synAckRetransmits = v[o + SYNACK_RETX]!;
+    h.rttMs = Number.isNaN(v[o + RTT_MS]) ? null : v[o + RTT_MS]!;
+    h.clientOptions = r?.clientOptions ?? plainOptions(v, o, 0);
+    h.serverOptions = r?.serverOptions ?? plainOptions(v, o, 1);
+    h.dataInThirdSegment = v[o + DATA_THIRD] === 1;
+    h.dataInSyn = v[o + DATA_SYN] === 1;
+    const verdict = classifyClose(st, v[o + FIRST_RST]!, v[o + RST_BEFORE_CLOSE] === 1);
+    mo.close.kind = verdict.kind;
+    mo.close.initiator = verdict.initiator;
+    mo.close.lastAckTime = Number.isNaN(v[o + LAST_ACK_TIME]) ? null : v[o + LAST_ACK_TIME]!;
+    mo.timeWait = verdict.timeWait;
+    mo.retransmissions = v[o + RETX]!;
+    mo.resets = v[o + RESETS]!;
+    mo.dupAcks = v[o + DUPACKS]!;
+    mo.zeroWindows = v[o + ZEROWIN]!;
+    mo.outOfOrder = v[o + OOO]!;
+    mo.lostSegments = v[o + LOST]!;
   }
 
-  /** A new model object for c (its lists shared with c when c has them). */
-  private materialize(c: Conn): TcpConnection {
-    const v = c.v;
-    const v4 = c.addr6 === null;
-    const clientAddr = v4 ? ipv4Text(v[ADDR4]!) : formatAddress(c.addr6!, 0, 16);
-    const serverAddr = v4 ? ipv4Text(v[ADDR4 + 1]!) : formatAddress(c.addr6!, 16, 16);
-    const cPort = v[PORT]!;
-    const sPort = v[PORT + 1]!;
-    const times = (list: number[] | null, first: number): number[] => list ?? (Number.isNaN(first) ? [] : [first]);
-    const o: TcpConnection = {
-      id: c.id,
-      family: v4 ? 4 : 6,
-      client: v4 ? `${clientAddr}:${cPort}` : `[${clientAddr}]:${cPort}`,
-      server: v4 ? `${serverAddr}:${sPort}` : `[${serverAddr}]:${sPort}`,
-      clientAddr,
-      clientPort: cPort,
-      serverAddr,
-      serverPort: sPort,
-      firstTime: v[FIRST_TIME]!,
+  private clientText(v: Float64Array, o: number, id: number, side: 0 | 1): { addr: string; text: string } {
+    const a6 = this.addr6[id];
+    const port = v[o + PORT + side]!;
+    if (a6 == null) {
+      const addr = ipv4Text(v[o + ADDR4 + side]!);
+      return { addr, text: `${addr}:${port}` };
+    }
+    const addr = formatAddress(a6, side * 16, 16);
+    return { addr, text: `[${addr}]:${port}` };
+  }
+
+  /** A new model object for connection id (its lists shared with the connection's when it has them). */
+  private materialize(id: number): TcpConnection {
+    const v = this.pages[id >>> PAGE_BITS]!;
+    const o = (id & PAGE_MASK) * FIELDS;
+    const st = this.st.at(v, o, id);
+    const r = this.rare[id];
+    const client = this.clientText(v, o, id, 0);
+    const server = this.clientText(v, o, id, 1);
+    const times = (list: number[] | null | undefined, first: number): number[] => list ?? (Number.isNaN(first) ? [] : [first]);
+    const mo: TcpConnection = {
+      id,
+      family: this.addr6[id] == null ? 4 : 6,
+      client: client.text,
+      server: server.text,
+      clientAddr: client.addr,
+      clientPort: v[o + PORT]!,
+      serverAddr: server.addr,
+      serverPort: v[o + PORT + 1]!,
+      firstTime: v[o + FIRST_TIME]!,
       lastTime: 0,
       packets: 0,
       bytes: { client: 0, server: 0 },
@@ -451,14 +519,14 @@ export class TcpTracker {
         synRetransmits: 0,
         synAckRetransmits: 0,
         rttMs: null,
-        synTimes: times(c.synTimes, v[SYN_TIME]!),
-        synAckTimes: times(c.synAckTimes, v[SYNACK_TIME]!),
+        synTimes: times(r?.synTimes, v[o + SYN_TIME]!),
+        synAckTimes: times(r?.synAckTimes, v[o + SYNACK_TIME]!),
         clientOptions: {},
         serverOptions: {},
         dataInThirdSegment: false,
         dataInSyn: false,
       },
-      close: { kind: 'none', initiator: null, finTimes: { client: times(c.finTimes0, v[FIN_TIME]!), server: times(c.finTimes1, v[FIN_TIME + 1]!) }, lastAckTime: null },
+      close: { kind: 'none', initiator: null, finTimes: { client: times(r?.finTimes0, v[o + FIN_TIME]!), server: times(r?.finTimes1, v[o + FIN_TIME + 1]!) }, lastAckTime: null },
       timeWait: null,
       retransmissions: 0,
       resets: 0,
@@ -466,38 +534,65 @@ export class TcpTracker {
       zeroWindows: 0,
       outOfOrder: 0,
       lostSegments: 0,
-      states: { client: c.states.transitionList(CLIENT), server: c.states.transitionList(SERVER) },
+      states: { client: st.transitionList(CLIENT), server: st.transitionList(SERVER) },
       segments: [],
     };
-    this.sync(c, o);
-    return o;
+    this.sync(id, mo);
+    return mo;
   }
 
-  /** Ends the capture: pending decisions are taken. Call once, before model(). */
+  /** Ends the capture: pending decisions are taken. Call once, before model() / row(). */
   close(): void {
-    for (const c of this.conns) {
-      c.states.commitPending();
-      this.settlePending(c);
-      this.refresh(c);
+    for (let id = 0; id < this.n; id++) {
+      this.at(id).commitPending();
+      this.settlePending(id);
+      this.refresh(id);
     }
-    this.buckets = new HashBuckets<Conn>(); // the lookup table is not needed any more
+    this.slots = new Int32Array(1); // the lookup table is not needed any more
   }
 
   get count(): number {
-    return this.conns.length;
+    return this.n;
   }
 
   /** The model object of connection i: the kept one, or a new one built now (not retained). */
   model(i: number): TcpConnection {
-    const c = this.conns[i]!;
-    return c.out ?? this.materialize(c);
+    return this.rare[i]?.out ?? this.materialize(i);
+  }
+
+  /** The inspect-JSON facts of connection i, straight from its numbers, into `into` (returned). */
+  row(i: number, into: TcpRow): TcpRow {
+    const v = this.pages[i >>> PAGE_BITS]!;
+    const o = (i & PAGE_MASK) * FIELDS;
+    const st = this.st.at(v, o, i);
+    into.id = i;
+    into.client = this.clientText(v, o, i, 0).text;
+    into.server = this.clientText(v, o, i, 1).text;
+    into.packets = v[o + PACKETS]!;
+    into.bytesClient = v[o + BYTES]!;
+    into.bytesServer = v[o + BYTES + 1]!;
+    into.complete = v[o + COMPLETE] === 1;
+    into.clientIsn = v[o + ISN]! < 0 ? null : v[o + ISN]!;
+    into.serverIsn = v[o + ISN + 1]! < 0 ? null : v[o + ISN + 1]!;
+    into.synRetransmits = v[o + SYN_RETX]!;
+    into.synAckRetransmits = v[o + SYNACK_RETX]!;
+    into.rttMs = Number.isNaN(v[o + RTT_MS]) ? null : v[o + RTT_MS]!;
+    const verdict = classifyClose(st, v[o + FIRST_RST]!, v[o + RST_BEFORE_CLOSE] === 1);
+    into.closeKind = verdict.kind;
+    into.initiator = verdict.initiator;
+    into.timeWait = verdict.timeWait;
+    into.retransmissions = v[o + RETX]!;
+    into.resets = v[o + RESETS]!;
+    into.clientPath = st.path(CLIENT);
+    into.serverPath = st.path(SERVER);
+    return into;
   }
 
   /** close() and every model object (all of them in memory at once). */
   finish(): TcpConnection[] {
     this.close();
     const out: TcpConnection[] = [];
-    for (let i = 0; i < this.conns.length; i++) out.push(this.model(i));
+    for (let i = 0; i < this.n; i++) out.push(this.model(i));
     return out;
   }
 }
@@ -506,30 +601,12 @@ function ipv4Text(a: number): string {
   return `${Math.floor(a / 16777216)}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
-function plainOptions(v: number[], side: 0 | 1): OptionSummary {
-  const b = OPT + side * OPT_FIELDS;
+function plainOptions(v: Float64Array, o: number, side: 0 | 1): OptionSummary {
+  const b = o + OPT + side * OPT_FIELDS;
   const s: OptionSummary = {};
   if (v[b + O_MSS]! >= 0) s.mss = v[b + O_MSS]!;
   if (v[b + O_WSCALE]! >= 0) s.wscale = v[b + O_WSCALE]!;
   if (v[b + O_SACKPERM] === 1) s.sackPermitted = true;
   if (v[b + O_TS] === 1) s.timestamps = [v[b + O_TSVAL]!, v[b + O_TSECR]!];
   return s;
-}
-
-/** 0 when p goes client -> server, 1 when server -> client, -1 when p is not this connection. */
-function matchSide(c: Conn, p: DecodedPacket): number {
-  const v = c.v;
-  const cPort = v[PORT];
-  const sPort = v[PORT + 1];
-  const a6 = c.addr6;
-  if (p.addrLength === 4) {
-    if (a6 !== null) return -1;
-    if (p.srcPort === cPort && p.dstPort === sPort && u32(p.buf, p.srcOffset) === v[ADDR4] && u32(p.buf, p.dstOffset) === v[ADDR4 + 1]) return 0;
-    if (p.srcPort === sPort && p.dstPort === cPort && u32(p.buf, p.srcOffset) === v[ADDR4 + 1] && u32(p.buf, p.dstOffset) === v[ADDR4]) return 1;
-    return -1;
-  }
-  if (a6 === null) return -1;
-  if (p.srcPort === cPort && p.dstPort === sPort && bytesEqual(p.buf, p.srcOffset, a6, 0, 16) && bytesEqual(p.buf, p.dstOffset, a6, 16, 16)) return 0;
-  if (p.srcPort === sPort && p.dstPort === cPort && bytesEqual(p.buf, p.srcOffset, a6, 16, 16) && bytesEqual(p.buf, p.dstOffset, a6, 0, 16)) return 1;
-  return -1;
 }

@@ -8,7 +8,7 @@
  * from the analysis so that a million-packet capture never holds all of them, or one giant
  * string, at once.
  */
-import { tcpConnections } from '../analyze/analyzer.js';
+import { tcpConnections, type TcpRow } from '../analyze/analyzer.js';
 import type { Analysis, CloseKind, Side, TcpConnection, TcpState, UdpFlow } from '../analyze/model.js';
 import type { CaptureFormat } from '../capture/record.js';
 
@@ -125,11 +125,20 @@ export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {})
   };
   let buf = JSON.stringify(head, null, 2).slice(0, -2) + ',\n  "tcp": [';
   const tcp = tcpConnections(a);
+  const row = newRow();
   let first = true;
   for (let i = 0; i < tcp.count; i++) {
-    const c = tcp.at(i);
-    if (opts.stream !== undefined && c.id !== opts.stream) continue;
-    buf += (first ? '\n    ' : ',\n    ') + tcpJsonLine(c);
+    let line: string;
+    if (tcp.row !== undefined) {
+      // Straight from the tracker's numbers: no model object per connection.
+      if (opts.stream !== undefined && i !== opts.stream) continue;
+      line = tcpRowLine(tcp.row(i, row));
+    } else {
+      const c = tcp.at(i);
+      if (opts.stream !== undefined && c.id !== opts.stream) continue;
+      line = tcpJsonLine(c);
+    }
+    buf += (first ? '\n    ' : ',\n    ') + line;
     first = false;
     if (buf.length >= limit) {
       yield buf;
@@ -158,17 +167,60 @@ function jstates(list: TcpState[]): string {
   return list.length === 1 ? `["${list[0]}"]` : `["${list.join('","')}"]`; // state names need no escaping
 }
 
+function newRow(): TcpRow {
+  return {
+    id: 0, client: '', server: '', packets: 0, bytesClient: 0, bytesServer: 0, complete: false, clientIsn: null, serverIsn: null,
+    synRetransmits: 0, synAckRetransmits: 0, rttMs: null, closeKind: 'none', initiator: null, timeWait: null, retransmissions: 0,
+    resets: 0, clientPath: [], serverPath: [],
+  };
+}
+
+/** The row of a model object (what TcpTracker.row gives for a connection it still holds). */
+function rowOf(c: TcpConnection, r: TcpRow): TcpRow {
+  const h = c.handshake;
+  r.id = c.id;
+  r.client = c.client;
+  r.server = c.server;
+  r.packets = c.packets;
+  r.bytesClient = c.bytes.client;
+  r.bytesServer = c.bytes.server;
+  r.complete = h.complete;
+  r.clientIsn = h.clientIsn;
+  r.serverIsn = h.serverIsn;
+  r.synRetransmits = h.synRetransmits;
+  r.synAckRetransmits = h.synAckRetransmits;
+  r.rttMs = h.rttMs;
+  r.closeKind = c.close.kind;
+  r.initiator = c.close.initiator;
+  r.timeWait = c.timeWait;
+  r.retransmissions = c.retransmissions;
+  r.resets = c.resets;
+  r.clientPath = path(c.states.client);
+  r.serverPath = path(c.states.server);
+  return r;
+}
+
 /** JSON.stringify(tcpJson(c)) without the intermediate object (the same text, parsed). */
 export function tcpJsonLine(c: TcpConnection): string {
-  const h = c.handshake;
-  const rtt = h.rttMs === null ? 'null' : jnum(Math.round(h.rttMs * 1000) / 1000);
-  const isn = (x: number | null): string => (x === null ? 'null' : jnum(x));
-  const str = (x: string | null): string => (x === null ? 'null' : JSON.stringify(x));
-  return `{"id":${c.id},"client":${JSON.stringify(c.client)},"server":${JSON.stringify(c.server)},"packets":${c.packets},` +
-    `"bytes":{"client":${c.bytes.client},"server":${c.bytes.server}},` +
-    `"handshake":{"complete":${h.complete},"clientIsn":${isn(h.clientIsn)},"serverIsn":${isn(h.serverIsn)},` +
-    `"synRetransmits":${h.synRetransmits},"synAckRetransmits":${h.synAckRetransmits},"rttMs":${rtt}},` +
-    `"close":{"kind":"${c.close.kind}","initiator":${str(c.close.initiator)}},"timeWait":${str(c.timeWait)},` +
-    `"retransmissions":${c.retransmissions},"resets":${c.resets},` +
-    `"states":{"client":${jstates(path(c.states.client))},"server":${jstates(path(c.states.server))}}}`;
+  return tcpRowLine(rowOf(c, newRow()));
+}
+
+function isn(x: number | null): string {
+  return x === null ? 'null' : jnum(x);
+}
+
+function str(x: string | null): string {
+  return x === null ? 'null' : JSON.stringify(x);
+}
+
+/** One connection's line of the inspect JSON, from its row. */
+export function tcpRowLine(r: TcpRow): string {
+  const rtt = r.rttMs === null ? 'null' : jnum(Math.round(r.rttMs * 1000) / 1000);
+  return `{"id":${r.id},"client":${JSON.stringify(r.client)},"server":${JSON.stringify(r.server)},"packets":${r.packets},` +
+    `"bytes":{"client":${r.bytesClient},"server":${r.bytesServer}},` +
+    `"handshake":{"complete":${r.complete},"clientIsn":${isn(r.clientIsn)},"serverIsn":${isn(r.serverIsn)},` +
+    `"synRetransmits":${r.synRetransmits},"synAckRetransmits":${r.synAckRetransmits},"rttMs":${rtt}},` +
+    `"close":{"kind":"${r.closeKind}","initiator":${str(r.initiator)}},"timeWait":${str(r.timeWait)},` +
+    `"retransmissions":${r.retransmissions},"resets":${r.resets},` +
+    `"states":{"client":${jstates(r.clientPath)},"server":${jstates(r.serverPath)}}}`;
 }
