@@ -312,6 +312,19 @@ export class EndpointStates {
     v[o + PATHLEN + side] = n + 1;
   }
 
+  /**
+   * A number that names the path of a side exactly (equal numbers, equal paths), or -1 for a
+   * path too long to name so (over 12 states): for caching what a path becomes.
+   */
+  pathKey(side: 0 | 1): number {
+    const v = this.v;
+    const o = this.o;
+    const n = v[o + PATHLEN + side]!;
+    if (n === 0) return 16 * v[o + STATE + side]!; // as a path of length 0: its state
+    if (n > PACKED_MAX - 1) return -1;
+    return v[o + PATH + side]! * 16 + n; // < 16^13: exact in a double
+  }
+
   /** ["CLOSED", "SYN_SENT", ...]: the states a side went through, in order (its state when none). */
   path(side: 0 | 1): TcpState[] {
     const v = this.v;

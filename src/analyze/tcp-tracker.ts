@@ -133,6 +133,7 @@ export interface TcpRow {
   timeWait: Side | 'both' | null;
   retransmissions: number;
   resets: number;
+  /** The states each side went through. From TcpTracker.row: shared arrays, not to be changed. */
   clientPath: TcpState[];
   serverPath: TcpState[];
 }
@@ -149,6 +150,8 @@ export class TcpTracker {
   private readonly rare: (ConnRare | null)[] = [];
   private readonly st: EndpointStates;
   private readonly eager: boolean;
+  /** row(): one shared array per distinct state path (a few dozen in a capture). */
+  private readonly paths = new Map<number, TcpState[]>();
 
   constructor(
     private readonly keepSegments: boolean,
@@ -235,7 +238,7 @@ export class TcpTracker {
     if ((id & PAGE_MASK) === 0) this.pages.push(new Float64Array(FIELDS << PAGE_BITS));
     const v = this.pages[id >>> PAGE_BITS]!;
     const o = (id & PAGE_MASK) * FIELDS;
-    v.set(TEMPLATE, o);
+    for (let k = 0; k < FIELDS; k++) v[o + k] = TEMPLATE[k]!;
     const synAck = (p.tcpFlags & (SYN | ACK)) === (SYN | ACK);
     const len = p.addrLength;
     const cOff = synAck ? p.dstOffset : p.srcOffset;
@@ -583,9 +586,20 @@ export class TcpTracker {
     into.timeWait = verdict.timeWait;
     into.retransmissions = v[o + RETX]!;
     into.resets = v[o + RESETS]!;
-    into.clientPath = st.path(CLIENT);
-    into.serverPath = st.path(SERVER);
+    into.clientPath = this.sharedPath(st, CLIENT);
+    into.serverPath = this.sharedPath(st, SERVER);
     return into;
+  }
+
+  private sharedPath(st: EndpointStates, side: 0 | 1): TcpState[] {
+    const key = st.pathKey(side);
+    if (key < 0) return st.path(side);
+    let p = this.paths.get(key);
+    if (p === undefined) {
+      p = st.path(side);
+      this.paths.set(key, p);
+    }
+    return p;
   }
 
   /** close() and every model object (all of them in memory at once). */

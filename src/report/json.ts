@@ -126,13 +126,14 @@ export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {})
   let buf = JSON.stringify(head, null, 2).slice(0, -2) + ',\n  "tcp": [';
   const tcp = tcpConnections(a);
   const row = newRow();
+  const statesText = new Map<TcpState[], string>(); // the tracker's rows share their path arrays
   let first = true;
   for (let i = 0; i < tcp.count; i++) {
     let line: string;
     if (tcp.row !== undefined) {
       // Straight from the tracker's numbers: no model object per connection.
       if (opts.stream !== undefined && i !== opts.stream) continue;
-      line = tcpRowLine(tcp.row(i, row));
+      line = tcpRowLine(tcp.row(i, row), statesText);
     } else {
       const c = tcp.at(i);
       if (opts.stream !== undefined && c.id !== opts.stream) continue;
@@ -205,22 +206,42 @@ export function tcpJsonLine(c: TcpConnection): string {
   return tcpRowLine(rowOf(c, newRow()));
 }
 
+// '0000' .. '9999': a 32-bit number written as two small integers (a double's own conversion is slower).
+const PAD4: string[] = Array.from({ length: 10000 }, (_, i) => String(i).padStart(4, '0'));
+
 function isn(x: number | null): string {
-  return x === null ? 'null' : jnum(x);
+  if (x === null) return 'null';
+  if (x < 1e9 || x >= 4294967296 || !Number.isInteger(x)) return jnum(x);
+  const hi = Math.floor(x / 10000);
+  return `${hi}${PAD4[x - hi * 10000]!}`;
 }
 
 function str(x: string | null): string {
   return x === null ? 'null' : JSON.stringify(x);
 }
 
-/** One connection's line of the inspect JSON, from its row. */
-export function tcpRowLine(r: TcpRow): string {
+function statesJson(list: TcpState[], cache: Map<TcpState[], string> | undefined): string {
+  if (cache === undefined) return jstates(list);
+  let s = cache.get(list);
+  if (s === undefined) {
+    s = jstates(list);
+    cache.set(list, s);
+  }
+  return s;
+}
+
+/**
+ * One connection's line of the inspect JSON, from its row. `cache`: state-path texts by array,
+ * for rows that share their path arrays (TcpTracker.row).
+ */
+export function tcpRowLine(r: TcpRow, cache?: Map<TcpState[], string>): string {
   const rtt = r.rttMs === null ? 'null' : jnum(Math.round(r.rttMs * 1000) / 1000);
-  return `{"id":${r.id},"client":${JSON.stringify(r.client)},"server":${JSON.stringify(r.server)},"packets":${r.packets},` +
+  // Endpoint texts are digits, dots, hex, colons and brackets: nothing to escape.
+  return `{"id":${r.id},"client":"${r.client}","server":"${r.server}","packets":${r.packets},` +
     `"bytes":{"client":${r.bytesClient},"server":${r.bytesServer}},` +
     `"handshake":{"complete":${r.complete},"clientIsn":${isn(r.clientIsn)},"serverIsn":${isn(r.serverIsn)},` +
     `"synRetransmits":${r.synRetransmits},"synAckRetransmits":${r.synAckRetransmits},"rttMs":${rtt}},` +
     `"close":{"kind":"${r.closeKind}","initiator":${str(r.initiator)}},"timeWait":${str(r.timeWait)},` +
     `"retransmissions":${r.retransmissions},"resets":${r.resets},` +
-    `"states":{"client":${jstates(r.clientPath)},"server":${jstates(r.serverPath)}}}`;
+    `"states":{"client":${statesJson(r.clientPath, cache)},"server":${statesJson(r.serverPath, cache)}}}`;
 }
