@@ -83,7 +83,10 @@ function describeTcp(p: DecodedPacket): string {
 }
 
 /** The options in wire order, as tcpdump prints them. */
-export function tcpOptionsText(p: DecodedPacket): string {
+export /** Lengths tcpdump requires for the options it prints field by field. */
+const FIXED_OPTION_LENGTH: Record<number, number> = { 2: 4, 3: 3, 4: 2, 8: 10 };
+
+function tcpOptionsText(p: DecodedPacket): string {
   const b = p.buf;
   const start = p.l4Offset + 20;
   const end = Math.min(p.l4Offset + p.tcpHeaderLength, b.length);
@@ -101,7 +104,10 @@ export function tcpOptionsText(p: DecodedPacket): string {
       continue;
     }
     const len = i + 1 < end ? b[i + 1]! : 0;
-    if (len < 2 || i + len > end) {
+    // A known kind with the wrong length is as bad as a length past the header (the decoder says
+    // BAD_OPTION): print it as such rather than read its fields out of bounds.
+    const want = FIXED_OPTION_LENGTH[kind];
+    if (len < 2 || i + len > end || (want !== undefined && len !== want) || (kind === 5 && (len - 2) % 8 !== 0)) {
       parts.push(`bad opt ${kind}`);
       break;
     }

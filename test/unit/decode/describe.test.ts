@@ -48,3 +48,14 @@ describe('describePacket', () => {
     expect(describePacket(decodeBytes(147, f))).toMatch(/^\[bad link at byte 0: link type 147 /);
   });
 });
+
+describe('describePacket on damaged options', () => {
+  it('a timestamps option with length 2 prints as a bad option instead of reading past the header', () => {
+    // Found by the fuzz test (seed -805618836): tcp4.data with byte 57 set to 2 and the frame cut at 58.
+    const b = Buffer.from(bytes(tcp4.data));
+    b[57] = 2;
+    const p = decodeBytes(1, b.subarray(0, 58), b.length);
+    expect(p.error?.code).toBe('BAD_OPTION');
+    expect(describePacket(p)).toContain('bad opt 8');
+  });
+});
