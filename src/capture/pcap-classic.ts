@@ -19,7 +19,8 @@
  * zero-filled buffer on EVERY 'data' event (updateBuffer), unless its leftover is null. We hand it
  * only whole records (the scan knows where they end), so its leftover is always an empty slice,
  * and we set it to null before each chunk: updateBuffer then keeps our chunk as it is (no copy,
- * no allocation); a record that straddles two input chunks is copied once, alone. If a later
+ * no allocation); the part of a record at the end of a chunk is copied (read.ts reuses chunk
+ * memory), and the record that straddles two input chunks is copied once more, whole. If a later
  * pcap-parser keeps its leftover elsewhere, the `buffer` field is left alone and it copies as
  * before: slower, never wrong.
  */
@@ -85,7 +86,7 @@ export async function readWithPcapParser(head: Buffer, next: NextChunk, ctx: Rea
   };
 
   let written = 0; // stream bytes handed to pcap-parser: always the end of a whole unit
-  let held: Buffer[] = []; // the bytes after `written` seen so far (an unfinished unit): views, no copy
+  let held: Buffer[] = []; // the bytes after `written` seen so far (an unfinished unit): copies
   let heldLen = 0;
   /** Byte i of held + chunk (the unfinished unit and what follows it). */
   const byteAt = (chunk: Buffer, i: number): number => {
@@ -117,7 +118,8 @@ export async function readWithPcapParser(head: Buffer, next: NextChunk, ctx: Rea
       written += n;
     }
     if (ok && pos < chunk.length) {
-      held.push(pos === 0 ? chunk : chunk.subarray(pos));
+      // Copied: the reader may reuse the chunk's memory for a later read (a partial record per chunk).
+      held.push(Buffer.from(chunk.subarray(pos)));
       heldLen += chunk.length - pos;
     }
     return ok && !sinkError && !parserEnded;

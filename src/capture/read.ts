@@ -10,7 +10,7 @@
  * ReadFault in the summary, with its byte offset, and every record before it is kept. Only an
  * exception thrown by the sink itself rejects the promise.
  */
-import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, read as fsRead, ReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { WirelabError } from '../errors.js';
 import { readWithPcapParser, type NextChunk } from './pcap-classic.js';
@@ -35,26 +35,76 @@ const CHUNK = 256 << 10;
 export async function readCapture(input: NodeJS.ReadableStream | Readable, sink: RecordSink, opts: ReadOptions = {}): Promise<ReadSummary> {
   const summary: ReadSummary = { format: null, linkType: -1, linkTypes: [], snaplen: 0, packets: 0, bytes: 0, faults: [] };
   const ctx: ReadContext = { sink, summary, rec: newRecord(), maxCaplen: opts.maxCaplen ?? CAPLEN_CEILING };
-  const it = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   let seen = 0; // bytes read from the input
   let done = false;
-  const next: NextChunk = async () => {
-    if (done) return null;
-    try {
-      const r = await it.next();
-      if (r.done) {
-        done = true;
-        return null;
-      }
-      const chunk = typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
-      seen += chunk.length;
-      return chunk;
-    } catch (e) {
-      done = true;
-      addFault(summary, 'READ_ERROR', seen, readErrorMessage(e), true);
-      return null;
-    }
+  const fail = (e: unknown): null => {
+    done = true;
+    addFault(summary, 'READ_ERROR', seen, readErrorMessage(e), true);
+    return null;
   };
+  let next: NextChunk;
+  let release: () => Promise<void>;
+  const fd = regularFileFd(input);
+  if (fd >= 0) {
+    // A regular file opened by openCaptureFile: read its descriptor directly into two buffers used in
+    // turn, the next read in flight while a chunk is processed (no stream machinery, no new
+    // buffer per chunk). A chunk's bytes are valid until the next-but-one call: readers copy
+    // what they hold across calls, the sink copies what it keeps.
+    const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let k = 0;
+    const readInto = (b: Buffer): Promise<number> =>
+      new Promise((resolve, reject) => fsRead(fd, b, 0, b.length, null, (e, n) => (e ? reject(e) : resolve(n))));
+    let pending: Promise<number> | null = readInto(bufs[0]!);
+    next = async () => {
+      if (done || pending === null) return null;
+      try {
+        const n = await pending;
+        pending = null;
+        if (n === 0) {
+          done = true;
+          return null;
+        }
+        const b = bufs[k]!;
+        seen += n;
+        k ^= 1;
+        pending = readInto(bufs[k]!);
+        return n === b.length ? b : b.subarray(0, n);
+      } catch (e) {
+        pending = null;
+        return fail(e);
+      }
+    };
+    release = async () => {
+      done = true;
+      if (pending !== null) await pending.catch(() => 0); // never close the descriptor under a read
+      pending = null;
+      (input as ReadStream).destroy(); // closes the descriptor
+    };
+  } else {
+    const it = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    next = async () => {
+      if (done) return null;
+      try {
+        const r = await it.next();
+        if (r.done) {
+          done = true;
+          return null;
+        }
+        const chunk = typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
+        seen += chunk.length;
+        return chunk;
+      } catch (e) {
+        return fail(e);
+      }
+    };
+    release = async () => {
+      if (!done) {
+        done = true;
+        // Stop reading (a fatal fault, or the sink threw): release the stream.
+        await it.return?.().catch(() => undefined);
+      }
+    };
+  }
   try {
     let head = await next();
     while (head !== null && head.length < 4) {
@@ -88,11 +138,19 @@ export async function readCapture(input: NodeJS.ReadableStream | Readable, sink:
     summary.bytes = reader.offset;
     return summary;
   } finally {
-    if (!done) {
-      done = true;
-      // Stop reading (a fatal fault, or the sink threw): release the stream.
-      await it.return?.().catch(() => undefined);
-    }
+    await release();
+  }
+}
+
+/** The descriptor of a regular file opened by openCaptureFile and not read yet, else -1 (pipes, sockets, other streams). */
+function regularFileFd(input: NodeJS.ReadableStream | Readable): number {
+  if (!(input instanceof ReadStream) || input.bytesRead !== 0) return -1;
+  const fd = (input as ReadStream & { fd?: unknown }).fd; // set when opened with { fd } (openCaptureFile)
+  if (typeof fd !== 'number') return -1;
+  try {
+    return fstatSync(fd).isFile() ? fd : -1;
+  } catch {
+    return -1;
   }
 }
 
