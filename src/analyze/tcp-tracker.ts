@@ -94,6 +94,9 @@ const TEMPLATE: Float64Array = (() => {
   return v;
 })();
 
+/** The fields whose initial value is not 0 (a new page is zero-filled). */
+const TEMPLATE_SET: Int32Array = Int32Array.from(Array.from(TEMPLATE.keys()).filter((k) => !Object.is(TEMPLATE[k], 0)));
+
 function u32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
@@ -152,6 +155,7 @@ export class TcpTracker {
   private readonly eager: boolean;
   /** row(): one shared array per distinct state path (a few dozen in a capture). */
   private readonly paths = new Map<number, TcpState[]>();
+  private readonly v4Text = new Map<number, string>();
 
   constructor(
     private readonly keepSegments: boolean,
@@ -238,7 +242,7 @@ export class TcpTracker {
     if ((id & PAGE_MASK) === 0) this.pages.push(new Float64Array(FIELDS << PAGE_BITS));
     const v = this.pages[id >>> PAGE_BITS]!;
     const o = (id & PAGE_MASK) * FIELDS;
-    for (let k = 0; k < FIELDS; k++) v[o + k] = TEMPLATE[k]!;
+    for (let k = 0; k < TEMPLATE_SET.length; k++) v[o + TEMPLATE_SET[k]!] = TEMPLATE[TEMPLATE_SET[k]!]!; // the page is zero-filled
     const synAck = (p.tcpFlags & (SYN | ACK)) === (SYN | ACK);
     const len = p.addrLength;
     const cOff = synAck ? p.dstOffset : p.srcOffset;
@@ -483,14 +487,29 @@ export class TcpTracker {
   }
 
   private clientText(v: Float64Array, o: number, id: number, side: 0 | 1): { addr: string; text: string } {
-    const a6 = this.addr6[id];
+    const addr = this.addrText(v, o, id, side);
     const port = v[o + PORT + side]!;
-    if (a6 == null) {
-      const addr = ipv4Text(v[o + ADDR4 + side]!);
-      return { addr, text: `${addr}:${port}` };
+    return { addr, text: this.addr6[id] == null ? `${addr}:${port}` : `[${addr}]:${port}` };
+  }
+
+  /** The address of a side as text (IPv4 texts cached: a capture has few distinct addresses). */
+  private addrText(v: Float64Array, o: number, id: number, side: 0 | 1): string {
+    const a6 = this.addr6[id];
+    if (a6 != null) return formatAddress(a6, side * 16, 16);
+    const a = v[o + ADDR4 + side]!;
+    let text = this.v4Text.get(a);
+    if (text === undefined) {
+      text = ipv4Text(a);
+      if (this.v4Text.size < 65536) this.v4Text.set(a, text);
     }
-    const addr = formatAddress(a6, side * 16, 16);
-    return { addr, text: `[${addr}]:${port}` };
+    return text;
+  }
+
+  /** An endpoint as "addr:port" ("[addr]:port" for IPv6). */
+  private endpointText(v: Float64Array, o: number, id: number, side: 0 | 1): string {
+    const addr = this.addrText(v, o, id, side);
+    const port = v[o + PORT + side]!;
+    return this.addr6[id] == null ? `${addr}:${port}` : `[${addr}]:${port}`;
   }
 
   /** A new model object for connection id (its lists shared with the connection's when it has them). */
@@ -569,8 +588,8 @@ export class TcpTracker {
     const o = (i & PAGE_MASK) * FIELDS;
     const st = this.st.at(v, o, i);
     into.id = i;
-    into.client = this.clientText(v, o, i, 0).text;
-    into.server = this.clientText(v, o, i, 1).text;
+    into.client = this.endpointText(v, o, i, 0);
+    into.server = this.endpointText(v, o, i, 1);
     into.packets = v[o + PACKETS]!;
     into.bytesClient = v[o + BYTES]!;
     into.bytesServer = v[o + BYTES + 1]!;

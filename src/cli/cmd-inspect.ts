@@ -5,7 +5,6 @@ import { inspectStream } from '../analyze/pipeline.js';
 import { openCaptureFile } from '../capture/read.js';
 import { WirelabError } from '../errors.js';
 import { inspectJsonText } from '../report/json.js';
-import { renderSegmentLine, renderText } from '../report/text.js';
 import { intOption, parse } from './args.js';
 import { note, out, outPieces } from './output.js';
 
@@ -24,11 +23,13 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const stream = intOption(values.stream, '--stream', 0);
   const input = openCaptureFile(file);
   const keepSegments = !values.json || values.live === true;
+  // The text report (and its ladder) is loaded only when it is printed.
+  const text = values.json ? null : await import('../report/text.js');
   const analysis: Analysis = await inspectStream(input, {
     file: file === '-' ? '-' : file,
     keepSegments,
     ...(values.live && !values.json
-      ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${renderSegmentLine(c, s)}`); } }
+      ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${text!.renderSegmentLine(c, s)}`); } }
       : {}),
   });
   const tcpCount = tcpConnections(analysis).count; // ids are 0 .. count-1 (as tcp.stream)
@@ -45,7 +46,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     // Streamed: one connection at a time, never the whole report as one string.
     await outPieces(inspectJsonText(analysis, stream === undefined ? {} : { stream }));
   } else {
-    out(renderText(analysis, stream === undefined ? {} : { stream }));
+    out(text!.renderText(analysis, stream === undefined ? {} : { stream }));
   }
   // A damaged tail keeps what came before it: the fault is named, the exit is 0.
   for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);
