@@ -52,35 +52,40 @@ const CLOSING = 8;
 const LAST_ACK = 9;
 const TIME_WAIT = 10;
 
-// Offsets in the packed number array; `+ side` for the per-side pairs.
+// Offsets in the connection's rows; `+ side` for the per-side pairs. Doubles (times, 32-bit
+// sequence numbers with -1 for unset, packed paths) in its Float64Array row, small integers in
+// its Int32Array row.
+const SYNSEQ = 0; // ISN of each side's SYN, -1 until seen, 2
+const FINEND = 2; // the ack value that acknowledges each side's first FIN, -1 until a FIN is sent, 2
+const LASTFINTIME = 4; // 2
+const PATH = 6; // packed state codes of the side's path, 2
+const CLOSE_COMPLETE = 8;
+const LAST_SYN_TIME = 9;
+const PENDING_TIME = 10;
+/** The doubles EndpointStates keeps at the start of a connection's Float64Array row. */
+export const STATE_FIELDS = 11;
+// Int32Array row:
 const STATE = 0; // state code, 2
-const SYNSEQ = 2; // ISN of each side's SYN, -1 until seen, 2
-const FINEND = 4; // the ack value that acknowledges each side's first FIN, -1 until a FIN is sent, 2
-const FINACKED = 6; // 0/1, 2
-const LASTFINPACKET = 8; // the latest copy of each side's FIN (a retransmission replaces a lost first copy), 2
-const LASTFINTIME = 10; // 2
-const PATH = 12; // packed state codes of the side's path, 2
-const PATHLEN = 14; // 2
-const FIRSTFIN = 16;
-const CROSSED = 17;
-const SEPARATE_ACK = 18; // a separate (non-FIN) segment of the second closer acknowledged the first FIN
-const CLOSE_COMPLETE = 19;
-const STARTED = 20;
-const LAST_SYN_TIME = 21;
-const ACK_LOST = 22; // the server resent its SYN-ACK after an ACK of it was captured
-const PENDING = 23; // 1: the server's ESTABLISHED is held back
-const PENDING_PACKET = 24;
-const PENDING_TIME = 25;
-/** The numbers EndpointStates keeps at the start of its array (a connection puts its own after them). */
-export const STATE_FIELDS = 26;
+const FINACKED = 2; // 0/1, 2
+const LASTFINPACKET = 4; // the latest copy of each side's FIN (a retransmission replaces a lost first copy), 2
+const PATHLEN = 6; // 2
+const FIRSTFIN = 8;
+const CROSSED = 9;
+const SEPARATE_ACK = 10; // a separate (non-FIN) segment of the second closer acknowledged the first FIN
+const STARTED = 11;
+const ACK_LOST = 12; // the server resent its SYN-ACK after an ACK of it was captured
+const PENDING = 13; // 1: the server's ESTABLISHED is held back
+const PENDING_PACKET = 14;
+/** The integers EndpointStates keeps at the start of a connection's Int32Array row. */
+export const STATE_IFIELDS = 15;
 const PACKED_MAX = 13; // 13 codes of 4 bits stay exact in a double
 
-/** Sets the initial values in v[o, o + STATE_FIELDS) (v already zero-filled there). */
-export function initStates(v: Float64Array, o: number): void {
+/** Sets the initial values of a row (v[o...], w[q...], both zero-filled there). */
+export function initStates(v: Float64Array, o: number, w: Int32Array, q: number): void {
   v[o + SYNSEQ] = v[o + SYNSEQ + 1] = -1;
   v[o + FINEND] = v[o + FINEND + 1] = -1;
-  v[o + LASTFINPACKET] = v[o + LASTFINPACKET + 1] = -1;
-  v[o + FIRSTFIN] = -1;
+  w[q + LASTFINPACKET] = w[q + LASTFINPACKET + 1] = -1;
+  w[q + FIRSTFIN] = -1;
   v[o + CLOSE_COMPLETE] = -1;
 }
 
@@ -105,6 +110,8 @@ export interface StatesExtra {
 export class EndpointStates {
   v: Float64Array = new Float64Array(STATE_FIELDS);
   o = 0;
+  w: Int32Array = new Int32Array(STATE_IFIELDS);
+  q = 0;
   id = 0;
 
   constructor(
@@ -113,10 +120,12 @@ export class EndpointStates {
     private readonly newExtra: () => StatesExtra,
   ) {}
 
-  /** Points the cursor at connection id, whose numbers start at v[o]. */
-  at(v: Float64Array, o: number, id: number): this {
+  /** Points the cursor at connection id, whose numbers start at v[o] (doubles) and w[q] (integers). */
+  at(v: Float64Array, o: number, w: Int32Array, q: number, id: number): this {
     this.v = v;
     this.o = o;
+    this.w = w;
+    this.q = q;
     this.id = id;
     return this;
   }
@@ -127,7 +136,7 @@ export class EndpointStates {
 
   /** The current state of a side. */
   state(side: 0 | 1): TcpState {
-    return STATE_NAMES[this.v[this.o + STATE + side]!]!;
+    return STATE_NAMES[this.w[this.q + STATE + side]!]!;
   }
   synSeq(side: 0 | 1): number {
     return this.v[this.o + SYNSEQ + side]!;
@@ -137,13 +146,13 @@ export class EndpointStates {
   }
   /** The side that sent the first FIN, -1 when none. */
   get firstFin(): number {
-    return this.v[this.o + FIRSTFIN]!;
+    return this.w[this.q + FIRSTFIN]!;
   }
   get crossed(): boolean {
-    return this.v[this.o + CROSSED] === 1;
+    return this.w[this.q + CROSSED] === 1;
   }
   get separateAckOfFirstFin(): boolean {
-    return this.v[this.o + SEPARATE_ACK] === 1;
+    return this.w[this.q + SEPARATE_ACK] === 1;
   }
   get closeCompleteTime(): number {
     return this.v[this.o + CLOSE_COMPLETE]!;
@@ -156,9 +165,11 @@ export class EndpointStates {
   onSegment(side: 0 | 1, flags: number, seq: number, ack: number, len: number, packet: number, time: number, sink: TransitionSink | null): void {
     const v = this.v;
     const o = this.o;
+    const w = this.w;
+    const q = this.q;
     const peer = (1 - side) as 0 | 1;
-    if (v[o + STARTED] === 0) {
-      v[o + STARTED] = 1;
+    if (w[q + STARTED] === 0) {
+      w[q + STARTED] = 1;
       if ((flags & (SYN | RST)) === 0) {
         const cause = 'inferred: the capture starts in the middle of the connection';
         this.go(CLIENT, ESTABLISHED, null, time, cause, null);
@@ -166,30 +177,30 @@ export class EndpointStates {
       }
     }
 
-    if (side === SERVER && v[o + PENDING] === 1) {
+    if (side === SERVER && w[q + PENDING] === 1) {
       if ((flags & SYN) !== 0) {
         this.dropPending(); // SYN-ACK again: the ACK was lost
-        v[o + ACK_LOST] = 1;
-      } else if ((flags & RST) !== 0 && v[o + ACK_LOST] === 1) {
+        w[q + ACK_LOST] = 1;
+      } else if ((flags & RST) !== 0 && w[q + ACK_LOST] === 1) {
         this.dropPending(); // it never got an ACK: it resets from SYN_RCVD
       } else this.commitPending();
     }
 
     if (flags & RST) {
-      if (v[o + STATE + side] !== CLOSED) this.go(side, CLOSED, packet, time, 'sent RST', sink);
-      if (v[o + STATE + peer] !== CLOSED) this.go(peer, CLOSED, packet, time, 'received RST', sink);
+      if (w[q + STATE + side] !== CLOSED) this.go(side, CLOSED, packet, time, 'sent RST', sink);
+      if (w[q + STATE + peer] !== CLOSED) this.go(peer, CLOSED, packet, time, 'received RST', sink);
       this.dropPending();
       return;
     }
 
     if (flags & SYN) {
       if ((flags & ACK) === 0) {
-        if (v[o + STATE + side] === CLOSED) this.go(side, SYN_SENT, packet, time, 'sent SYN (active open)', sink);
+        if (w[q + STATE + side] === CLOSED) this.go(side, SYN_SENT, packet, time, 'sent SYN (active open)', sink);
         v[o + LAST_SYN_TIME] = time;
-      } else if (v[o + STATE + side] === CLOSED) {
+      } else if (w[q + STATE + side] === CLOSED) {
         this.go(side, LISTEN, null, v[o + LAST_SYN_TIME] || time, 'inferred: it was listening (it answered the SYN)', sink);
         this.go(side, SYN_RCVD, packet, time, 'received SYN, sent SYN-ACK', sink);
-      } else if (v[o + STATE + side] === SYN_SENT) {
+      } else if (w[q + STATE + side] === SYN_SENT) {
         this.go(side, SYN_RCVD, packet, time, 'simultaneous open: received SYN, sent SYN-ACK', sink);
       }
       if (v[o + SYNSEQ + side]! < 0) v[o + SYNSEQ + side] = seq;
@@ -198,14 +209,14 @@ export class EndpointStates {
     if (flags & ACK) {
       // What the sender proves it received: the peer's SYN.
       if (v[o + SYNSEQ + peer]! >= 0 && seqGE(ack, (v[o + SYNSEQ + peer]! + 1) >>> 0)) {
-        if (v[o + STATE + side] === SYN_SENT && (flags & SYN) === 0) {
+        if (w[q + STATE + side] === SYN_SENT && (flags & SYN) === 0) {
           this.go(side, ESTABLISHED, packet, time, 'received SYN-ACK, sent ACK', sink);
         }
-        if (v[o + STATE + peer] === SYN_RCVD && (flags & SYN) === 0) {
+        if (w[q + STATE + peer] === SYN_RCVD && (flags & SYN) === 0) {
           if (peer === SERVER) {
-            if (v[o + PENDING] === 0) {
-              v[o + PENDING] = 1;
-              v[o + PENDING_PACKET] = packet;
+            if (w[q + PENDING] === 0) {
+              w[q + PENDING] = 1;
+              w[q + PENDING_PACKET] = packet;
               v[o + PENDING_TIME] = time;
               if (sink !== null) this.extra().pendingSink = sink;
             }
@@ -213,28 +224,28 @@ export class EndpointStates {
         }
       }
       // ... and the peer's FIN.
-      if (v[o + FINEND + peer]! >= 0 && v[o + FINACKED + peer] === 0 && seqGE(ack, v[o + FINEND + peer]!)) {
-        v[o + FINACKED + peer] = 1;
-        if (v[o + FINEND + side]! < 0 && (flags & FIN) === 0) v[o + SEPARATE_ACK] = 1;
+      if (v[o + FINEND + peer]! >= 0 && w[q + FINACKED + peer] === 0 && seqGE(ack, v[o + FINEND + peer]!)) {
+        w[q + FINACKED + peer] = 1;
+        if (v[o + FINEND + side]! < 0 && (flags & FIN) === 0) w[q + SEPARATE_ACK] = 1;
         this.commitPending();
         this.receiveFin(side, packet, time, sink);
         this.ownFinAcked(peer, packet, time, sink);
-        if (v[o + FINACKED + side] === 1) v[o + CLOSE_COMPLETE] = time;
+        if (w[q + FINACKED + side] === 1) v[o + CLOSE_COMPLETE] = time;
       }
     }
 
     if (flags & FIN) {
-      v[o + LASTFINPACKET + side] = packet;
+      w[q + LASTFINPACKET + side] = packet;
       v[o + LASTFINTIME + side] = time;
     }
     if ((flags & FIN) && v[o + FINEND + side]! < 0) {
       v[o + FINEND + side] = (seq + len + 1) >>> 0;
-      if (v[o + FIRSTFIN]! < 0) v[o + FIRSTFIN] = side;
-      else if (v[o + FINACKED + peer] === 0) v[o + CROSSED] = 1; // sent before it got the peer's FIN
-      const s = v[o + STATE + side];
+      if (w[q + FIRSTFIN]! < 0) w[q + FIRSTFIN] = side;
+      else if (w[q + FINACKED + peer] === 0) w[q + CROSSED] = 1; // sent before it got the peer's FIN
+      const s = w[q + STATE + side];
       if (s === ESTABLISHED || s === SYN_RCVD) {
         this.commitPending();
-        this.go(side, FIN_WAIT_1, packet, time, v[o + FIRSTFIN] === side ? 'sent FIN (closes first)' : 'sent FIN before receiving the peer\'s (simultaneous close)', sink);
+        this.go(side, FIN_WAIT_1, packet, time, w[q + FIRSTFIN] === side ? 'sent FIN (closes first)' : 'sent FIN before receiving the peer\'s (simultaneous close)', sink);
       } else if (s === CLOSE_WAIT) {
         this.go(side, LAST_ACK, packet, time, 'sent FIN (closes second)', sink);
       }
@@ -245,12 +256,14 @@ export class EndpointStates {
   private receiveFin(side: 0 | 1, packet: number, time: number, sink: TransitionSink | null): void {
     const v = this.v;
     const o = this.o;
-    const s = v[o + STATE + side];
+    const w = this.w;
+    const q = this.q;
+    const s = w[q + STATE + side];
     if (s === ESTABLISHED || s === SYN_RCVD) {
       // The kernel enters CLOSE_WAIT when the FIN arrives, not when it ACKs it (the ACK may be
       // delayed ~40 ms): date the transition at the FIN copy this ACK proves arrived.
       const peer = (1 - side) as 0 | 1;
-      const finPacket = v[o + LASTFINPACKET + peer]!;
+      const finPacket = w[q + LASTFINPACKET + peer]!;
       const atFin = finPacket > 0 && finPacket <= packet;
       this.go(side, CLOSE_WAIT, atFin ? finPacket : packet, atFin ? v[o + LASTFINTIME + peer]! : time,
         atFin ? (!this.keepTransitions ? '' : `received FIN (its ACK, packet ${packet}, proves it)`) : 'received FIN, sent ACK', sink);
@@ -261,9 +274,9 @@ export class EndpointStates {
 
   /** `side`'s FIN was acknowledged by its peer. */
   private ownFinAcked(side: 0 | 1, packet: number, time: number, sink: TransitionSink | null): void {
-    const s = this.v[this.o + STATE + side];
+    const s = this.w[this.q + STATE + side];
     if (s === FIN_WAIT_1) {
-      if (this.v[this.o + CROSSED] === 1) {
+      if (this.w[this.q + CROSSED] === 1) {
         this.go(side, CLOSING, packet, time, 'had received the crossing FIN before this ACK', sink);
         this.go(side, TIME_WAIT, packet, time, 'its FIN was acknowledged', sink);
       } else this.go(side, FIN_WAIT_2, packet, time, 'its FIN was acknowledged', sink);
@@ -272,11 +285,11 @@ export class EndpointStates {
   }
 
   get hasPending(): boolean {
-    return this.v[this.o + PENDING] === 1;
+    return this.w[this.q + PENDING] === 1;
   }
 
   private dropPending(): void {
-    this.v[this.o + PENDING] = 0;
+    this.w[this.q + PENDING] = 0;
     const x = this.extras[this.id];
     if (x != null) x.pendingSink = null;
   }
@@ -285,19 +298,23 @@ export class EndpointStates {
   commitPending(): void {
     const v = this.v;
     const o = this.o;
-    if (v[o + PENDING] === 0) return;
+    const w = this.w;
+    const q = this.q;
+    if (w[q + PENDING] === 0) return;
     const sink = this.extras[this.id]?.pendingSink ?? null;
     this.dropPending();
-    if (v[o + STATE + SERVER] === SYN_RCVD) this.go(SERVER, ESTABLISHED, v[o + PENDING_PACKET]!, v[o + PENDING_TIME]!, 'received the ACK of its SYN-ACK', sink);
+    if (w[q + STATE + SERVER] === SYN_RCVD) this.go(SERVER, ESTABLISHED, w[q + PENDING_PACKET]!, v[o + PENDING_TIME]!, 'received the ACK of its SYN-ACK', sink);
   }
 
   private go(side: 0 | 1, to: number, packet: number | null, time: number, cause: string, sink: TransitionSink | null): void {
     const v = this.v;
     const o = this.o;
-    const from = v[o + STATE + side]!;
+    const w = this.w;
+    const q = this.q;
+    const from = w[q + STATE + side]!;
     if (from === to) return;
-    v[o + STATE + side] = to;
-    if (v[o + PATHLEN + side] === 0) this.pathPush(side, from);
+    w[q + STATE + side] = to;
+    if (w[q + PATHLEN + side] === 0) this.pathPush(side, from);
     this.pathPush(side, to);
     if (this.keepTransitions) this.extra().transitions![side].push({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, time, packet, cause });
     if (sink !== null) sink(side, STATE_NAMES[from]!, STATE_NAMES[to]!);
@@ -306,10 +323,12 @@ export class EndpointStates {
   private pathPush(side: 0 | 1, code: number): void {
     const v = this.v;
     const o = this.o;
-    const n = v[o + PATHLEN + side]!;
+    const w = this.w;
+    const q = this.q;
+    const n = w[q + PATHLEN + side]!;
     if (n < PACKED_MAX) v[o + PATH + side] = v[o + PATH + side]! * 16 + code;
     else (this.extra().overflow ??= [[], []])[side].push(code);
-    v[o + PATHLEN + side] = n + 1;
+    w[q + PATHLEN + side] = n + 1;
   }
 
   /**
@@ -319,8 +338,10 @@ export class EndpointStates {
   pathKey(side: 0 | 1): number {
     const v = this.v;
     const o = this.o;
-    const n = v[o + PATHLEN + side]!;
-    if (n === 0) return 16 * v[o + STATE + side]!; // as a path of length 0: its state
+    const w = this.w;
+    const q = this.q;
+    const n = w[q + PATHLEN + side]!;
+    if (n === 0) return 16 * w[q + STATE + side]!; // as a path of length 0: its state
     if (n > PACKED_MAX - 1) return -1;
     return v[o + PATH + side]! * 16 + n; // < 16^13: exact in a double
   }
@@ -329,8 +350,10 @@ export class EndpointStates {
   path(side: 0 | 1): TcpState[] {
     const v = this.v;
     const o = this.o;
-    const n = v[o + PATHLEN + side]!;
-    if (n === 0) return [STATE_NAMES[v[o + STATE + side]!]!];
+    const w = this.w;
+    const q = this.q;
+    const n = w[q + PATHLEN + side]!;
+    if (n === 0) return [STATE_NAMES[w[q + STATE + side]!]!];
     const packed = Math.min(n, PACKED_MAX);
     const out = new Array<TcpState>(packed);
     let x = v[o + PATH + side]!;
@@ -351,7 +374,7 @@ export class EndpointStates {
     if (this.keepTransitions) return this.extra().transitions![side];
     const p = this.path(side);
     const out: StateTransition[] = [];
-    if (this.v[this.o + PATHLEN + side] === 0) return out;
+    if (this.w[this.q + PATHLEN + side] === 0) return out;
     for (let i = 1; i < p.length; i++) out.push({ from: p[i - 1]!, to: p[i]!, time: NaN, packet: null, cause: '' });
     return out;
   }

@@ -26,45 +26,30 @@ import {
   analyzeSequence, initSeqFlow, FLOW_FIELDS, NEXTSEQ, WINSCALE, RETRANSMITTED, M_DUP_ACK, M_ZERO_WINDOW, M_OUT_OF_ORDER,
   M_LOST_SEGMENT, M_RST_CLOSED_PORT, M_RST_UNREAD, seqGE,
 } from './tcp-marks.js';
-import { EndpointStates, CLIENT, SERVER, STATE_FIELDS, initStates, type StatesExtra } from './tcp-states.js';
+import { EndpointStates, CLIENT, SERVER, STATE_FIELDS, STATE_IFIELDS, initStates, type StatesExtra } from './tcp-states.js';
 import { classifyClose } from './tcp-close.js';
 import { optionSummary, buildSegmentRecord, previousSend } from './segment-record.js';
 import { describeSegment, type SegmentContext } from './meaning.js';
 
 export type UpdateListener = (conn: TcpConnection, seg: SegmentRecord | null) => void;
 
-// Offsets in Conn.v (`+ side` for per-side pairs: client 0, server 1). EndpointStates keeps its
-// numbers in [0, STATE_FIELDS) of the same array.
+// Offsets in a connection's Float64Array row (`+ side` for per-side pairs: client 0, server 1):
+// times, 32-bit sequence numbers and addresses; EndpointStates keeps [0, STATE_FIELDS).
 export const FLOW = STATE_FIELDS; // two SeqFlows: FLOW + side * FLOW_FIELDS
 export const BASE = FLOW + 2 * FLOW_FIELDS; // relative-sequence base, -1 unset, 2
 const LAST_SYN = BASE + 2; // most recent pure SYN (Wireshark's ts_mru_syn), -1
 const FIRST_RTT = BASE + 3; // Wireshark's ts_first_rtt (seconds; 0 unknown)
-const FIRST_RST = BASE + 4; // side of the first RST, -1
-const RST_BEFORE_CLOSE = BASE + 5;
-const FIRST_TIME = BASE + 6;
-const LAST_TIME = BASE + 7;
-const PACKETS = BASE + 8;
-const BYTES = BASE + 9; // 2
-const COMPLETE = BASE + 11;
-const ISN = BASE + 12; // 2, -1 none
-const SYN_RETX = BASE + 14;
-const SYNACK_RETX = BASE + 15;
-const RTT_MS = BASE + 16; // NaN none
-const SYN_TIME = BASE + 17; // first SYN time, NaN none (synTimes holds them all once there are two)
-const SYNACK_TIME = BASE + 18;
-const DATA_THIRD = BASE + 19;
-const DATA_SYN = BASE + 20;
-const RETX = BASE + 21;
-const RESETS = BASE + 22;
-const DUPACKS = BASE + 23;
-const ZEROWIN = BASE + 24;
-const OOO = BASE + 25;
-const LOST = BASE + 26;
-const FIN_TIME = BASE + 27; // 2, first FIN time of each side, NaN none
-const LAST_ACK_TIME = BASE + 29; // NaN none
-const PORT = BASE + 30; // 2
-const ADDR4 = BASE + 32; // 2, IPv4 addresses as unsigned numbers
-const OPT = BASE + 34; // 2 x OPT_FIELDS: the SYN's / SYN-ACK's plain options
+const FIRST_TIME = BASE + 4;
+const LAST_TIME = BASE + 5;
+const BYTES = BASE + 6; // 2
+const ISN = BASE + 8; // 2, -1 none
+const RTT_MS = BASE + 10; // NaN none
+const SYN_TIME = BASE + 11; // first SYN time, NaN none (synTimes holds them all once there are two)
+const SYNACK_TIME = BASE + 12;
+const FIN_TIME = BASE + 13; // 2, first FIN time of each side, NaN none
+const LAST_ACK_TIME = BASE + 15; // NaN none
+const ADDR4 = BASE + 16; // 2, IPv4 addresses as unsigned numbers
+const OPT = BASE + 18; // 2 x OPT_FIELDS: the SYN's / SYN-ACK's plain options
 const O_MSS = 0;
 const O_WSCALE = 1;
 const O_SACKPERM = 2;
@@ -72,30 +57,50 @@ const O_TS = 3;
 const O_TSVAL = 4;
 const O_TSECR = 5;
 const OPT_FIELDS = 6;
-const FAMILY = OPT + 2 * OPT_FIELDS; // 4 or 6
-const HASH = FAMILY + 1; // the flow hash (for growing the lookup table)
-const FIELDS = HASH + 1;
-// Rows live in pages of PAGE rows (one Float64Array each): no copy when the table grows.
+const FIELDS = OPT + 2 * OPT_FIELDS;
+// Offsets in the Int32Array row (EndpointStates keeps [0, STATE_IFIELDS)):
+const FIRST_RST = STATE_IFIELDS; // side of the first RST, -1
+const RST_BEFORE_CLOSE = FIRST_RST + 1;
+const PACKETS = FIRST_RST + 2;
+const COMPLETE = FIRST_RST + 3;
+const SYN_RETX = FIRST_RST + 4;
+const SYNACK_RETX = FIRST_RST + 5;
+const DATA_THIRD = FIRST_RST + 6;
+const DATA_SYN = FIRST_RST + 7;
+const RETX = FIRST_RST + 8;
+const RESETS = FIRST_RST + 9;
+const DUPACKS = FIRST_RST + 10;
+const ZEROWIN = FIRST_RST + 11;
+const OOO = FIRST_RST + 12;
+const LOST = FIRST_RST + 13;
+const PORT = FIRST_RST + 14; // 2
+const FAMILY = FIRST_RST + 16; // 4 or 6
+const HASH = FIRST_RST + 17; // the flow hash (for growing the lookup table)
+const IFIELDS = FIRST_RST + 18;
+// Rows live in pages of PAGE rows (one Float64Array and one Int32Array each): no copy when the table grows.
 const PAGE_BITS = 12;
 const PAGE_MASK = (1 << PAGE_BITS) - 1;
 
-const TEMPLATE: Float64Array = (() => {
-  const v = new Float64Array(FIELDS);
-  initStates(v, 0);
+const TEMPLATE: Float64Array = new Float64Array(FIELDS);
+const ITEMPLATE: Int32Array = new Int32Array(IFIELDS);
+{
+  const v = TEMPLATE;
+  const w = ITEMPLATE;
+  initStates(v, 0, w, 0);
   initSeqFlow(v, FLOW);
   initSeqFlow(v, FLOW + FLOW_FIELDS);
   v[BASE] = v[BASE + 1] = -1;
   v[LAST_SYN] = -1;
-  v[FIRST_RST] = -1;
+  w[FIRST_RST] = -1;
   v[ISN] = v[ISN + 1] = -1;
   v[RTT_MS] = v[SYN_TIME] = v[SYNACK_TIME] = v[FIN_TIME] = v[FIN_TIME + 1] = v[LAST_ACK_TIME] = NaN;
   for (const s of [0, 1]) v[OPT + s * OPT_FIELDS + O_MSS] = v[OPT + s * OPT_FIELDS + O_WSCALE] = -1;
-  v[FAMILY] = 4;
-  return v;
-})();
+  w[FAMILY] = 4;
+}
 
 /** The fields whose initial value is not 0 (a new page is zero-filled). */
 const TEMPLATE_SET: Int32Array = Int32Array.from(Array.from(TEMPLATE.keys()).filter((k) => !Object.is(TEMPLATE[k], 0)));
+const ITEMPLATE_SET: Int32Array = Int32Array.from(Array.from(ITEMPLATE.keys()).filter((k) => ITEMPLATE[k] !== 0));
 
 function u32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
@@ -144,6 +149,8 @@ export interface TcpRow {
 export class TcpTracker {
   /** The connections' numbers: row id at pages[id >>> PAGE_BITS], offset (id & PAGE_MASK) * FIELDS. */
   private readonly pages: Float64Array[] = [];
+  /** The connections' integers: row id at ipages[id >>> PAGE_BITS], offset (id & PAGE_MASK) * IFIELDS. */
+  private readonly ipages: Int32Array[] = [];
   private n = 0;
   /** Open-addressing lookup: id + 1 per slot (0 empty), probed linearly from hash & mask. */
   private slots = new Int32Array(1 << 12);
@@ -178,7 +185,7 @@ export class TcpTracker {
 
   /** The state cursor, pointed at connection id. */
   private at(id: number): EndpointStates {
-    return this.st.at(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, id);
+    return this.st.at(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, this.ipages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * IFIELDS, id);
   }
 
   /** One TCP segment with a decoded header. t: seconds since the capture's first packet. */
@@ -193,10 +200,10 @@ export class TcpTracker {
       const s = slots[i]!;
       if (s === 0) break;
       const cid = s - 1;
-      const v = this.pages[cid >>> PAGE_BITS]!;
-      const o = (cid & PAGE_MASK) * FIELDS;
-      if (v[o + HASH] === hash) {
-        const sd = this.matchSide(v, o, cid, p);
+      const w = this.ipages[cid >>> PAGE_BITS]!;
+      const q = (cid & PAGE_MASK) * IFIELDS;
+      if (w[q + HASH] === hash) {
+        const sd = this.matchSide(this.pages[cid >>> PAGE_BITS]!, (cid & PAGE_MASK) * FIELDS, w, q, cid, p);
         if (sd >= 0) {
           id = cid;
           side = sd;
@@ -211,12 +218,12 @@ export class TcpTracker {
       if ((p.tcpFlags & (SYN | ACK)) === SYN && v[o + BASE + side]! >= 0 && p.seq !== v[o + BASE + side]) {
         id = this.create(p, t, hash);
         slots[i] = id + 1; // the reused 4-tuple now leads to the new connection
-        side = this.matchSide(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, id, p);
+        side = this.matchSideOf(id, p);
       }
     } else {
       id = this.create(p, t, hash);
       slots[i] = id + 1;
-      side = this.matchSide(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, id, p);
+      side = this.matchSideOf(id, p);
       if (++this.used * 2 > slots.length) this.growSlots();
     }
     this.segment(id, side as 0 | 1, p, t, absTime);
@@ -230,7 +237,7 @@ export class TcpTracker {
       const s = old[j]!;
       if (s === 0) continue;
       const cid = s - 1;
-      let i = this.pages[cid >>> PAGE_BITS]![(cid & PAGE_MASK) * FIELDS + HASH]! & mask;
+      let i = this.ipages[cid >>> PAGE_BITS]![(cid & PAGE_MASK) * IFIELDS + HASH]! & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = s;
     }
@@ -239,17 +246,24 @@ export class TcpTracker {
 
   private create(p: DecodedPacket, t: number, hash: number): number {
     const id = this.n++;
-    if ((id & PAGE_MASK) === 0) this.pages.push(new Float64Array(FIELDS << PAGE_BITS));
+    if ((id & PAGE_MASK) === 0) {
+      this.pages.push(new Float64Array(FIELDS << PAGE_BITS));
+      this.ipages.push(new Int32Array(IFIELDS << PAGE_BITS));
+    }
     const v = this.pages[id >>> PAGE_BITS]!;
     const o = (id & PAGE_MASK) * FIELDS;
-    for (let k = 0; k < TEMPLATE_SET.length; k++) v[o + TEMPLATE_SET[k]!] = TEMPLATE[TEMPLATE_SET[k]!]!; // the page is zero-filled
+    const w = this.ipages[id >>> PAGE_BITS]!;
+    const q = (id & PAGE_MASK) * IFIELDS;
+    // The pages are zero-filled: only the other initial values are written.
+    for (let k = 0; k < TEMPLATE_SET.length; k++) v[o + TEMPLATE_SET[k]!] = TEMPLATE[TEMPLATE_SET[k]!]!;
+    for (let k = 0; k < ITEMPLATE_SET.length; k++) w[q + ITEMPLATE_SET[k]!] = ITEMPLATE[ITEMPLATE_SET[k]!]!;
     const synAck = (p.tcpFlags & (SYN | ACK)) === (SYN | ACK);
     const len = p.addrLength;
     const cOff = synAck ? p.dstOffset : p.srcOffset;
     const sOff = synAck ? p.srcOffset : p.dstOffset;
-    v[o + PORT] = synAck ? p.dstPort : p.srcPort;
-    v[o + PORT + 1] = synAck ? p.srcPort : p.dstPort;
-    v[o + HASH] = hash;
+    w[q + PORT] = synAck ? p.dstPort : p.srcPort;
+    w[q + PORT + 1] = synAck ? p.srcPort : p.dstPort;
+    w[q + HASH] = hash;
     if (len === 4) {
       v[o + ADDR4] = u32(p.buf, cOff);
       v[o + ADDR4 + 1] = u32(p.buf, sOff);
@@ -258,7 +272,7 @@ export class TcpTracker {
       const a = new Uint8Array(32);
       a.set(p.buf.subarray(cOff, cOff + 16), 0);
       a.set(p.buf.subarray(sOff, sOff + 16), 16);
-      v[o + FAMILY] = 6;
+      w[q + FAMILY] = 6;
       this.addr6.push(a);
     }
     v[o + FIRST_TIME] = t;
@@ -277,11 +291,15 @@ export class TcpTracker {
   }
 
   /** 0 when p goes client -> server, 1 when server -> client, -1 when p is not this connection. */
-  private matchSide(v: Float64Array, o: number, id: number, p: DecodedPacket): number {
-    const cPort = v[o + PORT];
-    const sPort = v[o + PORT + 1];
+  private matchSideOf(id: number, p: DecodedPacket): number {
+    return this.matchSide(this.pages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * FIELDS, this.ipages[id >>> PAGE_BITS]!, (id & PAGE_MASK) * IFIELDS, id, p);
+  }
+
+  private matchSide(v: Float64Array, o: number, w: Int32Array, q: number, id: number, p: DecodedPacket): number {
+    const cPort = w[q + PORT];
+    const sPort = w[q + PORT + 1];
     if (p.addrLength === 4) {
-      if (v[o + FAMILY] !== 4) return -1;
+      if (w[q + FAMILY] !== 4) return -1;
       if (p.srcPort === cPort && p.dstPort === sPort && u32(p.buf, p.srcOffset) === v[o + ADDR4] && u32(p.buf, p.dstOffset) === v[o + ADDR4 + 1]) return 0;
       if (p.srcPort === sPort && p.dstPort === cPort && u32(p.buf, p.srcOffset) === v[o + ADDR4 + 1] && u32(p.buf, p.dstOffset) === v[o + ADDR4]) return 1;
       return -1;
@@ -296,7 +314,9 @@ export class TcpTracker {
   private segment(id: number, side: 0 | 1, p: DecodedPacket, t: number, absTime: number): void {
     const v = this.pages[id >>> PAGE_BITS]!;
     const o = (id & PAGE_MASK) * FIELDS;
-    const st = this.st.at(v, o, id);
+    const w = this.ipages[id >>> PAGE_BITS]!;
+    const q = (id & PAGE_MASK) * IFIELDS;
+    const st = this.st.at(v, o, w, q, id);
     const peer = (1 - side) as 0 | 1;
     const flags = p.tcpFlags;
     const seq = p.seq;
@@ -326,15 +346,15 @@ export class TcpTracker {
     let m = analyzeSequence(v, o + fwd, o + rev, seq, ack, len, flags, window, t, v[o + FIRST_RTT]!);
 
     // Handshake facts.
-    const wasComplete = v[o + COMPLETE] === 1;
+    const wasComplete = w[q + COMPLETE] === 1;
     if ((flags & (SYN | ACK)) === SYN) {
       v[o + LAST_SYN] = t;
       if (side === CLIENT) {
         if (v[o + ISN]! < 0) {
           v[o + ISN] = seq;
-          v[o + DATA_SYN] = len > 0 ? 1 : 0;
+          w[q + DATA_SYN] = len > 0 ? 1 : 0;
           this.keepOptions(id, v, o, 0, p, 0);
-        } else v[o + SYN_RETX]++;
+        } else w[q + SYN_RETX]++;
         const r = this.rare[id];
         if (r != null && r.synTimes !== null) r.synTimes.push(t);
         else if (Number.isNaN(v[o + SYN_TIME])) v[o + SYN_TIME] = t;
@@ -344,7 +364,7 @@ export class TcpTracker {
       if (v[o + ISN + 1]! < 0) {
         v[o + ISN + 1] = seq;
         this.keepOptions(id, v, o, 1, p, v[o + BASE + CLIENT]!);
-      } else v[o + SYNACK_RETX]++;
+      } else w[q + SYNACK_RETX]++;
       const r = this.rare[id];
       if (r != null && r.synAckTimes !== null) r.synAckTimes.push(t);
       else if (Number.isNaN(v[o + SYNACK_TIME])) v[o + SYNACK_TIME] = t;
@@ -353,16 +373,16 @@ export class TcpTracker {
       !wasComplete && side === CLIENT && (flags & (SYN | ACK | RST)) === ACK && v[o + ISN]! >= 0 &&
       v[o + ISN + 1]! >= 0 && seqGE(ack, (v[o + ISN + 1]! + 1) >>> 0)
     ) {
-      v[o + COMPLETE] = 1;
-      v[o + DATA_THIRD] = len > 0 ? 1 : 0;
+      w[q + COMPLETE] = 1;
+      w[q + DATA_THIRD] = len > 0 ? 1 : 0;
       v[o + RTT_MS] = (t - v[o + LAST_SYN]!) * 1000;
     }
 
     // RST kinds, judged on the state before this segment.
     if (flags & RST) {
-      v[o + RESETS]++;
-      if (v[o + FIRST_RST]! < 0) v[o + FIRST_RST] = side;
-      if (st.closeCompleteTime < 0) v[o + RST_BEFORE_CLOSE] = 1;
+      w[q + RESETS]++;
+      if (w[q + FIRST_RST]! < 0) w[q + FIRST_RST] = side;
+      if (st.closeCompleteTime < 0) w[q + RST_BEFORE_CLOSE] = 1;
       if (side === SERVER && st.synSeq(CLIENT) >= 0 && st.synSeq(SERVER) < 0 && flags & ACK) m |= M_RST_CLOSED_PORT;
       else if (flags & ACK && seq === v[o + fwd + NEXTSEQ] && v[o + BYTES + peer]! > 0) {
         const ss = st.state(side);
@@ -371,14 +391,14 @@ export class TcpTracker {
     }
 
     // Counts.
-    v[o + PACKETS]++;
+    w[q + PACKETS]++;
     v[o + LAST_TIME] = t;
     v[o + BYTES + side] += len;
-    if (m & RETRANSMITTED) v[o + RETX]++;
-    if (m & M_DUP_ACK) v[o + DUPACKS]++;
-    if (m & M_ZERO_WINDOW) v[o + ZEROWIN]++;
-    if (m & M_OUT_OF_ORDER) v[o + OOO]++;
-    if (m & M_LOST_SEGMENT) v[o + LOST]++;
+    if (m & RETRANSMITTED) w[q + RETX]++;
+    if (m & M_DUP_ACK) w[q + DUPACKS]++;
+    if (m & M_ZERO_WINDOW) w[q + ZEROWIN]++;
+    if (m & M_OUT_OF_ORDER) w[q + OOO]++;
+    if (m & M_LOST_SEGMENT) w[q + LOST]++;
     if (flags & 1 /* FIN */) {
       const r = this.rare[id];
       const list = r == null ? null : side === CLIENT ? r.finTimes0 : r.finTimes1;
@@ -401,7 +421,7 @@ export class TcpTracker {
         rec.transitions.push({ side: sideName[s], from, to });
       });
       if (hadPending) this.settlePending(id);
-      const ctx: SegmentContext = { conn: mo, side, rec, before, marks: m, resentAfter: previousSend(r.sentAt, side, p, t), completesHandshake: v[o + COMPLETE] === 1 && !wasComplete };
+      const ctx: SegmentContext = { conn: mo, side, rec, before, marks: m, resentAfter: previousSend(r.sentAt, side, p, t), completesHandshake: w[q + COMPLETE] === 1 && !wasComplete };
       rec.meaning = describeSegment(ctx);
       if (st.hasPending && r.pendingCtx === null) r.pendingCtx = ctx;
       mo.segments.push(rec);
@@ -456,39 +476,41 @@ export class TcpTracker {
   private sync(id: number, mo: TcpConnection): void {
     const v = this.pages[id >>> PAGE_BITS]!;
     const o = (id & PAGE_MASK) * FIELDS;
-    const st = this.st.at(v, o, id);
+    const w = this.ipages[id >>> PAGE_BITS]!;
+    const q = (id & PAGE_MASK) * IFIELDS;
+    const st = this.st.at(v, o, w, q, id);
     const r = this.rare[id];
     mo.lastTime = v[o + LAST_TIME]!;
-    mo.packets = v[o + PACKETS]!;
+    mo.packets = w[q + PACKETS]!;
     mo.bytes.client = v[o + BYTES]!;
     mo.bytes.server = v[o + BYTES + 1]!;
     const h = mo.handshake;
-    h.complete = v[o + COMPLETE] === 1;
+    h.complete = w[q + COMPLETE] === 1;
     h.clientIsn = v[o + ISN]! < 0 ? null : v[o + ISN]!;
     h.serverIsn = v[o + ISN + 1]! < 0 ? null : v[o + ISN + 1]!;
-    h.synRetransmits = v[o + SYN_RETX]!;
-    h.synAckRetransmits = v[o + SYNACK_RETX]!;
+    h.synRetransmits = w[q + SYN_RETX]!;
+    h.synAckRetransmits = w[q + SYNACK_RETX]!;
     h.rttMs = Number.isNaN(v[o + RTT_MS]) ? null : v[o + RTT_MS]!;
     h.clientOptions = r?.clientOptions ?? plainOptions(v, o, 0);
     h.serverOptions = r?.serverOptions ?? plainOptions(v, o, 1);
-    h.dataInThirdSegment = v[o + DATA_THIRD] === 1;
-    h.dataInSyn = v[o + DATA_SYN] === 1;
-    const verdict = classifyClose(st, v[o + FIRST_RST]!, v[o + RST_BEFORE_CLOSE] === 1);
+    h.dataInThirdSegment = w[q + DATA_THIRD] === 1;
+    h.dataInSyn = w[q + DATA_SYN] === 1;
+    const verdict = classifyClose(st, w[q + FIRST_RST]!, w[q + RST_BEFORE_CLOSE] === 1);
     mo.close.kind = verdict.kind;
     mo.close.initiator = verdict.initiator;
     mo.close.lastAckTime = Number.isNaN(v[o + LAST_ACK_TIME]) ? null : v[o + LAST_ACK_TIME]!;
     mo.timeWait = verdict.timeWait;
-    mo.retransmissions = v[o + RETX]!;
-    mo.resets = v[o + RESETS]!;
-    mo.dupAcks = v[o + DUPACKS]!;
-    mo.zeroWindows = v[o + ZEROWIN]!;
-    mo.outOfOrder = v[o + OOO]!;
-    mo.lostSegments = v[o + LOST]!;
+    mo.retransmissions = w[q + RETX]!;
+    mo.resets = w[q + RESETS]!;
+    mo.dupAcks = w[q + DUPACKS]!;
+    mo.zeroWindows = w[q + ZEROWIN]!;
+    mo.outOfOrder = w[q + OOO]!;
+    mo.lostSegments = w[q + LOST]!;
   }
 
-  private clientText(v: Float64Array, o: number, id: number, side: 0 | 1): { addr: string; text: string } {
+  private clientText(v: Float64Array, o: number, w: Int32Array, q: number, id: number, side: 0 | 1): { addr: string; text: string } {
     const addr = this.addrText(v, o, id, side);
-    const port = v[o + PORT + side]!;
+    const port = w[q + PORT + side]!;
     return { addr, text: this.addr6[id] == null ? `${addr}:${port}` : `[${addr}]:${port}` };
   }
 
@@ -506,9 +528,9 @@ export class TcpTracker {
   }
 
   /** An endpoint as "addr:port" ("[addr]:port" for IPv6). */
-  private endpointText(v: Float64Array, o: number, id: number, side: 0 | 1): string {
+  private endpointText(v: Float64Array, o: number, w: Int32Array, q: number, id: number, side: 0 | 1): string {
     const addr = this.addrText(v, o, id, side);
-    const port = v[o + PORT + side]!;
+    const port = w[q + PORT + side]!;
     return this.addr6[id] == null ? `${addr}:${port}` : `[${addr}]:${port}`;
   }
 
@@ -516,10 +538,12 @@ export class TcpTracker {
   private materialize(id: number): TcpConnection {
     const v = this.pages[id >>> PAGE_BITS]!;
     const o = (id & PAGE_MASK) * FIELDS;
-    const st = this.st.at(v, o, id);
+    const w = this.ipages[id >>> PAGE_BITS]!;
+    const q = (id & PAGE_MASK) * IFIELDS;
+    const st = this.st.at(v, o, w, q, id);
     const r = this.rare[id];
-    const client = this.clientText(v, o, id, 0);
-    const server = this.clientText(v, o, id, 1);
+    const client = this.clientText(v, o, w, q, id, 0);
+    const server = this.clientText(v, o, w, q, id, 1);
     const times = (list: number[] | null | undefined, first: number): number[] => list ?? (Number.isNaN(first) ? [] : [first]);
     const mo: TcpConnection = {
       id,
@@ -527,9 +551,9 @@ export class TcpTracker {
       client: client.text,
       server: server.text,
       clientAddr: client.addr,
-      clientPort: v[o + PORT]!,
+      clientPort: w[q + PORT]!,
       serverAddr: server.addr,
-      serverPort: v[o + PORT + 1]!,
+      serverPort: w[q + PORT + 1]!,
       firstTime: v[o + FIRST_TIME]!,
       lastTime: 0,
       packets: 0,
@@ -586,25 +610,27 @@ export class TcpTracker {
   row(i: number, into: TcpRow): TcpRow {
     const v = this.pages[i >>> PAGE_BITS]!;
     const o = (i & PAGE_MASK) * FIELDS;
-    const st = this.st.at(v, o, i);
+    const w = this.ipages[i >>> PAGE_BITS]!;
+    const q = (i & PAGE_MASK) * IFIELDS;
+    const st = this.st.at(v, o, w, q, i);
     into.id = i;
-    into.client = this.endpointText(v, o, i, 0);
-    into.server = this.endpointText(v, o, i, 1);
-    into.packets = v[o + PACKETS]!;
+    into.client = this.endpointText(v, o, w, q, i, 0);
+    into.server = this.endpointText(v, o, w, q, i, 1);
+    into.packets = w[q + PACKETS]!;
     into.bytesClient = v[o + BYTES]!;
     into.bytesServer = v[o + BYTES + 1]!;
-    into.complete = v[o + COMPLETE] === 1;
+    into.complete = w[q + COMPLETE] === 1;
     into.clientIsn = v[o + ISN]! < 0 ? null : v[o + ISN]!;
     into.serverIsn = v[o + ISN + 1]! < 0 ? null : v[o + ISN + 1]!;
-    into.synRetransmits = v[o + SYN_RETX]!;
-    into.synAckRetransmits = v[o + SYNACK_RETX]!;
+    into.synRetransmits = w[q + SYN_RETX]!;
+    into.synAckRetransmits = w[q + SYNACK_RETX]!;
     into.rttMs = Number.isNaN(v[o + RTT_MS]) ? null : v[o + RTT_MS]!;
-    const verdict = classifyClose(st, v[o + FIRST_RST]!, v[o + RST_BEFORE_CLOSE] === 1);
+    const verdict = classifyClose(st, w[q + FIRST_RST]!, w[q + RST_BEFORE_CLOSE] === 1);
     into.closeKind = verdict.kind;
     into.initiator = verdict.initiator;
     into.timeWait = verdict.timeWait;
-    into.retransmissions = v[o + RETX]!;
-    into.resets = v[o + RESETS]!;
+    into.retransmissions = w[q + RETX]!;
+    into.resets = w[q + RESETS]!;
     into.clientPath = this.sharedPath(st, CLIENT);
     into.serverPath = this.sharedPath(st, SERVER);
     return into;
