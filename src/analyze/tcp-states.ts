@@ -22,9 +22,10 @@
  * that, a RST from the server is taken as sent from SYN_RCVD too.
  * RST: the sender and the receiver go to CLOSED (not checked against the receive window).
  *
- * Memory: everything numeric lives in the tracker's shared Float64Array pages (no object per
- * connection, no boxed numbers): a connection's row starts with our STATE_FIELDS numbers, and
- * EndpointStates is a cursor pointed at one row at a time. The states a side went through are kept as 4-bit state codes packed into a
+ * Memory: everything numeric lives in the tracker's shared typed-array pages (no object per
+ * connection, no boxed numbers): a connection's Float64Array row starts with our STATE_FIELDS
+ * doubles and its Int32Array row with our STATE_IFIELDS integers; EndpointStates is a cursor
+ * pointed at one connection at a time. The states a side went through are kept as 4-bit state codes packed into a
  * number (an array only past 13 states). Full StateTransition records (time, packet, cause) are kept
  * only when asked (keepTransitions: the text report, the ladder, the labs).
  */

@@ -9,9 +9,10 @@
  *
  * Hot path (keepSegments false): a numeric hash of the address bytes and ports, an open-addressing
  * Int32Array table of connection ids, an exact compare (IPv4 addresses as two numbers), number
- * updates. Memory: no object per connection. A connection is a row of FIELDS doubles in shared
- * Float64Array pages (PAGE rows each, so growing never copies); EndpointStates is one cursor
- * pointed at a row. What few connections need (lists past the first time, unusual SYN options,
+ * updates. Memory: no object per connection. A connection is a row of FIELDS doubles (times,
+ * 32-bit sequence numbers, addresses) in shared Float64Array pages and a row of IFIELDS int32s
+ * (counts, flags, states, ports) in shared Int32Array pages (PAGE rows each, so growing never
+ * copies): 620 bytes. EndpointStates is one cursor pointed at a connection's rows. What few connections need (lists past the first time, unusual SYN options,
  * kept transitions, the model object) sits in a sparse `rare` array. The model object
  * (TcpConnection) is built only when asked for (model(i)), and row(i) gives the inspect-JSON
  * facts without building it. With keepSegments (or a live listener) the model object is built
