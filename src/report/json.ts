@@ -216,8 +216,9 @@ function isn(x: number | null): string {
   return `${hi}${PAD4[x - hi * 10000]!}`;
 }
 
+/** A side, 'both' or null: plain words, nothing to escape. */
 function str(x: string | null): string {
-  return x === null ? 'null' : JSON.stringify(x);
+  return x === null ? 'null' : `"${x}"`;
 }
 
 function statesJson(list: TcpState[], cache: Map<TcpState[], string> | undefined): string {
