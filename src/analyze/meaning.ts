@@ -54,13 +54,14 @@ export function describeSegment(x: SegmentContext): string {
     if (x.resentAfter >= 0) parts.push(`FIN retransmitted${after}`);
     else if (!peerFin) parts.push(`FIN: the ${me} closes first${rec.len > 0 ? ` (with ${rec.len} bytes of data)` : ''}`);
     else if (x.before[side] === 'CLOSE_WAIT') parts.push(`FIN: the ${me} closes too`);
-    else if (rec.transitions.some((t) => t.side === me && t.to === 'CLOSE_WAIT')) parts.push(`FIN+ACK: the ${me} acknowledges the ${peer}'s FIN and closes in the same segment (three-way close)`);
+    else if (rec.transitions.some((t) => t.side === me && t.to === 'LAST_ACK')) parts.push(`FIN+ACK: the ${me} acknowledges the ${peer}'s FIN and closes in the same segment (three-way close)`);
     else parts.push(`FIN: the ${me} closes before receiving the ${peer}'s FIN (simultaneous close)`);
   } else if (rec.len > 0) {
     parts.push(`${rec.len} bytes of data from the ${me}`);
   } else if (rec.transitions.some((t) => t.to === 'TIME_WAIT' && t.side === me)) {
     parts.push(`last ACK: the ${me} acknowledges the ${peer}'s FIN`);
-  } else if (rec.transitions.some((t) => t.to === 'CLOSE_WAIT' && t.side === me)) {
+  } else if (rec.transitions.some((t) => t.side === peer && t.to === 'FIN_WAIT_2') || rec.transitions.some((t) => t.to === 'CLOSE_WAIT' && t.side === me)) {
+    // The peer's FIN acknowledged: the peer goes FIN_WAIT_2 (our CLOSE_WAIT is dated at its FIN).
     parts.push(`ACK of the ${peer}'s FIN`);
   } else {
     parts.push(`ACK up to ${rec.relAck}`);

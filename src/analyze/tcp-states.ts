@@ -91,7 +91,8 @@ export function initStates(v: Float64Array, o: number, w: Int32Array, q: number)
 }
 
 export interface TransitionSink {
-  (side: 0 | 1, from: TcpState, to: TcpState): void;
+  /** `packet`: the packet the transition is dated at (earlier than the current one for CLOSE_WAIT). */
+  (side: 0 | 1, from: TcpState, to: TcpState, packet: number | null): void;
 }
 
 /** What few connections need beside their numbers: kept transitions, long paths, a pending sink. */
@@ -318,7 +319,7 @@ export class EndpointStates {
     if (w[q + PATHLEN + side] === 0) this.pathPush(side, from);
     this.pathPush(side, to);
     if (this.keepTransitions) this.extra().transitions![side].push({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, time, packet, cause });
-    if (sink !== null) sink(side, STATE_NAMES[from]!, STATE_NAMES[to]!);
+    if (sink !== null) sink(side, STATE_NAMES[from]!, STATE_NAMES[to]!, packet);
   }
 
   private pathPush(side: 0 | 1, code: number): void {

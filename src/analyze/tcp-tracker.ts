@@ -121,6 +121,8 @@ interface ConnRare extends StatesExtra {
   sentAt: [Map<number, number>, Map<number, number>] | null;
   /** keepSegments only: the handshake ACK whose server-side transition is still pending. */
   pendingCtx: SegmentContext | null;
+  /** keepSegments only: each side's latest FIN segment, which a later ACK may date CLOSE_WAIT at. */
+  finCtx: [SegmentContext | null, SegmentContext | null] | null;
 }
 
 /** One connection's inspect-JSON facts (filled by TcpTracker.row, written by src/report/json.ts). */
@@ -176,7 +178,7 @@ export class TcpTracker {
   private newRare(): ConnRare {
     return {
       transitions: this.eager ? [[], []] : null, overflow: null, pendingSink: null,
-      synTimes: null, synAckTimes: null, finTimes0: null, finTimes1: null, clientOptions: null, serverOptions: null, out: null, sentAt: null, pendingCtx: null,
+      synTimes: null, synAckTimes: null, finTimes0: null, finTimes1: null, clientOptions: null, serverOptions: null, out: null, sentAt: null, pendingCtx: null, finCtx: null,
     };
   }
 
@@ -418,12 +420,21 @@ export class TcpTracker {
       const rec = buildSegmentRecord(v[o + BASE + side]!, v[o + BASE + peer]!, side, p, t, absTime, m, window);
       const sideName = ['client', 'server'] as const;
       const hadPending = st.hasPending;
-      st.onSegment(side, flags, seq, ack, len, p.index, t, (s, from, to) => {
-        rec.transitions.push({ side: sideName[s], from, to });
+      let late: SegmentContext | null = null;
+      st.onSegment(side, flags, seq, ack, len, p.index, t, (s, from, to, at) => {
+        // A transition dated at an earlier packet (CLOSE_WAIT at the FIN this ACK proves arrived)
+        // goes on that packet's record, so the segment lines and the ladder show it there.
+        const fin = at !== null && at < p.index && r.finCtx !== null ? r.finCtx[1 - s] : null;
+        if (fin !== null && fin !== undefined && fin.rec.packet === at) {
+          fin.rec.transitions.push({ side: sideName[s], from, to });
+          late = fin;
+        } else rec.transitions.push({ side: sideName[s], from, to });
       });
       if (hadPending) this.settlePending(id);
       const ctx: SegmentContext = { conn: mo, side, rec, before, marks: m, resentAfter: previousSend(r.sentAt, side, p, t), completesHandshake: w[q + COMPLETE] === 1 && !wasComplete };
       rec.meaning = describeSegment(ctx);
+      if (late !== null) (late as SegmentContext).rec.meaning = describeSegment(late);
+      if (flags & 1 /* FIN */) (r.finCtx ??= [null, null])[side] = ctx;
       if (st.hasPending && r.pendingCtx === null) r.pendingCtx = ctx;
       mo.segments.push(rec);
       if (st.closeCompleteTime >= 0 && Number.isNaN(v[o + LAST_ACK_TIME])) v[o + LAST_ACK_TIME] = st.closeCompleteTime;

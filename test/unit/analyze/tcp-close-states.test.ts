@@ -194,3 +194,27 @@ describe('retransmission vs out-of-order at the threshold', () => {
     expect(c!.outOfOrder).toBe(0);
   });
 });
+
+describe('CLOSE_WAIT on the segment lines and the ladder', () => {
+  test('four-way: the FIN line carries the server\'s CLOSE_WAIT, the delayed ACK is "ACK of the client\'s FIN"', () => {
+    const k = open().cs(0.02, FIN | ACK, c1, s1).sc(0.063, ACK, s1, (c1 + 1) >>> 0)
+      .sc(0.25, FIN | ACK, s1, (c1 + 1) >>> 0).cs(0.2501, ACK, (c1 + 1) >>> 0, (s1 + 1) >>> 0);
+    const [c] = analyzeFrames(k.frames).tcp;
+    const [fin, ack] = [c!.segments[3]!, c!.segments[4]!];
+    expect(fin.transitions).toEqual([
+      { side: 'client', from: 'ESTABLISHED', to: 'FIN_WAIT_1' },
+      { side: 'server', from: 'ESTABLISHED', to: 'CLOSE_WAIT' },
+    ]);
+    expect(fin.meaning).toContain('server -> CLOSE_WAIT');
+    expect(ack.transitions).toEqual([{ side: 'client', from: 'FIN_WAIT_1', to: 'FIN_WAIT_2' }]);
+    expect(ack.meaning).toMatch(/^ACK of the client's FIN/);
+  });
+
+  test('three-way: the FIN+ACK still reads as the folded close', () => {
+    const k = open().cs(0.02, FIN | ACK, c1, s1).sc(0.021, FIN | ACK, s1, (c1 + 1) >>> 0).cs(0.0211, ACK, (c1 + 1) >>> 0, (s1 + 1) >>> 0);
+    const [c] = analyzeFrames(k.frames).tcp;
+    expect(c!.close.kind).toBe('three-way');
+    expect(c!.segments[3]!.meaning).toContain('server -> CLOSE_WAIT');
+    expect(c!.segments[4]!.meaning).toMatch(/^FIN\+ACK: the server acknowledges the client's FIN .*three-way close/);
+  });
+});
