@@ -421,6 +421,7 @@ export class TcpTracker {
       const sideName = ['client', 'server'] as const;
       const hadPending = st.hasPending;
       let late: SegmentContext | null = null;
+      let lateSide: 0 | 1 = 0;
       st.onSegment(side, flags, seq, ack, len, p.index, t, (s, from, to, at) => {
         // A transition dated at an earlier packet (CLOSE_WAIT at the FIN this ACK proves arrived)
         // goes on that packet's record, so the segment lines and the ladder show it there.
@@ -428,12 +429,18 @@ export class TcpTracker {
         if (fin !== null && fin !== undefined && fin.rec.packet === at) {
           fin.rec.transitions.push({ side: sideName[s], from, to });
           late = fin;
+          lateSide = s;
         } else rec.transitions.push({ side: sideName[s], from, to });
       });
       if (hadPending) this.settlePending(id);
       const ctx: SegmentContext = { conn: mo, side, rec, before, marks: m, resentAfter: previousSend(r.sentAt, side, p, t), completesHandshake: w[q + COMPLETE] === 1 && !wasComplete };
       rec.meaning = describeSegment(ctx);
-      if (late !== null) (late as SegmentContext).rec.meaning = describeSegment(late);
+      if (late !== null) {
+        const fin = (late as SegmentContext).rec;
+        fin.meaning = describeSegment(late);
+        // Said here too: a --live reader saw the FIN's line before this ACK proved its arrival.
+        rec.meaning += `; the ${sideName[lateSide]} has been in CLOSE_WAIT since the FIN arrived (packet ${fin.packet})`;
+      }
       if (flags & 1 /* FIN */) (r.finCtx ??= [null, null])[side] = ctx;
       if (st.hasPending && r.pendingCtx === null) r.pendingCtx = ctx;
       mo.segments.push(rec);

@@ -5,7 +5,7 @@
  * holds the remaining time, later times follow from it), and the counters before and after.
  */
 import { readCounters, counterDelta } from './counters.js';
-import { readSocketsSync } from './proc-net.js';
+import { readSockets } from './proc-net.js';
 import type { CounterSnapshot, Observation, SocketEntry, SocketSample } from './types.js';
 
 function signature(sockets: SocketEntry[]): string {
@@ -32,10 +32,11 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
   const before = readCounters(pid);
 
   const sample = async (): Promise<void> => {
-    const t0 = Date.now();
-    const sockets = readSocketsSync(pid);
-    // The moment the kernel was in these states: the middle of a sub-millisecond read.
-    const time = (t0 + Date.now()) / 2000;
+    // Reading /proc/net/tcp walks the kernel's global socket hash (~5 ms a file on this machine), so
+    // it runs off the main thread; the sample is stamped when the read has finished: every state in
+    // it held at or before that moment, so a packet is never joined with a state from its future.
+    const sockets = await readSockets(pid);
+    const time = Date.now() / 1000;
     sockets.sort((a, b) => (a.proto + a.local + a.remote < b.proto + b.local + b.remote ? -1 : 1));
     const sig = signature(sockets);
     if (sig !== lastSig) {

@@ -4,7 +4,6 @@
  * kernel state code; `tr:tm->when` is the timer kind and its remaining time in clock ticks of
  * USER_HZ (1/100 s; jiffies_delta_to_clock_t), whatever the kernel's HZ (250 here).
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { SocketEntry, SocketProto } from './types.js';
 
@@ -135,23 +134,6 @@ export const SOCKET_FILES: SocketProto[] = ['tcp', 'tcp6', 'udp', 'udp6'];
 export async function readSockets(pid: number): Promise<SocketEntry[]> {
   const texts = await Promise.all(SOCKET_FILES.map((p) => readFile(`/proc/${pid}/net/${p}`, 'utf8').catch(() => '')));
   return parseAll(texts);
-}
-
-/**
- * The same, read synchronously: four small /proc reads take well under a millisecond, so the
- * sample's timestamp says when the kernel was in these states (an async read may finish many ms
- * after it started on a busy machine, and a packet in between would be joined to the wrong state).
- */
-export function readSocketsSync(pid: number): SocketEntry[] {
-  return parseAll(
-    SOCKET_FILES.map((p) => {
-      try {
-        return readFileSync(`/proc/${pid}/net/${p}`, 'utf8');
-      } catch {
-        return '';
-      }
-    }),
-  );
 }
 
 function parseAll(texts: string[]): SocketEntry[] {

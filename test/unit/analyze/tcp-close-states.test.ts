@@ -208,6 +208,8 @@ describe('CLOSE_WAIT on the segment lines and the ladder', () => {
     expect(fin.meaning).toContain('server -> CLOSE_WAIT');
     expect(ack.transitions).toEqual([{ side: 'client', from: 'FIN_WAIT_1', to: 'FIN_WAIT_2' }]);
     expect(ack.meaning).toMatch(/^ACK of the client's FIN/);
+    // ... and says when CLOSE_WAIT began (a --live reader saw the FIN line before this ACK proved it)
+    expect(ack.meaning).toContain(`the server has been in CLOSE_WAIT since the FIN arrived (packet ${fin.packet})`);
   });
 
   test('three-way: the FIN+ACK still reads as the folded close', () => {
