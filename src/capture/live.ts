@@ -29,7 +29,7 @@ async function startBackend(opts: CaptureOptions): Promise<LiveCapture> {
       return startRawSocketCapture(opts);
     case 'auto': {
       if (which('tcpdump')) return startTcpdump(opts);
-      log.warn({ file: opts.file }, NO_TCPDUMP_LIMIT);
+      log.info({ file: opts.file }, NO_TCPDUMP_LIMIT); // the user is told through `limits` in the report
       return startRawSocketCapture(opts, [NO_TCPDUMP_LIMIT]);
     }
     default:

@@ -12,8 +12,8 @@ import { startCapture } from '../capture/live.js';
 import type { CaptureBackend, CaptureStats, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
-import { readSockets, startObserver } from '../observe/index.js';
-import type { Observation, SocketEntry } from '../observe/types.js';
+import { readSockets, startObserver, type Observer } from '../observe/index.js';
+import type { SocketEntry } from '../observe/types.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { FaultCount, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
 import { LabJudge } from './judge.js';
@@ -118,7 +118,7 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
   let sandbox: Sandbox | null = null;
   let capture: LiveCapture | null = null;
   const programs: LabProgram[] = [];
-  let observer: { stop(): Promise<Observation> } | null = null;
+  let observer: Observer | null = null;
   let analysisP: Promise<Analysis> | null = null;
   try {
     const params = labParams(lab, opts.params);
@@ -148,7 +148,10 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
         return p;
       },
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      waitForSocket: (role, pred, ms) => waitForSocket(sb.nsPid(role), pred, ms),
+      // The observer already samples the capture host's sockets: read its samples rather than
+      // /proc/net/tcp a second time (each read walks the kernel's global socket hash, ~5 ms).
+      waitForSocket: (role, pred, ms) =>
+        waitForSocket(sb.nsPid(role) === sb.nsPid(captureRole) ? async () => obs.latest()?.sockets ?? [] : () => readSockets(sb.nsPid(role)), pred, ms),
       mark: (label) => marks.push({ label, t: Date.now() / 1000 }),
     };
 
@@ -219,10 +222,10 @@ async function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<
   }
 }
 
-async function waitForSocket(pid: number, pred: (s: SocketEntry) => boolean, ms: number): Promise<SocketEntry> {
+async function waitForSocket(sockets: () => Promise<SocketEntry[]>, pred: (s: SocketEntry) => boolean, ms: number): Promise<SocketEntry> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const found = (await readSockets(pid)).find(pred);
+    const found = (await sockets()).find(pred);
     if (found) return found;
     if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `no socket in the lab namespace reached the awaited state within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));

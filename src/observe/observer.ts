@@ -17,6 +17,8 @@ function signature(sockets: SocketEntry[]): string {
 }
 
 export interface Observer {
+  /** The sockets as the latest sample showed them (null before the first sample). */
+  latest(): SocketSample | null;
   stop(): Promise<Observation>;
 }
 
@@ -63,6 +65,7 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
   );
 
   return {
+    latest: () => samples[samples.length - 1] ?? null,
     async stop(): Promise<Observation> {
       const b = await before.catch(() => ({ time: Date.now() / 1000, values: {} }) as CounterSnapshot);
       stopped = true;

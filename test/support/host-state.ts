@@ -13,7 +13,8 @@ const HOST_SYSCTLS = [
   'net/ipv6/conf/all/forwarding', 'net/ipv6/conf/all/accept_dad', 'net/ipv6/conf/default/accept_dad',
 ];
 
-function sh(cmd: string): string {
+/** A shell command's stdout, or 'failed: …' (never throws). */
+export function sh(cmd: string): string {
   try {
     return execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {

@@ -2,21 +2,14 @@
  * The house rule: labs never touch the host's network namespace, clean up after themselves even when
  * killed, and two labs at once do not see each other's packets.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPath, isRoot, root, runCli } from '../../support/cli.js';
-import { hostState } from '../../support/host-state.js';
+import { hostState, sh } from '../../support/host-state.js';
 
-const sh = (cmd: string): string => {
-  try {
-    return execFileSync('sh', ['-c', cmd], { encoding: 'utf8' });
-  } catch (e) {
-    return `failed: ${(e as Error).message}`;
-  }
-};
 
 function wirelabNamespaces(): string[] {
   return sh('ip netns list').split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('wirelab-'));
