@@ -48,6 +48,21 @@ describe.skipIf(!isRoot)('container mode: no CAP_SYS_ADMIN, a namespace of its o
     for (const f of files) expect([f, statSync(f).uid, statSync(f).gid]).toEqual([f, OWNER, OWNER]);
   }, 120_000);
 
+  it('run --all skips a two-host lab with the flag to add; the runner never tries to build it', async () => {
+    const code = `
+      const { runLab } = await import(${JSON.stringify(path.join(root, 'dist/src/lab/runner.js'))});
+      const lab = { name: 'two-hosts', title: 't', claims: ['H01'], seconds: 1, needs: ['root'], topology: { kind: 'veth' }, explanation: '',
+        run: async () => { throw new Error('must not run'); }, judge: () => {} };
+      const o = await runLab(lab, { family: 4, params: {}, outDir: '/tmp' });
+      console.log(JSON.stringify({ verdict: o.verdict, reason: o.reason, claims: o.claims }));`;
+    const r = await snippet(container(), code);
+    expect(r.code, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout) as { verdict: string; reason: string; claims: { verdict: string }[] };
+    expect(o.verdict).toBe('skipped');
+    expect(o.reason).toMatch(/lab two-hosts needs two hosts.*--cap-add SYS_ADMIN/);
+    expect(o.claims.map((c) => c.verdict)).toEqual(['untestable']);
+  });
+
   it('a topology with two hosts says which flag to add (exit 3)', async () => {
     const r = await runCli(['capture', '--topology', 'veth', '--', 'true'], { prefix: container() });
     expect(r.code).toBe(3);
