@@ -5,12 +5,12 @@
  * network, or with podman-compose through test/docker/podman-netns.sh on two namespaces this
  * test makes (podman's bridge would touch the host's namespace).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from '../support/cli.js';
+import { root, runProgram, type CliResult } from '../support/cli.js';
 
 const ON = process.env.WIRELAB_DOCKER_TEST === '1';
 // A docker client without a reachable daemon does not count.
@@ -21,29 +21,7 @@ const OWNER = 1000; // a user who is not root: the captures folder's owner
 const MINIMAL = ['--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW'];
 const FULL = [...MINIMAL, '--cap-add', 'SYS_ADMIN', '--security-opt', 'systempaths=unconfined'];
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function sh(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const cp = spawn(argv[0]!, argv.slice(1), { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    cp.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    cp.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const t = setTimeout(() => {
-      cp.kill('SIGKILL');
-      reject(new Error(`${argv.join(' ')} ran past ${opts.timeoutMs} ms\n${stderr.slice(-2000)}`));
-    }, opts.timeoutMs ?? 300_000);
-    cp.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const sh = (argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> => runProgram(argv, { timeoutMs: 300_000, ...opts });
 
 function capturesDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wl-docker-'));
@@ -55,7 +33,7 @@ function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f));
 }
 
-const run = (flags: string[], dir: string, args: string[]): Promise<Result> =>
+const run = (flags: string[], dir: string, args: string[]): Promise<CliResult> =>
   sh([ENGINE, 'run', '--rm', '--network', 'none', ...flags, '-v', `${dir}:/app/captures`, IMAGE, ...args]);
 
 describe.skipIf(!ON)(`the Docker image, built and run with ${ENGINE} (WIRELAB_DOCKER_TEST=1)`, () => {

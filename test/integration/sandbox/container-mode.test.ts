@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOST_NETNS_INO, ownNetnsInode } from '../../../src/sandbox/container-mode.js';
-import { isRoot, root, runCli } from '../../support/cli.js';
+import { isRoot, root, runCli, runProgram } from '../../support/cli.js';
 
 const DROP = 'setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin';
 const OWNER = 1000;
@@ -27,8 +27,8 @@ function ownedDir(): string {
 }
 
 /** Run a snippet (ESM, top-level await) against dist/ inside `prefix`; it prints one JSON line. */
-function snippet(prefix: string[], code: string): ReturnType<typeof runCli> {
-  return runCli([], { prefix: [...prefix, process.execPath, '--input-type=module', '-e', code, '--'], env: {} }).then((r) => r);
+function snippet(prefix: string[], code: string): ReturnType<typeof runProgram> {
+  return runProgram([...prefix, process.execPath, '--input-type=module', '-e', code]);
 }
 
 /** Only where the test itself runs in the host's namespace (not when CI runs inside a container). */
