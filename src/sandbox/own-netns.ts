@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { WirelabError } from '../errors.js';
 import { child } from '../log.js';
-import { run } from './command.js';
+import { run, which } from './command.js';
 import { ownNetnsRefusal } from './container-mode.js';
 import { FaultTables } from './faults.js';
 import { register, unregister } from './registry.js';
@@ -180,6 +180,8 @@ export async function createOwnNetnsSandbox(id: string, topology: TopologySpec, 
   try {
     const lo = await loState();
     await flushTcpMetrics();
+    // A run killed mid-lab (docker exec, not the container's PID 1) may have left its fault table.
+    if (which('nft')) await run(['nft', 'delete', 'table', 'inet', 'wirelab']);
     const sb = new OwnNetnsSandbox(id, topology, opts.label, mtu, lo.mtu, lo.down, release);
     register(sb);
     const set = [...(mtu !== lo.mtu ? ['mtu', String(mtu)] : []), ...(lo.down ? ['up'] : [])];

@@ -39,7 +39,8 @@ const run = (flags: string[], dir: string, args: string[]): Promise<CliResult> =
 describe.skipIf(!ON)(`the Docker image, built and run with ${ENGINE} (WIRELAB_DOCKER_TEST=1)`, () => {
   const dirs: string[] = [];
   beforeAll(async () => {
-    const b = await sh([ENGINE, 'build', '-t', IMAGE, root], { timeoutMs: 1_800_000 });
+    // podman's default build network is its bridge (host iptables rules, ip_forward=1): build on the host's network.
+    const b = await sh([ENGINE, 'build', ...(ENGINE === 'podman' ? ['--network', 'host'] : []), '-t', IMAGE, root], { timeoutMs: 1_800_000 });
     expect(b.code, b.stderr.slice(-3000)).toBe(0);
   }, 1_800_000);
   afterAll(() => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # podman-compose --podman-path shim for machines where the compose network may not be a bridge on
-# the host (podman's bridge adds host interfaces, iptables rules and ip_forward=1). It runs
+# the host (podman's bridge adds host interfaces, iptables rules and sets ip_forward=1: measured
+# here, a plain `podman build` left NETAVARK chains and ip_forward=1 behind). It runs
 # compose.yaml as written except for the network attachment: each service joins a network
 # namespace the test made (WIRELAB_SHIM_NS_<service>, a veth pair between them, nothing on the
 # host), and every service name resolves to its address (WIRELAB_SHIM_IP_<service>) as compose's
@@ -9,6 +10,8 @@ set -euo pipefail
 case "${1:-} ${2:-}" in
   "network exists"|"network create") exit 0 ;;  # no compose network: the namespaces stand in for it
 esac
+# Builds use the host's network for apt and npm: podman's default build network is its bridge.
+if [ "${1:-}" = build ]; then shift; exec podman build --network host "$@"; fi
 hosts=()
 for var in $(compgen -v WIRELAB_SHIM_IP_); do hosts+=(--add-host "${var#WIRELAB_SHIM_IP_}:${!var}"); done
 out=()
