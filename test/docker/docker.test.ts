@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, runProgram, type CliResult } from '../support/cli.js';
+import { hostState } from '../support/host-state.js';
 
 const ON = process.env.WIRELAB_DOCKER_TEST === '1';
 // A docker client without a reachable daemon does not count.
@@ -38,7 +39,9 @@ const run = (flags: string[], dir: string, args: string[]): Promise<CliResult> =
 
 describe.skipIf(!ON)(`the Docker image, built and run with ${ENGINE} (WIRELAB_DOCKER_TEST=1)`, () => {
   const dirs: string[] = [];
+  let host0: Record<string, string> = {};
   beforeAll(async () => {
+    host0 = hostState({ namespaces: false });
     // podman's default build network is its bridge (host iptables rules, ip_forward=1): build on the host's network.
     const b = await sh([ENGINE, 'build', ...(ENGINE === 'podman' ? ['--network', 'host'] : []), '-t', IMAGE, root], { timeoutMs: 1_800_000 });
     expect(b.code, b.stderr.slice(-3000)).toBe(0);
@@ -46,6 +49,7 @@ describe.skipIf(!ON)(`the Docker image, built and run with ${ENGINE} (WIRELAB_DO
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+
 
   it('runs `run handshake` with only NET_ADMIN and NET_RAW: in the container\'s own namespace, said so, the pcap owned by the folder\'s owner', async () => {
     const dir = capturesDir();
@@ -135,4 +139,9 @@ describe.skipIf(!ON)(`the Docker image, built and run with ${ENGINE} (WIRELAB_DO
       for (const n of made) await sh(['ip', 'netns', 'del', n]);
     }
   }, 1_200_000);
+
+  // Last: everything above ran.
+  it('left the host\'s network namespace as it found it (no engine bridge, rules or ip_forward)', () => {
+    expect(hostState({ namespaces: false })).toEqual(host0);
+  });
 });
