@@ -1,28 +1,40 @@
-# wirelab in a container: labs run in namespaces inside the container's own network.
-#   docker build -t wirelab .
-#   docker run --rm --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN \
-#     --security-opt systempaths=unconfined -v "$PWD/captures:/app/captures" wirelab run --all
-# SYS_ADMIN: each lab gets its own namespace inside the container (ip netns mounts /run/netns; where
-#  AppArmor is on, add --security-opt apparmor=unconfined). systempaths=unconfined lets labs set their
-#  per-namespace sysctls; without it /proc/sys is read-only and a lab that needs a sysctl says so.
-FROM node:20-bookworm-slim
+# wirelab in a container. Build: docker build -t wirelab .
+#   one host, one lab at a time, in the container's own network namespace:
+#     docker run --rm --cap-add NET_ADMIN --cap-add NET_RAW -v "$PWD/captures:/app/captures" wirelab run handshake
+#   every lab, each in its own namespaces (two hosts, a router), with its own sysctls:
+#     docker run --rm --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN \
+#       --security-opt systempaths=unconfined -v "$PWD/captures:/app/captures" wirelab run --all
+#   two containers, one connection seen from both ends: docker compose up (compose.yaml)
 
+# Stage 1: the TypeScript build and raw-socket's native addon (python3, make, g++ stay here).
+FROM node:20-bookworm-slim AS build
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      tcpdump nftables iptables iproute2 procps python3 make g++ \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-
 WORKDIR /app
 COPY package.json package-lock.json ./
-# raw-socket is a native addon: build it against this node's own headers (no downloads).
-RUN npm_config_nodedir="$(node -p 'require("path").resolve(process.execPath, "../..")')" \
-    npm ci --no-audit --no-fund --loglevel=error
-
+# node-gyp builds raw-socket against this image's own Node headers (/usr/local/include/node): no download.
+RUN npm_config_nodedir=/usr/local npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json ./
 COPY src ./src
 COPY labs ./labs
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json && touch dist/.build-stamp && mkdir -p captures
+RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
+ && rm -rf dist/bench \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=error
+
+# Stage 2: what runs the labs. The tools come from Debian; add bpftrace to this one line for kernel events.
+FROM node:20-bookworm-slim
+ARG RUNTIME_PACKAGES="tcpdump nftables iproute2"
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES} \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+WORKDIR /app
+ENV NODE_ENV=production WIRELAB_IN_CONTAINER=1
+COPY package.json tsconfig.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p captures && touch dist/.build-stamp
 
 ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
 CMD ["run", "--all"]

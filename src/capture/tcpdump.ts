@@ -52,7 +52,7 @@ export async function startTcpdump(opts: CaptureOptions): Promise<LiveCapture> {
     backend: 'tcpdump',
     limits: [],
     ready: /listening on /,
-    what: `tcpdump on ${argv[10]} in ${argv[3]}`,
+    what: `tcpdump on ${argv[6]} in ${argv[3]}`,
     parseCounts: parseTcpdumpCounts,
   });
 }

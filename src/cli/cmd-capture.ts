@@ -4,6 +4,7 @@
  * what it did. The program's own output goes to stderr; stdout carries the annotation.
  */
 import { mkdir } from 'node:fs/promises';
+import { adoptParentOwner } from './ownership.js';
 import path from 'node:path';
 import { inspectStream } from '../analyze/pipeline.js';
 import { startCapture } from '../capture/live.js';
@@ -108,5 +109,6 @@ export async function captureCommand(argv: string[]): Promise<number> {
   } finally {
     if (capture) await capture.stop().catch(() => null);
     await sb?.destroy();
+    await adoptParentOwner(dir);
   }
 }

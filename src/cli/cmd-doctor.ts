@@ -1,7 +1,7 @@
 /** `wirelab doctor [--clean] [--json]`: what this machine can run, and what to do about what it can't. */
 import os from 'node:os';
 import { describeError } from '../errors.js';
-import { cleanupStale, createSandbox, listSandboxNamespaces, readPrivileges, which } from '../sandbox/index.js';
+import { cleanupStale, createSandbox, listSandboxNamespaces, readPrivileges, sandboxMode, which } from '../sandbox/index.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { parse } from './args.js';
 import { out, outJson } from './output.js';
@@ -33,7 +33,8 @@ async function kernelChecks(checks: Check[], values: Record<string, string>): Pr
   let sb: Sandbox | null = null;
   try {
     sb = await createSandbox({ kind: 'loopback' }, { label: 'doctor' });
-    checks.push({ name: 'network namespaces', ok: true, required: true, detail: 'created and configured a lab namespace', fix: null });
+    const shared = sandboxMode(readPrivileges()).kind === 'own-netns'; // container mode
+    checks.push({ name: 'network namespaces', ok: true, required: true, detail: shared ? "single-host labs use this container's own network namespace" : 'created and configured a lab namespace', fix: null });
     const read = await sb.exec('server', ['sh', '-c', SYSCTLS.map((k) => `printf '%s=%s\\n' ${k} "$(cat /proc/sys/${k.replace(/\./g, '/')} 2>/dev/null || echo absent)"`).join('; ')]);
     for (const line of read.stdout.trim().split('\n')) {
       const eq = line.indexOf('=');
@@ -66,6 +67,8 @@ async function kernelChecks(checks: Check[], values: Record<string, string>): Pr
   } catch (e) {
     checks.push({ name: 'network namespaces', ok: false, required: true, detail: describeError(e), fix: 'run as root with CAP_NET_ADMIN and CAP_SYS_ADMIN (ip netns needs to mount)' });
   } finally {
+    // In container mode the namespace is the container's and outlives the sandbox: undo the probes.
+    await sb?.exec('server', ['sh', '-c', 'nft delete table inet wirelab_doctor; tc qdisc del dev lo root; true']).catch(() => null);
     await sb?.destroy();
   }
 }
@@ -74,10 +77,13 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   const { values } = parse('doctor', argv, { clean: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
   const checks: Check[] = [];
   const p = readPrivileges();
+  const mode = sandboxMode(p);
+  const canRun = p.uid === 0 && p.netAdmin && p.netRaw && mode.kind !== 'none';
   checks.push({
-    name: 'privileges', ok: p.uid === 0 && p.netAdmin && p.netRaw && p.sysAdmin, required: true,
-    detail: `uid ${p.uid}, CAP_NET_ADMIN ${p.netAdmin ? 'yes' : 'no'}, CAP_NET_RAW ${p.netRaw ? 'yes' : 'no'}, CAP_SYS_ADMIN ${p.sysAdmin ? 'yes' : 'no'} (namespaces)`,
-    fix: p.uid === 0 && p.netAdmin && p.netRaw && p.sysAdmin ? null : 'run as root (sudo); in Docker add --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN',
+    name: 'privileges', ok: canRun, required: true,
+    detail: `uid ${p.uid}, CAP_NET_ADMIN ${p.netAdmin ? 'yes' : 'no'}, CAP_NET_RAW ${p.netRaw ? 'yes' : 'no'}, CAP_SYS_ADMIN ${p.sysAdmin ? 'yes' : 'no'} (namespaces)` +
+      (mode.kind === 'own-netns' ? `; container mode (${mode.why}): single-host labs run in this container's own network namespace, one at a time; two hosts or a router need --cap-add SYS_ADMIN` : ''),
+    fix: canRun ? null : mode.kind === 'none' && p.uid === 0 && p.netAdmin ? mode.why : 'run as root (sudo); in Docker add --cap-add NET_ADMIN --cap-add NET_RAW (and --cap-add SYS_ADMIN for labs with two hosts or a router)',
   });
   checks.push(tool('ip', 'iproute2', true, 'namespaces, veth'));
   checks.push(tool('tcpdump', 'tcpdump', false, 'captures; without it the raw-socket backend sees IPv4 only, no fragments'));

@@ -11,7 +11,9 @@ import { renderSegmentLine } from '../report/text.js';
 import { toRunJson } from '../report/run-json.js';
 import { renderLabOutcome, renderRunSummary, renderTimeline } from '../report/run-text.js';
 import { preflight } from '../lab/preflight.js';
+import { OWN_NETNS_NOTE, readPrivileges, sandboxMode, topologyRefusal } from '../sandbox/index.js';
 import { intOption, keyValues, parse } from './args.js';
+import { adoptParentOwner } from './ownership.js';
 import { note, out, outJson } from './output.js';
 
 const USAGE = 'wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv6] [--param key=value] [--jobs N] [--out DIR] [--backend tcpdump|raw-socket]';
@@ -53,6 +55,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tcpdump', 'raw-socket'].includes(backend)) throw new WirelabError('BAD_USAGE', `--backend ${backend}: use tcpdump or raw-socket`);
   const pf = await preflight({ needTcpdump: backend === 'tcpdump' });
+  // A container without CAP_SYS_ADMIN: labs share its namespace, one at a time; named labs it cannot run stop here.
+  const ownNetns = sandboxMode(readPrivileges()).kind === 'own-netns';
+  if (ownNetns) {
+    const refused = values.all ? [] : labs.map((l) => topologyRefusal(l.topology, `lab ${l.name}`)).filter((r): r is string => r !== null);
+    if (refused.length) throw new WirelabError('NO_CAP_NET_ADMIN', refused.join('\n'));
+    note(OWN_NETNS_NOTE);
+  }
   const family = values.ipv6 ? 6 : 4;
   if (backend === 'raw-socket' || (backend === 'auto' && !pf.tcpdump)) {
     // The raw-socket backend sees IPv4 only, and no IP fragments: some labs need what only tcpdump sees.
@@ -67,21 +76,26 @@ export async function runCommand(argv: string[]): Promise<number> {
   const dir = path.resolve(values.out ?? path.join(defaultCapturesDir(), run));
   const byName = new Map(catalogue.map((l) => [l.name, l]));
   if (!values.json) note(`wirelab: running ${labs.length} lab(s) over IPv${family}; captures in ${path.relative(process.cwd(), dir) || '.'}`);
-  const outcomes = await runLabs(labs, {
-    family,
-    params,
-    outDir: dir,
-    backend: backend as 'auto' | 'tcpdump' | 'raw-socket',
-    ...(intOption(values.jobs, '--jobs', 1) ? { concurrency: intOption(values.jobs, '--jobs', 1)! } : {}),
-    ...(values.live ? { onSegment: (lab, conn, seg) => out(`[${lab}] #${conn.id} ${renderSegmentLine(conn, seg)}`) } : {}),
-    onLabDone: (o) => {
-      if (!values.json) out(`${renderLabOutcome(o, byName.get(o.lab))}${values.timeline ? `\n${renderTimeline(o)}` : ''}\n`);
-    },
-  });
-  const report = toRunJson(run, path.relative(repoRoot, dir), os.release(), outcomes);
-  await writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  if (values.json) outJson(report);
-  else out(`${renderRunSummary(outcomes)}\nreport: ${path.join(path.relative(process.cwd(), dir) || '.', 'report.json')}`);
+  let outcomes: Awaited<ReturnType<typeof runLabs>>;
+  try {
+    outcomes = await runLabs(labs, {
+      family,
+      params,
+      outDir: dir,
+      backend: backend as 'auto' | 'tcpdump' | 'raw-socket',
+      ...(ownNetns ? { concurrency: 1 } : intOption(values.jobs, '--jobs', 1) ? { concurrency: intOption(values.jobs, '--jobs', 1)! } : {}),
+      ...(values.live ? { onSegment: (lab, conn, seg) => out(`[${lab}] #${conn.id} ${renderSegmentLine(conn, seg)}`) } : {}),
+      onLabDone: (o) => {
+        if (!values.json) out(`${renderLabOutcome(o, byName.get(o.lab))}${values.timeline ? `\n${renderTimeline(o)}` : ''}\n`);
+      },
+    });
+    const report = toRunJson(run, path.relative(repoRoot, dir), os.release(), outcomes);
+    await writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (values.json) outJson(report);
+    else out(`${renderRunSummary(outcomes)}\nreport: ${path.join(path.relative(process.cwd(), dir) || '.', 'report.json')}`);
+  } finally {
+    await adoptParentOwner(dir); // captures and report.json belong to the captures folder's owner
+  }
   if (outcomes.some((o) => o.verdict === 'fail' || o.verdict === 'error')) return 1;
   return 0;
 }

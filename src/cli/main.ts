@@ -14,6 +14,10 @@ const HELP = `wirelab: see TCP and UDP behave on a real kernel
                                         annotate any pcap or pcapng (no root needed)
   wirelab capture [--topology loopback|veth] [--mtu N] [--ipv6] [--json] [--live] [--server CMD] -- COMMAND…
                                         run your own program in a lab namespace, capture and annotate it
+  wirelab peer server [--port N] [--out DIR] | peer client HOST [--port N] [--bytes N] [--out DIR] [--json]
+                                        two containers (compose.yaml): one connection, each side captured
+  wirelab merge CLIENT.pcap SERVER.pcap [--json]
+                                        one connection seen from both ends, with one-way delays
 
 exit codes: 0 good, 1 a lab's expectation failed, 2 bad usage or input, 3 this machine can't run it`;
 
@@ -25,6 +29,8 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./cmd-run.js')).runCommand,
   doctor: async () => (await import('./cmd-doctor.js')).doctorCommand,
   capture: async () => (await import('./cmd-capture.js')).captureCommand,
+  peer: async () => (await import('./cmd-peer.js')).peerCommand,
+  merge: async () => (await import('./cmd-merge.js')).mergeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -40,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Lab failures point at the lab's own TypeScript line: map stack traces for the commands that run
   // labs. Enabled before their modules load (it costs ~80 ms at startup, so inspect goes without).
-  if (name === 'run' || name === 'capture') process.setSourceMapsEnabled(true);
+  if (name === 'run' || name === 'capture' || name === 'peer') process.setSourceMapsEnabled(true);
   return (await load())(rest);
 }
 

@@ -14,7 +14,7 @@ import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
 import { readSockets, startObserver, type Observer } from '../observe/index.js';
 import type { SocketEntry } from '../observe/types.js';
-import { createSandbox } from '../sandbox/index.js';
+import { createSandbox, topologyRefusal } from '../sandbox/index.js';
 import type { FaultCount, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
 import { LabJudge } from './judge.js';
 import { joinTimeline, type TimelineRow } from './timeline.js';
@@ -108,6 +108,8 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
   if (lab.families && !lab.families.includes(family)) {
     return skipped(lab, family, `this lab runs over IPv${lab.families.join('/IPv')} only`);
   }
+  const refusal = topologyRefusal(lab.topology, `lab ${lab.name}`); // a container without CAP_SYS_ADMIN
+  if (refusal) return skipped(lab, family, refusal);
   const started = Date.now();
   const timeoutMs = lab.timeoutMs ?? Math.max(20_000, lab.seconds * 10_000);
   const file = path.join(opts.outDir, `${lab.name}${family === 6 ? '-ipv6' : ''}.pcap`);
@@ -124,7 +126,9 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
     const params = labParams(lab, opts.params);
     sandbox = await createSandbox(lab.topology, { label: lab.name });
     const sb = sandbox;
-    outcome.sysctls = await sb.setSysctls({ 'net.ipv4.tcp_no_metrics_save': 1, ...(lab.sysctls ?? {}) });
+    // Optional: a container's read-only /proc/sys cannot take it, and a fresh namespace (or the
+    // container mode's metrics flush) already starts without cached metrics.
+    outcome.sysctls = await sb.setSysctls({ 'net.ipv4.tcp_no_metrics_save': { value: 1, optional: true }, ...(lab.sysctls ?? {}) });
     if (lab.faults?.length) await sb.applyFaults(lab.faults);
     const captureRole: HostRole = lab.captureAt ?? 'server';
     capture = await startCapture({ sandbox: sb, role: captureRole, file, backend: opts.backend ?? 'auto' });

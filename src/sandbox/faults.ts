@@ -31,6 +31,8 @@ export interface FaultContext {
   loopback: boolean;
   nsOf(role: HostRole): string;
   addrsOf(role: HostRole): RoleAddrs;
+  /** The argv prefix that runs nft in `ns`; default `ip netns exec NS` ([] in container mode: our own namespace). */
+  execPrefix?(ns: string): string[];
 }
 
 interface Installed {
@@ -134,8 +136,12 @@ export class FaultTables {
 
   constructor(private readonly ctx: FaultContext) {}
 
+  private in(ns: string): string[] {
+    return this.ctx.execPrefix?.(ns) ?? ['ip', 'netns', 'exec', ns];
+  }
+
   private async nft(ns: string, script: string, what: string): Promise<string> {
-    const r = await run(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], script);
+    const r = await run([...this.in(ns), 'nft', '-f', '-'], script);
     if (r.code !== 0) {
       throw new WirelabError('FAULT_RULE_FAILED', `${what}: nft in ${ns} failed: ${r.stderr.trim()}\n--- script ---\n${script}`, { ns });
     }
@@ -229,7 +235,7 @@ export class FaultTables {
   async counts(): Promise<FaultCount[]> {
     const byNs = new Map<string, Map<string, number>>();
     for (const ns of this.tables) {
-      const r = await run(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'counters', 'table', 'inet', 'wirelab']);
+      const r = await run([...this.in(ns), 'nft', '-j', 'list', 'counters', 'table', 'inet', 'wirelab']);
       if (r.code !== 0) throw new WirelabError('FAULT_RULE_FAILED', `reading fault counters in ${ns}: ${r.stderr.trim()}`, { ns });
       const m = new Map<string, number>();
       const doc = JSON.parse(r.stdout) as { nftables: Array<{ counter?: { name: string; packets: number } }> };

@@ -1,6 +1,7 @@
 /** The sandbox's public surface. */
 export type * from './types.js';
-export { createSandbox } from './sandbox.js';
+export { createSandbox, topologyRefusal } from './sandbox.js';
+export { OWN_NETNS_NOTE, sandboxMode, type SandboxMode } from './container-mode.js';
 export { cleanupStale, listSandboxNamespaces, type SandboxNamespace } from './namespaces.js';
 export { checkPrivileges, readPrivileges, requireTool, type PrivilegeReport } from './privileges.js';
 export { which } from './command.js';

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { WirelabError } from '../errors.js';
 import { which } from './command.js';
+import { sandboxMode } from './container-mode.js';
 
 const CAP_NET_ADMIN = 12;
 const CAP_NET_RAW = 13;
@@ -34,9 +35,9 @@ export function readPrivileges(): PrivilegeReport {
 }
 
 const FIX =
-  'run as root: sudo npx wirelab ...; in Docker: docker run --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_ADMIN ... (podman: the same flags)';
+  'run as root: sudo npx wirelab ...; in Docker: docker run --cap-add NET_ADMIN --cap-add NET_RAW ... (and --cap-add SYS_ADMIN for labs with two hosts or a router; podman: the same flags)';
 
-/** Throw NOT_ROOT / NO_CAP_NET_ADMIN unless this process may create and configure namespaces. */
+/** Throw NOT_ROOT / NO_CAP_NET_ADMIN unless this process may create namespaces or use a container's own. */
 export function checkPrivileges(opts: { needRaw?: boolean } = {}): PrivilegeReport {
   const p = readPrivileges();
   if (p.uid !== 0) {
@@ -48,14 +49,9 @@ export function checkPrivileges(opts: { needRaw?: boolean } = {}): PrivilegeRepo
       capEff: p.capEff.toString(16),
     });
   }
-  if (!p.sysAdmin) {
-    throw new WirelabError(
-      'NO_CAP_NET_ADMIN',
-      `this process lacks CAP_SYS_ADMIN (CapEff ${p.capEff.toString(16)}), which creating a lab's network namespace needs (ip netns mounts /run/netns): ` +
-        'in Docker add --cap-add SYS_ADMIN (and --security-opt apparmor=unconfined where AppArmor is on); podman: --cap-add SYS_ADMIN',
-      { capEff: p.capEff.toString(16) },
-    );
-  }
+  // Without CAP_SYS_ADMIN, a container's own namespace still serves single-host labs (container-mode.ts).
+  const mode = sandboxMode(p);
+  if (mode.kind === 'none') throw new WirelabError('NO_CAP_NET_ADMIN', mode.why, { capEff: p.capEff.toString(16) });
   return p;
 }
 

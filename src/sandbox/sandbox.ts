@@ -8,7 +8,9 @@ import { child } from '../log.js';
 import { run } from './command.js';
 import { FaultTables, type RoleAddrs } from './faults.js';
 import { createNamespace, deleteNamespace, namespaceName, newSandboxId, startHolder, stopHolder, type Holder } from './namespaces.js';
-import { checkPrivileges, requireTool } from './privileges.js';
+import { ownNetnsRefusal, sandboxMode } from './container-mode.js';
+import { createOwnNetnsSandbox } from './own-netns.js';
+import { checkPrivileges, readPrivileges, requireTool } from './privileges.js';
 import { register, unregister } from './registry.js';
 import { setSysctlsIn } from './sysctl.js';
 import { buildTopology, namespaceKeys } from './topology.js';
@@ -129,14 +131,22 @@ class NetnsSandbox implements Sandbox {
   }
 }
 
+/** Null when this process can build `topology`; else why not and the flag to add (container mode). */
+export function topologyRefusal(topology: TopologySpec, what: string): string | null {
+  return sandboxMode(readPrivileges()).kind === 'own-netns' ? ownNetnsRefusal(topology, what) : null;
+}
+
 /**
  * Create a sandbox for `topology`. Everything happens inside fresh namespaces named
  * `wirelab-<pid>-<id>-<role>`; on any failure what was made is removed before the error is thrown.
+ * Without CAP_SYS_ADMIN, in a container: a loopback lab runs in the container's own namespace
+ * (own-netns.ts), one at a time; other topologies say which flag to add.
  */
 export async function createSandbox(topology: TopologySpec, opts: { label: string }): Promise<Sandbox> {
-  checkPrivileges();
+  const mode = sandboxMode(checkPrivileges());
   requireTool('ip');
   const id = newSandboxId();
+  if (mode.kind === 'own-netns') return createOwnNetnsSandbox(id, topology, opts);
   const keys = namespaceKeys(topology);
   const names = new Map(keys.map((k) => [k, namespaceName(id, k)] as const));
   const nsNames = [...names.values()];

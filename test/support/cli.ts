@@ -13,9 +13,16 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { input?: Buffer | string; timeoutMs?: number; prefix?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export interface RunOptions {
+  input?: Buffer | string;
+  timeoutMs?: number;
+  prefix?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Run any program from the repository root, collecting its output; rejects past the timeout (default 60 s). */
+export function runProgram(argv: string[], opts: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const argv = [...(opts.prefix ?? []), process.execPath, cliPath, ...args];
     const child = spawn(argv[0]!, argv.slice(1), { cwd: root, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -23,7 +30,7 @@ export function runCli(args: string[], opts: { input?: Buffer | string; timeoutM
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`wirelab ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms\nstderr: ${stderr}`));
+      reject(new Error(`${argv.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms\nstderr: ${stderr}`));
     }, opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -33,6 +40,10 @@ export function runCli(args: string[], opts: { input?: Buffer | string; timeoutM
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
+}
+
+export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return runProgram([...(opts.prefix ?? []), process.execPath, cliPath, ...args], opts);
 }
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
