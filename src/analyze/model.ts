@@ -4,19 +4,9 @@
  * fields. Renderers never compute facts: everything they print is here.
  */
 import type { CaptureFormat, ReadFault } from '../capture/record.js';
+import type { TcpState } from '../tcp-state.js';
 
-export type TcpState =
-  | 'CLOSED'
-  | 'LISTEN'
-  | 'SYN_SENT'
-  | 'SYN_RCVD'
-  | 'ESTABLISHED'
-  | 'FIN_WAIT_1'
-  | 'FIN_WAIT_2'
-  | 'CLOSE_WAIT'
-  | 'CLOSING'
-  | 'LAST_ACK'
-  | 'TIME_WAIT';
+export type { TcpState } from '../tcp-state.js';
 
 export type Side = 'client' | 'server';
 export type CloseKind = 'four-way' | 'three-way' | 'simultaneous' | 'reset' | 'none';
@@ -35,8 +25,7 @@ export type SegmentMark =
   | 'ack-of-unseen-segment'
   | 'keep-alive'
   | 'rst-after-close-with-unread-data'
-  | 'rst-from-closed-port'
-  | 'challenge-ack';
+  | 'rst-from-closed-port';
 
 export interface OptionSummary {
   mss?: number;
@@ -100,6 +89,23 @@ export interface CloseFacts {
   lastAckTime: number | null;
 }
 
+/** A segment tshark marks tcp.analysis.retransmission (fast and spurious ones included). */
+export interface RetransmissionEvent {
+  packet: number;
+  t: number;
+  side: Side;
+  kind: 'retransmission' | 'fast-retransmission' | 'spurious-retransmission';
+}
+
+/** A RST and what caused it, as far as the packets tell. */
+export interface ResetEvent {
+  packet: number;
+  t: number;
+  side: Side;
+  /** closed-port: answers a SYN nobody listened for; unread-data: sent with data unread (close() or SO_LINGER 0). */
+  cause: 'closed-port' | 'unread-data' | 'other';
+}
+
 export interface TcpConnection {
   id: number; // 0-based, in order of first packet (as tcp.stream)
   family: 4 | 6;
@@ -122,7 +128,12 @@ export interface TcpConnection {
   zeroWindows: number;
   outOfOrder: number;
   lostSegments: number; // previous segment not captured
+  retransmissionList: RetransmissionEvent[];
+  resetList: ResetEvent[];
+  /** The transitions of each side (time, packet, cause filled only when segments are kept). */
   states: { client: StateTransition[]; server: StateTransition[] };
+  /** The states each side went through, in order; a side that never changed: [its state]. */
+  statePath: { client: TcpState[]; server: TcpState[] };
   segments: SegmentRecord[]; // empty unless segments are kept
 }
 
