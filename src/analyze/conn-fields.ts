@@ -27,6 +27,12 @@ function shows<F extends NumField | IntField>(f: F, paths: readonly FactPath[], 
   return { ...f, fact: paths, read };
 }
 
+/** The handshake and close steps, in this order in the step fields (model: TcpConnection.steps). */
+export const STEP_NAMES = ['syn', 'synAck', 'ack', 'firstFin', 'firstFinAck', 'secondFin', 'lastAck'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+export const STEP = Object.fromEntries(STEP_NAMES.map((n, i) => [n, i])) as { readonly [K in StepName]: number };
+const STEPS = STEP_NAMES.length;
+
 const SPEC = {
   states: block(STATE_ROW), // EndpointStates' numbers
   seqFlow: block(SEQ_FLOW, 2), // Wireshark's sequence analysis, client -> server then server -> client
@@ -39,9 +45,7 @@ const SPEC = {
   isn: shows(num(-1, 2), ['handshake.clientIsn', 'handshake.serverIsn'], 'negativeIsNull'),
   rttMs: shows(num(NaN), ['handshake.rttMs'], 'nanIsNull'),
   lastAckTime: shows(num(NaN), ['close.lastAckTime'], 'nanIsNull'), // both FINs acknowledged
-  synTime: num(NaN), // first SYN (ConnRare.synTimes holds them all once there are two), NaN none
-  synAckTime: num(NaN),
-  finTime: num(NaN, 2), // first FIN of each side, NaN none
+  stepTime: num(NaN, STEPS), // per step (STEP): when it was captured, NaN none
   packets: shows(int(0), ['packets']),
   complete: shows(int(0), ['handshake.complete'], 'bool'),
   synRetransmits: shows(int(0), ['handshake.synRetransmits']),
@@ -59,6 +63,9 @@ const SPEC = {
   firstRstCause: int(0), // its RST_CAUSE code
   firstRstTime: num(NaN),
   rstBeforeClose: int(0), // a RST came before both FINs were acknowledged
+  stepPacket: int(0, STEPS), // per step: its packet number (1-based), 0 none
+  stepSeq: int(0, STEPS), // per step: seq and ack as int32 (read back with >>> 0)
+  stepAck: int(0, STEPS),
   // The SYN's (client) and SYN-ACK's (server) plain options; unusual ones go to ConnRare whole.
   mss: int(-1, 2),
   wscale: int(-1, 2),

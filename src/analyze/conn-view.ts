@@ -1,13 +1,13 @@
 /**
  * A connection's row as a model object (TcpConnection): the fields CONN names a `fact` for are
  * copied by one loop derived from the table (src/analyze/conn-fields.ts); what is not a stored
- * number (names, the close verdict, lists, state paths) is built here, once.
+ * number (names, the close verdict, steps, lists, state paths) is built here, once.
  */
-import type { ResetEvent, RetransmissionEvent, Side, TcpConnection } from './model.js';
+import type { ResetEvent, RetransmissionEvent, Side, TcpConnection, TcpStep, TcpSteps } from './model.js';
 import type { OptionSummary } from './model.js';
 import type { TcpState } from '../tcp-state.js';
 import { endpointText } from '../endpoint.js';
-import { CONN } from './conn-fields.js';
+import { CONN, STEP_NAMES } from './conn-fields.js';
 import type { ConnRare } from './conn-rare.js';
 import { retransmissionEvent, RST_CAUSE } from './conn-rare.js';
 import type { ConnTable } from './conn-table.js';
@@ -44,7 +44,7 @@ function readFact(x: number, read: FactRead): number | boolean | null {
 }
 
 const {
-  synTime: SYN_TIME, synAckTime: SYNACK_TIME, finTime: FIN_TIME, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE, firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE,
+  stepPacket: STEP_PACKET, stepTime: STEP_TIME, stepSeq: STEP_SEQ, stepAck: STEP_ACK, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE, firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE,
   firstRstTime: FIRST_RST_TIME,
   relBase: REL_BASE, mss: MSS, wscale: WSCALE, sackPermitted: SACK_PERMITTED, timestamps: TIMESTAMPS, tsVal: TS_VAL, tsEcr: TS_ECR, firstTime: FIRST_TIME,
 } = CONN.at;
@@ -69,9 +69,9 @@ export class ConnView {
   build(id: number): TcpConnection {
     const st = this.statesOf(id);
     const r = this.rare[id] ?? null;
-    const num = this.table.nums(id);
-    const numAt = this.table.numAt(id);
-    const times = (list: number[] | null | undefined, first: number): number[] => list ?? (Number.isNaN(first) ? [] : [first]);
+    const steps = this.steps(id);
+    const times = (list: number[] | null | undefined, first: TcpStep | null): number[] => list ?? (first === null ? [] : [first.t]);
+    const finStep = (side: 0 | 1): TcpStep | null => (st.firstFin === side ? steps.firstFin : st.firstFin === 1 - side ? steps.secondFin : null);
     const mo: TcpConnection = {
       id,
       family: 4,
@@ -92,14 +92,14 @@ export class ConnView {
         synRetransmits: 0,
         synAckRetransmits: 0,
         rttMs: null,
-        synTimes: times(r?.synTimes, num[numAt + SYN_TIME]!),
-        synAckTimes: times(r?.synAckTimes, num[numAt + SYNACK_TIME]!),
+        synTimes: times(r?.synTimes, steps.syn),
+        synAckTimes: times(r?.synAckTimes, steps.synAck),
         clientOptions: {},
         serverOptions: {},
         dataInThirdSegment: false,
         dataInSyn: false,
       },
-      close: { kind: 'none', initiator: null, finTimes: { client: times(r?.finTimes[0], num[numAt + FIN_TIME]!), server: times(r?.finTimes[1], num[numAt + FIN_TIME + 1]!) }, lastAckTime: null },
+      close: { kind: 'none', initiator: null, finTimes: { client: times(r?.finTimes[0], finStep(0)), server: times(r?.finTimes[1], finStep(1)) }, lastAckTime: null },
       timeWait: null,
       retransmissions: 0,
       resets: 0,
@@ -107,6 +107,7 @@ export class ConnView {
       zeroWindows: 0,
       outOfOrder: 0,
       lostSegments: 0,
+      steps,
       retransmissionList: retransmissionList(r),
       resetList: this.resetList(id, r),
       states: { client: st.transitionList(CLIENT), server: st.transitionList(SERVER) },
@@ -135,8 +136,8 @@ export class ConnView {
 
   /**
    * Copies the connection's current numbers and what follows from them (close verdict, TIME_WAIT,
-   * state paths, options) into a model object. Lists are left as they are (a kept model object
-   * gets them as they happen; a scratch object of fill() does not have them).
+   * state paths, options) into a model object. Lists and steps are left as they are (a kept
+   * model object gets those as they happen; a scratch object of fill() does not have them).
    */
   update(id: number, mo: TcpConnection): void {
     const t = this.table;
@@ -181,6 +182,31 @@ export class ConnView {
   /** The relative-sequence base of a side (Wireshark's), -1 while unknown. */
   relBase(id: number, side: 0 | 1): number {
     return this.table.nums(id)[this.table.numAt(id) + REL_BASE + side]!;
+  }
+
+  /** The handshake and close steps of connection id. */
+  steps(id: number): TcpSteps {
+    const t = this.table;
+    const num = t.nums(id);
+    const numAt = t.numAt(id);
+    const int = t.ints(id);
+    const intAt = t.intAt(id);
+    const first = this.statesOf(id).firstFin;
+    const closer: Side = first === SERVER ? 'server' : 'client';
+    const other: Side = first === SERVER ? 'client' : 'server';
+    const sideOf = [ 'client', 'server', 'client', closer, other, other, closer ] as const satisfies readonly Side[];
+    const out = {} as TcpSteps;
+    STEP_NAMES.forEach((name, i) => {
+      const packet = int[intAt + STEP_PACKET + i]!;
+      out[name] = packet === 0 ? null : {
+        packet,
+        t: num[numAt + STEP_TIME + i]!,
+        seq: int[intAt + STEP_SEQ + i]! >>> 0,
+        ack: int[intAt + STEP_ACK + i]! >>> 0,
+        side: sideOf[i]!,
+      };
+    });
+    return out;
   }
 
   private sharedPath(st: EndpointStates, side: 0 | 1): TcpState[] {

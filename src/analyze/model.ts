@@ -89,6 +89,35 @@ export interface CloseFacts {
   lastAckTime: number | null;
 }
 
+/** One step of the handshake or the close: the packet (1-based, as inspect prints it) and what it carried. */
+export interface TcpStep {
+  packet: number;
+  t: number; // seconds since the capture's first packet
+  seq: number; // absolute
+  ack: number; // absolute (0 when the segment had no ACK flag: a SYN)
+  side: Side; // the sender
+}
+
+/**
+ * The packets of the handshake and of the close, null when the capture has none:
+ * - syn: the client's first SYN; synAck: the server's first SYN-ACK; ack: the client's segment
+ *   that acknowledged the SYN-ACK and completed the handshake;
+ * - firstFin: the first FIN (of the close initiator); firstFinAck: the first segment of the other
+ *   side that acknowledged it (the second FIN itself in a three-way close); secondFin: the other
+ *   side's first FIN; lastAck: the initiator's segment that acknowledged the second FIN.
+ * In a simultaneous close the second FIN does not acknowledge the first, so firstFinAck may come
+ * after lastAck. Retransmitted copies are in retransmissionList, not here.
+ */
+export interface TcpSteps {
+  syn: TcpStep | null;
+  synAck: TcpStep | null;
+  ack: TcpStep | null;
+  firstFin: TcpStep | null;
+  firstFinAck: TcpStep | null;
+  secondFin: TcpStep | null;
+  lastAck: TcpStep | null;
+}
+
 /** A segment tshark marks tcp.analysis.retransmission (fast and spurious ones included). */
 export interface RetransmissionEvent {
   packet: number;
@@ -128,6 +157,7 @@ export interface TcpConnection {
   zeroWindows: number;
   outOfOrder: number;
   lostSegments: number; // previous segment not captured
+  steps: TcpSteps;
   retransmissionList: RetransmissionEvent[];
   resetList: ResetEvent[];
   /** The transitions of each side (time, packet, cause filled only when segments are kept). */

@@ -1,14 +1,14 @@
 /**
  * The facts one segment adds to its connection's row, beside the sequence analysis and the state
  * machine: the handshake (ISNs, SYN and SYN-ACK retransmissions and times, completion, RTT,
- * options), FIN times, retransmission and RST lists, and the counts.
+ * options), the handshake and close steps, retransmission and RST lists, and the counts.
  * Numbers go to the row; lists to ConnRare, and straight into the kept model object when there
  * is one (keepSegments / live), so that object never needs rebuilding.
  */
 import type { DecodedPacket } from '../decode/packet.js';
-import { SYN, ACK, RST } from '../decode/packet.js';
+import { SYN, ACK, RST, FIN } from '../decode/packet.js';
 import type { Side } from './model.js';
-import { CONN } from './conn-fields.js';
+import { CONN, STEP, STEP_NAMES } from './conn-fields.js';
 import { newConnRare, pushTime, retransmissionEvent, RST_CAUSE, type ConnRare } from './conn-rare.js';
 import type { ConnTable } from './conn-table.js';
 import { optionSummary } from './segment-record.js';
@@ -19,8 +19,8 @@ import {
 import { CLIENT, SERVER, type EndpointStates } from './tcp-states.js';
 
 const {
-  relBase: REL_BASE, lastSynTime: LAST_SYN_TIME, isn: ISN, rttMs: RTT_MS, bytes: BYTES, lastTime: LAST_TIME, synTime: SYN_TIME,
-  synAckTime: SYNACK_TIME, finTime: FIN_TIME, packets: PACKETS, complete: COMPLETE, synRetransmits: SYN_RETX,
+  relBase: REL_BASE, lastSynTime: LAST_SYN_TIME, isn: ISN, rttMs: RTT_MS, bytes: BYTES, lastTime: LAST_TIME, stepPacket: STEP_PACKET,
+  stepTime: STEP_TIME, stepSeq: STEP_SEQ, stepAck: STEP_ACK, packets: PACKETS, complete: COMPLETE, synRetransmits: SYN_RETX,
   synAckRetransmits: SYNACK_RETX, dataInThirdSegment: DATA_THIRD, dataInSyn: DATA_SYN, retransmissions: RETX, resets: RESETS, dupAcks: DUPACKS,
   zeroWindows: ZERO_WINDOWS, outOfOrder: OUT_OF_ORDER, lostSegments: LOST, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE,
   firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE, firstRstTime: FIRST_RST_TIME, mss: MSS,
@@ -69,9 +69,9 @@ export class SegmentFacts {
         this.keepOptions(id, 0, p, 0);
       } else int[intAt + SYN_RETX]++;
       const r = this.rare[id];
-      const list = pushTime(r?.synTimes ?? null, num[numAt + SYN_TIME]!, t);
+      const list = pushTime(r?.synTimes ?? null, num[numAt + STEP_TIME + STEP.syn]!, t);
       if (list !== null) this.rareOf(id).synTimes = list;
-      if (Number.isNaN(num[numAt + SYN_TIME])) num[numAt + SYN_TIME] = t;
+      this.step(id, STEP.syn, side, p, t);
       return false;
     }
     if ((flags & (SYN | ACK)) === (SYN | ACK)) {
@@ -81,9 +81,9 @@ export class SegmentFacts {
         this.keepOptions(id, 1, p, num[numAt + REL_BASE + CLIENT]!);
       } else int[intAt + SYNACK_RETX]++;
       const r = this.rare[id];
-      const list = pushTime(r?.synAckTimes ?? null, num[numAt + SYNACK_TIME]!, t);
+      const list = pushTime(r?.synAckTimes ?? null, num[numAt + STEP_TIME + STEP.synAck]!, t);
       if (list !== null) this.rareOf(id).synAckTimes = list;
-      if (Number.isNaN(num[numAt + SYNACK_TIME])) num[numAt + SYNACK_TIME] = t;
+      this.step(id, STEP.synAck, side, p, t);
       return false;
     }
     if (
@@ -93,18 +93,27 @@ export class SegmentFacts {
       int[intAt + COMPLETE] = 1;
       int[intAt + DATA_THIRD] = p.payloadLength > 0 ? 1 : 0;
       num[numAt + RTT_MS] = (t - num[numAt + LAST_SYN_TIME]!) * 1000;
+      this.step(id, STEP.ack, side, p, t);
       return true;
     }
     return false;
   }
 
-  /** The FIN times of a side: the first in the row, all of them in ConnRare once there are two. */
-  fin(id: number, side: 0 | 1, t: number): void {
-    const num = this.table.nums(id);
-    const numAt = this.table.numAt(id);
-    const list = pushTime(this.rare[id]?.finTimes[side] ?? null, num[numAt + FIN_TIME + side]!, t);
-    if (list !== null) this.rareOf(id).finTimes[side] = list;
-    if (Number.isNaN(num[numAt + FIN_TIME + side])) num[numAt + FIN_TIME + side] = t;
+  /**
+   * The close steps a segment of `side` made, from the state machine before (`finSent`, `peerFinAcked`)
+   * and after it saw the segment; and the FIN times.
+   */
+  close(id: number, side: 0 | 1, p: DecodedPacket, t: number, st: EndpointStates, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
+    const peer = (1 - side) as 0 | 1;
+    if (p.tcpFlags & FIN) {
+      const stepOfFin = st.firstFin === side ? STEP.firstFin : STEP.secondFin;
+      const num = this.table.nums(id);
+      const r = this.rare[id];
+      const list = pushTime(r?.finTimes[side] ?? null, finSentBefore ? num[this.table.numAt(id) + STEP_TIME + stepOfFin]! : NaN, t);
+      if (list !== null) this.rareOf(id).finTimes[side] = list;
+      if (!finSentBefore && st.finSent(side)) this.step(id, stepOfFin, side, p, t);
+    }
+    if (!peerFinAckedBefore && st.finAcked(peer)) this.step(id, st.firstFin === peer ? STEP.firstFinAck : STEP.lastAck, side, p, t);
   }
 
   /** The RST kinds, judged on the state before this segment; returns the mark bits to add. */
@@ -153,6 +162,19 @@ export class SegmentFacts {
     if (marks & M_ZERO_WINDOW) int[intAt + ZERO_WINDOWS]++;
     if (marks & M_OUT_OF_ORDER) int[intAt + OUT_OF_ORDER]++;
     if (marks & M_LOST_SEGMENT) int[intAt + LOST]++;
+  }
+
+  /** Records step `step` at this segment, once (the first segment that makes it). */
+  private step(id: number, step: number, side: 0 | 1, p: DecodedPacket, t: number): void {
+    const int = this.table.ints(id);
+    const intAt = this.table.intAt(id);
+    if (int[intAt + STEP_PACKET + step] !== 0) return;
+    int[intAt + STEP_PACKET + step] = p.index;
+    int[intAt + STEP_SEQ + step] = p.seq | 0;
+    int[intAt + STEP_ACK + step] = p.tcpFlags & ACK ? p.ack | 0 : 0;
+    this.table.nums(id)[this.table.numAt(id) + STEP_TIME + step] = t;
+    const out = this.rare[id]?.out ?? null;
+    if (out !== null) out.steps[STEP_NAMES[step]!] = { packet: p.index, t, seq: p.seq, ack: p.tcpFlags & ACK ? p.ack : 0, side: SIDES[side]! };
   }
 
   /** The SYN's (side 0) or SYN-ACK's (side 1) options: plain ones in the row, unusual ones whole. */

@@ -140,6 +140,10 @@ export class EndpointStates {
   finSent(side: 0 | 1): boolean {
     return this.num[this.numAt + FINEND + side]! >= 0;
   }
+  /** The peer acknowledged this side's first FIN. */
+  finAcked(side: 0 | 1): boolean {
+    return this.int[this.intAt + FINACKED + side] === 1;
+  }
   /** The side that sent the first FIN, -1 when none. */
   get firstFin(): number {
     return this.int[this.intAt + FIRSTFIN]!;

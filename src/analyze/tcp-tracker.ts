@@ -16,7 +16,7 @@
  * once and kept in step after every segment.
  */
 import type { DecodedPacket } from '../decode/packet.js';
-import { SYN, ACK, RST, FIN } from '../decode/packet.js';
+import { SYN, ACK, RST } from '../decode/packet.js';
 import type { SegmentRecord, TcpConnection } from './model.js';
 import { CONN } from './conn-fields.js';
 import { newConnRare, type ConnRare } from './conn-rare.js';
@@ -116,21 +116,23 @@ export class TcpTracker {
     if (flags & RST) marks |= this.facts.reset(id, side, p, t, st);
     this.facts.count(id, side, p, t, marks);
 
-    if (flags & FIN) this.facts.fin(id, side, t);
+    const finSentBefore = st.finSent(side);
+    const peerFinAckedBefore = st.finAcked(peer);
     if (this.kept !== null) {
       const rec = this.kept.segment(id, side, p, t, absTime, marks, completesHandshake);
-      this.afterStates(id);
+      this.afterStates(id, side, p, t, finSentBefore, peerFinAckedBefore);
       this.notify(id, rec);
     } else {
       st.onSegment(side, flags, p.seq, p.ack, p.payloadLength, p.index, t, null);
-      this.afterStates(id);
+      this.afterStates(id, side, p, t, finSentBefore, peerFinAckedBefore);
       this.notify(id, null);
     }
   }
 
-  /** The time the close completed, once the state machine saw the segment. */
-  private afterStates(id: number): void {
+  /** The close steps and the time the close completed, once the state machine saw the segment. */
+  private afterStates(id: number, side: 0 | 1, p: DecodedPacket, t: number, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
     const st = this.view.statesOf(id);
+    this.facts.close(id, side, p, t, st, finSentBefore, peerFinAckedBefore);
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
     if (st.closeCompleteTime >= 0 && Number.isNaN(num[numAt + LAST_ACK_TIME])) num[numAt + LAST_ACK_TIME] = st.closeCompleteTime;
@@ -161,7 +163,7 @@ export class TcpTracker {
 
   /**
    * Connection i's names and numbers in one scratch object reused for every call (its lists
-   * empty), unless the connection keeps its own: for writers that walk a
+   * empty, its steps null), unless the connection keeps its own: for writers that walk a
    * million connections without a model object each.
    */
   peek(i: number): TcpConnection {
@@ -169,6 +171,7 @@ export class TcpTracker {
     if (out != null) return out;
     if (this.scratch === null) {
       this.scratch = this.view.build(i);
+      this.scratch.steps = { syn: null, synAck: null, ack: null, firstFin: null, firstFinAck: null, secondFin: null, lastAck: null };
       this.scratch.retransmissionList = [];
       this.scratch.resetList = [];
       this.scratch.states = { client: [], server: [] };
