@@ -56,6 +56,7 @@ const SPEC = {
   resets: shows(int(0), ['resets']),
   dupAcks: shows(int(0), ['dupAcks']),
   zeroWindows: shows(int(0), ['zeroWindows']),
+  zeroWindowProbes: shows(int(0), ['zeroWindowProbes']),
   outOfOrder: shows(int(0), ['outOfOrder']),
   lostSegments: shows(int(0), ['lostSegments']),
   firstRstSide: int(-1), // side of the first RST, -1

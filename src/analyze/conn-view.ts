@@ -105,6 +105,7 @@ export class ConnView {
       resets: 0,
       dupAcks: 0,
       zeroWindows: 0,
+      zeroWindowProbes: 0,
       outOfOrder: 0,
       lostSegments: 0,
       steps,

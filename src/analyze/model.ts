@@ -155,6 +155,7 @@ export interface TcpConnection {
   resets: number;
   dupAcks: number;
   zeroWindows: number;
+  zeroWindowProbes: number; // 1-byte probes into a zero window (tcp.analysis.zero_window_probe)
   outOfOrder: number;
   lostSegments: number; // previous segment not captured
   steps: TcpSteps;

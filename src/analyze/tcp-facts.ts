@@ -13,7 +13,7 @@ import { newConnRare, pushTime, retransmissionEvent, RST_CAUSE, type ConnRare } 
 import type { ConnTable } from './conn-table.js';
 import { optionSummary } from './segment-record.js';
 import {
-  M_DUP_ACK, M_LOST_SEGMENT, M_OUT_OF_ORDER, M_RST_CLOSED_PORT, M_RST_UNREAD, M_ZERO_WINDOW, NEXTSEQ,
+  M_DUP_ACK, M_LOST_SEGMENT, M_OUT_OF_ORDER, M_RST_CLOSED_PORT, M_RST_UNREAD, M_ZERO_WINDOW, M_ZERO_WINDOW_PROBE, NEXTSEQ,
   RETRANSMITTED, SEQ_FLOW, seqGE,
 } from './tcp-marks.js';
 import { CLIENT, SERVER, type EndpointStates } from './tcp-states.js';
@@ -22,7 +22,7 @@ const {
   relBase: REL_BASE, lastSynTime: LAST_SYN_TIME, isn: ISN, rttMs: RTT_MS, bytes: BYTES, lastTime: LAST_TIME, stepPacket: STEP_PACKET,
   stepTime: STEP_TIME, stepSeq: STEP_SEQ, stepAck: STEP_ACK, packets: PACKETS, complete: COMPLETE, synRetransmits: SYN_RETX,
   synAckRetransmits: SYNACK_RETX, dataInThirdSegment: DATA_THIRD, dataInSyn: DATA_SYN, retransmissions: RETX, resets: RESETS, dupAcks: DUPACKS,
-  zeroWindows: ZERO_WINDOWS, outOfOrder: OUT_OF_ORDER, lostSegments: LOST, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE,
+  zeroWindows: ZERO_WINDOWS, zeroWindowProbes: ZERO_WINDOW_PROBES, outOfOrder: OUT_OF_ORDER, lostSegments: LOST, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE,
   firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE, firstRstTime: FIRST_RST_TIME, mss: MSS,
   wscale: WSCALE, sackPermitted: SACK_PERMITTED, timestamps: TIMESTAMPS, tsVal: TS_VAL, tsEcr: TS_ECR, seqFlow: SEQ_FLOWS,
 } = CONN.at;
@@ -160,6 +160,7 @@ export class SegmentFacts {
     }
     if (marks & M_DUP_ACK) int[intAt + DUPACKS]++;
     if (marks & M_ZERO_WINDOW) int[intAt + ZERO_WINDOWS]++;
+    if (marks & M_ZERO_WINDOW_PROBE) int[intAt + ZERO_WINDOW_PROBES]++;
     if (marks & M_OUT_OF_ORDER) int[intAt + OUT_OF_ORDER]++;
     if (marks & M_LOST_SEGMENT) int[intAt + LOST]++;
   }

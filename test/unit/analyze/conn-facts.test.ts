@@ -45,6 +45,16 @@ describe('retransmissions as a list', () => {
   });
 });
 
+describe('counts', () => {
+  test('zero-window probes: one byte at a time into the peer\'s zero window', () => {
+    const k = open().sc(0.01, ACK, s1, c1, 0, { win: 0 }).cs(0.2, ACK, c1, s1, 1).cs(0.6, ACK, c1, s1, 1);
+    const kept = analyzeFrames(k.frames, true).tcp[0]!;
+    expect(kept.segments.map((s) => s.marks.includes('zero-window-probe'))).toEqual([false, false, false, false, true, true]);
+    expect(kept.zeroWindowProbes).toBe(2);
+    expect(analyzeFrames(k.frames, false).tcp[0]!.zeroWindowProbes).toBe(2);
+  });
+});
+
 describe('resets with their cause', () => {
   test('closed port, unread data, and a later RST', () => {
     const refused = both(new Conv().cs(0, SYN, C, 0).sc(0.00003, RST | ACK, 0, c1).frames);
