@@ -6,7 +6,8 @@
  * Claims: C01, C02, C04, C05, C06.
  */
 import type { LabDefinition } from '../src/lab/types.js';
-import { enteredBy, first, firstObserved, isFin, isPureAck, observedStates, sameState, stateTrail } from './lib/facts.js';
+import { endpointText } from '../src/endpoint.js';
+import { enteredBy, first, firstObserved, isFin, isPureAck, observedStates, stateTrail } from './lib/facts.js';
 
 const lab: LabDefinition = {
   name: 'four-way-close',
@@ -44,13 +45,13 @@ ACK into its FIN and the close takes three segments.`,
     await client.next('closed');
     await server.next('closed');
     // Let the observer catch the TIME_WAIT socket and its timer.
-    await ctx.waitForSocket('client', (s) => sameState(s.state, 'TIME_WAIT'), 3000);
+    await ctx.waitForSocket('client', (s) => s.state === 'TIME_WAIT', 3000);
     await ctx.sleep(50);
   },
 
   judge(ctx, j) {
-    const server = ctx.family === 6 ? `[${ctx.addr('server')}]` : ctx.addr('server');
-    const conns = ctx.analysis.tcp.filter((c) => c.server.startsWith(`${server}:`));
+    const server = ctx.addr('server');
+    const conns = ctx.analysis.tcp.filter((c) => c.serverAddr === server);
     if (!j.equal('exactly one TCP connection to the server was captured', conns.length, 1)) return;
     const c = conns[0]!;
     const fin1 = first(c, 'client', isFin);
@@ -71,14 +72,14 @@ ACK into its FIN and the close takes three segments.`,
     j.claim('C01', c01 ? 'confirmed' : 'refuted', `packet ${fin1!.packet}: the client's FIN, seq u = ${u} (relative ${fin1!.relSeq}), sent by socket.end(); client -> FIN_WAIT_1`);
 
     // C02: the server ACKs u+1 (CLOSE_WAIT), the client goes FIN_WAIT_2.
-    const cw = firstObserved(ctx.observation, `${server}:${c.serverPort}`, 'CLOSE_WAIT');
+    const cw = firstObserved(ctx.observation, endpointText(server, c.serverPort), 'CLOSE_WAIT');
     const fw2 = firstObserved(ctx.observation, c.client, 'FIN_WAIT_2');
     if (ack1) {
       const c02 = [
         j.equal('the server ACKed the FIN with ack = u+1 (a FIN consumes one sequence number)', ack1.ack, (u + 1) >>> 0, [ack1.packet]),
         j.equal('the server went CLOSE_WAIT on the client\'s FIN', enteredBy(c, 'server', 'CLOSE_WAIT'), fin1!.packet, [fin1!.packet]),
         j.equal('the client went FIN_WAIT_2 on that ACK', enteredBy(c, 'client', 'FIN_WAIT_2'), ack1.packet, [ack1.packet]),
-        j.ok('/proc/net/tcp showed the server socket in CLOSE_WAIT', cw !== null, observedStates(ctx.observation, `${server}:${c.serverPort}`), 'CLOSE_WAIT among them'),
+        j.ok('/proc/net/tcp showed the server socket in CLOSE_WAIT', cw !== null, observedStates(ctx.observation, endpointText(server, c.serverPort)), 'CLOSE_WAIT among them'),
       ].every(Boolean);
       const delayMs = (ack1.time - fin1!.time) * 1e3;
       const cwBeforeAck = cw !== null && cw.time < ack1.absTime;
@@ -114,7 +115,7 @@ ACK into its FIN and the close takes three segments.`,
     j.claim('C05', c05 ? 'confirmed' : 'refuted', `packet ${ack2?.packet}: ACK ack = w+1; the client socket was seen in TIME_WAIT with ${twSeconds?.toFixed(2)} s left on its timer (Linux holds TIME_WAIT a fixed 60 s, TCP_TIMEWAIT_LEN); the server side left the socket table (CLOSED) on that ACK`);
 
     // C06: only the side that closed first went through TIME_WAIT.
-    const serverTw = firstObserved(ctx.observation, `${server}:${c.serverPort}`, 'TIME_WAIT');
+    const serverTw = firstObserved(ctx.observation, endpointText(server, c.serverPort), 'TIME_WAIT');
     const c06 = [
       j.equal('the analysis puts TIME_WAIT on the client only', c.timeWait, 'client'),
       j.ok('the server never entered TIME_WAIT (analysis)', !stateTrail(c, 'server').includes('TIME_WAIT'), stateTrail(c, 'server'), 'no TIME_WAIT'),

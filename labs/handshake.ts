@@ -6,6 +6,8 @@
  * sequence number), H06 (window and options such as MSS exchanged).
  */
 import type { LabDefinition } from '../src/lab/types.js';
+import { endpointText } from '../src/endpoint.js';
+import { ACK, SYN } from '../src/decode/packet.js';
 import { enteredBy, first, isPureAck, isSyn, isSynAck, observedStates, stateTrail } from './lib/facts.js';
 
 const lab: LabDefinition = {
@@ -42,8 +44,8 @@ accept() returns it. Everything after is numbered relative to x and y: that is w
   },
 
   judge(ctx, j) {
-    const server = `${ctx.family === 6 ? `[${ctx.addr('server')}]` : ctx.addr('server')}`;
-    const conns = ctx.analysis.tcp.filter((c) => c.server.startsWith(`${server}:`));
+    const server = ctx.addr('server');
+    const conns = ctx.analysis.tcp.filter((c) => c.serverAddr === server);
     if (!j.equal('exactly one TCP connection to the server was captured', conns.length, 1)) return;
     const c = conns[0]!;
     const syn = first(c, 'client', isSyn);
@@ -57,7 +59,7 @@ accept() returns it. Everything after is numbered relative to x and y: that is w
 
     // H01: SYN, ACK=0, no data, client -> SYN_SENT.
     const h01 = [
-      j.equal('the SYN has SYN=1 and ACK=0', [(syn!.flags & 0x02) !== 0, (syn!.flags & 0x10) !== 0], [true, false], [syn!.packet]),
+      j.equal('the SYN has SYN=1 and ACK=0', [(syn!.flags & SYN) !== 0, (syn!.flags & ACK) !== 0], [true, false], [syn!.packet]),
       j.equal('the client went CLOSED -> SYN_SENT on sending the SYN', enteredBy(c, 'client', 'SYN_SENT'), syn!.packet, [syn!.packet]),
       j.equal('the analysis reports the SYN\'s sequence number as the client ISN', c.handshake.clientIsn, x, [syn!.packet]),
     ].every(Boolean);
@@ -69,7 +71,7 @@ accept() returns it. Everything after is numbered relative to x and y: that is w
       j.ok('the server chose its own ISN y (y != x)', y !== x, y, `not ${x}`, [synAck!.packet]),
       j.equal('the server went SYN_RCVD when it sent the SYN-ACK', enteredBy(c, 'server', 'SYN_RCVD'), synAck!.packet, [synAck!.packet]),
     ].every(Boolean);
-    j.claim('H02', h02 ? 'confirmed' : 'refuted', `packet ${synAck!.packet}: SYN+ACK, seq y = ${y}, ack = ${synAck!.ack} = x+1; the server's side lived as a SYN_RECV request socket for ${((ack!.time - syn!.time) * 1e3).toFixed(3)} ms (SYN in to ACK in)`);
+    j.claim('H02', h02 ? 'confirmed' : 'refuted', `packet ${synAck!.packet}: SYN+ACK, seq y = ${y}, ack = ${synAck!.ack} = x+1; the server's side lived as a SYN_RCVD request socket (the kernel's SYN_RECV) for ${((ack!.time - syn!.time) * 1e3).toFixed(3)} ms (SYN in to ACK in)`);
 
     // H03: ACK seq = x+1, ack = y+1; both ESTABLISHED.
     const h03 = [
@@ -100,7 +102,7 @@ accept() returns it. Everything after is numbered relative to x and y: that is w
       `window ${w}, MSS ${o.mss}${o.wscale !== undefined ? `, wscale ${o.wscale}` : ''}${o.sackPermitted ? ', SACK permitted' : ''}${o.timestamps ? ', timestamps' : ''}`;
     j.claim('H06', h06 ? 'confirmed' : 'refuted', `SYN: ${opt(co, syn!.window)}; SYN-ACK: ${opt(so, synAck!.window)} (windows in SYNs are never scaled)`);
 
-    j.ok('the listening socket was observed in LISTEN', observedStates(ctx.observation, `${server}:${c.serverPort}`).includes('LISTEN'), observedStates(ctx.observation, `${server}:${c.serverPort}`), 'LISTEN among them');
+    j.ok('the listening socket was observed in LISTEN', observedStates(ctx.observation, endpointText(server, c.serverPort)).includes('LISTEN'), observedStates(ctx.observation, endpointText(server, c.serverPort)), 'LISTEN among them');
   },
 };
 

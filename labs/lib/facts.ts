@@ -15,20 +15,14 @@ export function first(c: TcpConnection, side: Side, pred: (s: SegmentRecord) => 
   return c.segments.find((s) => s.from === side && s.packet > after && pred(s));
 }
 
-/** The states a side went through, in order, starting with the first transition's `from`. */
+/** The states a side went through, in order (the analysis computes it: TcpConnection.statePath). */
 export function stateTrail(c: TcpConnection, side: Side): TcpState[] {
-  const t = c.states[side];
-  return t.length ? [t[0]!.from, ...t.map((x) => x.to)] : [];
+  return c.statePath[side];
 }
 
 /** The packet that moved `side` into `state`, or null. */
 export function enteredBy(c: TcpConnection, side: Side, state: TcpState): number | null {
   return c.states[side].find((t) => t.to === state)?.packet ?? null;
-}
-
-/** Kernel state names as /proc/net/tcp gives them may spell FIN_WAIT1 or FIN_WAIT_1: compare loosely. */
-export function sameState(a: string, b: string): boolean {
-  return a.replace(/_/g, '') === b.replace(/_/g, '');
 }
 
 /** Every distinct state a socket with this local endpoint was observed in, in order. */
@@ -44,9 +38,9 @@ export function observedStates(obs: Observation, local: string, remote?: string)
 }
 
 /** The first observed socket entry in a state for a local endpoint, with the sample time. */
-export function firstObserved(obs: Observation, local: string, state: string): { time: number; socket: SocketEntry } | null {
+export function firstObserved(obs: Observation, local: string, state: TcpState): { time: number; socket: SocketEntry } | null {
   for (const sample of obs.samples) {
-    for (const s of sample.sockets) if (s.local === local && sameState(s.state, state)) return { time: sample.time, socket: s };
+    for (const s of sample.sockets) if (s.local === local && s.state === state) return { time: sample.time, socket: s };
   }
   return null;
 }
