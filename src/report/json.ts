@@ -2,11 +2,12 @@
  * `wirelab inspect FILE --json`: exactly the contract in DESIGN.md, field for field, in its
  * order. A projection of the Analysis; it computes nothing.
  *
- * toInspectJson builds the whole object (in-process users: the runner, tests);
- * inspectJsonText yields the same object as JSON text piece by piece (the CLI streams it): the
- * header, then one line per connection and per UDP flow, pulling TCP connections one at a time
- * from the analysis so that a million-packet capture never holds all of them, or one giant
- * string, at once.
+ * One type (InspectJson), one writer per part (inspectHead, tcpJson, udpJson): toInspectJson
+ * builds the whole object (in-process users: the runner, tests). inspectJsonText yields the same
+ * object as JSON text piece by piece (the CLI streams it): the header, then one line per
+ * connection (tcpJsonLine: the fast writer, held to tcpJson field by field by a test) and per UDP
+ * flow, pulling TCP connections one at a time through one reused object, so that a
+ * million-packet capture never holds all of them, or one giant string, at once.
  */
 import { tcpConnections } from '../analyze/analyzer.js';
 import type { Analysis, CloseKind, Side, TcpConnection, TcpState, UdpFlow } from '../analyze/model.js';

@@ -7,6 +7,7 @@
  */
 import type { Analysis, OptionSummary, SegmentRecord, TcpConnection, UdpFlow, IcmpEvent } from '../analyze/model.js';
 import { tcpFlagsText } from '../decode/describe.js';
+import { ACK } from '../decode/packet.js';
 import { renderLadder } from './ladder.js';
 
 export interface TextOptions {
@@ -35,7 +36,7 @@ export function optionsText(o: OptionSummary): string {
 /** One segment on one line (also used live: `#id <line>`). */
 export function renderSegmentLine(_conn: TcpConnection, s: SegmentRecord): string {
   const dir = s.from === 'client' ? 'C -> S' : 'C <- S';
-  const ack = s.flags & 0x10 ? ` ack ${s.relAck}` : '';
+  const ack = s.flags & ACK ? ` ack ${s.relAck}` : '';
   const opts = optionsText(s.options);
   return `${s.time.toFixed(6).padStart(12)} ${dir} ${flagsText(s.flags).padEnd(6)} seq ${s.relSeq}${ack} len ${s.len} win ${s.window}${opts ? ` ${opts}` : ''}  ${s.meaning}`;
 }
