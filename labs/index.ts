@@ -7,7 +7,9 @@ import type { AnyLab } from '../src/lab/types.js';
 import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
 import handshake from './tcp/open/handshake.js';
+import lostThirdAck from './tcp/open/lost-third-ack.js';
+import queues from './tcp/open/queues.js';
 
-export const labs: AnyLab[] = [handshake, fourWayClose];
+export const labs: AnyLab[] = [handshake, lostThirdAck, queues, fourWayClose];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { WirelabError } from '../errors.js';
 import type { HostRole, Sandbox } from '../sandbox/types.js';
-import { programPath } from './paths.js';
+import { programArgv } from './paths.js';
 import type { ProgramHandle, ProgramMessage, ProgramResult, WaitOptions } from './types.js';
 
 const MAX_STDERR = 16 * 1024;
@@ -21,7 +21,7 @@ export class LabProgram implements ProgramHandle {
     readonly name: string,
     args: Record<string, unknown>,
   ) {
-    this.child = sandbox.spawn(role, [process.execPath, '--enable-source-maps', programPath(program), JSON.stringify(args)], {
+    this.child = sandbox.spawn(role, [...programArgv(program), JSON.stringify(args)], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let buf = '';

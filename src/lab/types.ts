@@ -146,6 +146,8 @@ export interface LabRunContext<P extends ParamSpecs = ParamSpecs> {
   sleep(ms: number): Promise<void>;
   /** Wait until a socket in the host's namespace matches (sampled from /proc/net/tcp*). */
   waitForSocket(role: HostRole, pred: (s: SocketEntry) => boolean, timeoutMs: number): Promise<SocketEntry>;
+  /** Wait until the host's whole socket table satisfies `pred` (e.g. an entry has gone); resolves with that table. */
+  waitForSockets(role: HostRole, pred: (all: SocketEntry[]) => boolean, timeoutMs: number): Promise<SocketEntry[]>;
   /** Read a host's kernel counters now ("TcpExt.ListenOverflows", ...). */
   counters(role: HostRole): Promise<Record<string, number>>;
   /** Put a labelled mark (and optional numbers) on the run's timeline. */
