@@ -7,9 +7,10 @@ import type { AnyLab } from '../src/lab/types.js';
 import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
 import handshake from './tcp/open/handshake.js';
+import isn from './tcp/open/isn.js';
 import lostThirdAck from './tcp/open/lost-third-ack.js';
 import queues from './tcp/open/queues.js';
 
-export const labs: AnyLab[] = [handshake, lostThirdAck, queues, fourWayClose];
+export const labs: AnyLab[] = [handshake, isn, lostThirdAck, queues, fourWayClose];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

@@ -193,8 +193,8 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       // The observers already sample every namespace: read their latest samples rather than
       // /proc/net/tcp a second time (each read walks the kernel's global socket hash, ~5 ms).
-      waitForSocket: (role, pred, ms) => waitForSocket(async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
-      waitForSockets: (role, pred, ms) => waitForTable(async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
+      waitForSocket: (role, pred, ms) => waitForSocket(role, async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
+      waitForSockets: (role, pred, ms) => waitForTable(role, async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
       counters: async (role) => (await readCounters(sb.nsPid(role))).values,
       mark: (label, data) => void marks.push({ label, t: Date.now() / 1000, ...(data ? { data } : {}) }),
     };
@@ -333,22 +333,22 @@ async function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<
   }
 }
 
-async function waitForSocket(sockets: () => Promise<SocketEntry[]>, pred: (s: SocketEntry) => boolean, ms: number): Promise<SocketEntry> {
+async function waitForSocket(role: HostRole, sockets: () => Promise<SocketEntry[]>, pred: (s: SocketEntry) => boolean, ms: number): Promise<SocketEntry> {
   const deadline = Date.now() + ms;
   for (;;) {
     const found = (await sockets()).find(pred);
     if (found) return found;
-    if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `no socket in the lab namespace reached the awaited state within ${ms} ms`);
+    if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `no socket in the ${role}'s namespace reached the awaited state within ${ms} ms (${(await sockets()).map((s) => `${s.local} ${s.remote} ${s.state}`).join('; ') || 'no sockets'})`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
 
-async function waitForTable(sockets: () => Promise<SocketEntry[]>, pred: (all: SocketEntry[]) => boolean, ms: number): Promise<SocketEntry[]> {
+async function waitForTable(role: HostRole, sockets: () => Promise<SocketEntry[]>, pred: (all: SocketEntry[]) => boolean, ms: number): Promise<SocketEntry[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const all = await sockets();
     if (pred(all)) return all;
-    if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `the socket table in the lab namespace did not reach the awaited shape within ${ms} ms`);
+    if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `the socket table in the ${role}'s namespace did not reach the awaited shape within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -50,7 +50,7 @@ ECONNRESET.`,
     const listenerA = ctx.endpoint('server', portA);
     const listenerB = ctx.endpoint('server', portB);
     // Ending A: after the server's first SYN-ACK retransmission, the client writes.
-    await ctx.waitForSocket('server', (s) => isHalfOpen(listenerA, remoteA)(s) && s.retransmits >= 1, 5000);
+    await ctx.waitForSocket('server', (s) => isHalfOpen(listenerA, remoteA)(s) && s.retransmits >= 1, 10_000);
     ctx.mark('client A writes');
     a.send({ do: 'write', bytes: 100 });
     await srvA.next('accepted');

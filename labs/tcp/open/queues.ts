@@ -38,7 +38,7 @@ retransmitted SYN gets in.`,
     // 1. A half-open request: the client's pure ACKs are dropped until the request was seen.
     const noAck = await ctx.fault('no-third-ack', { at: 'server', match: { from: 'client', dport: port, tcp: 'pure-ack' } });
     const half = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port }, 'half-open');
-    await ctx.waitForSocket('server', (s) => s.state === 'SYN_RECV' && s.local === listener, 3000);
+    await ctx.waitForSocket('server', (s) => s.state === 'SYN_RECV' && s.local === listener, 10_000);
     ctx.mark('half-open seen');
     await noAck.disarm(); // its next ACK (answering the SYN-ACK retransmission) completes it
     // 2. Fill the accept queue: backlog + 1 connections in all.
@@ -47,12 +47,12 @@ retransmitted SYN gets in.`,
       await c.next('connected');
     }
     await half.next('connected');
-    const full = await ctx.waitForSocket('server', (s) => listening(listener)(s) && s.rxQueue >= backlog + 1, 5000);
+    const full = await ctx.waitForSocket('server', (s) => listening(listener)(s) && s.rxQueue >= backlog + 1, 10_000);
     ctx.mark('accept queue full', { rxQueue: full.rxQueue });
     const before = await ctx.counters('server');
     // 3. The next client: its SYN is dropped, its kernel retransmits it.
     const late = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port }, 'late');
-    const lateSock = await ctx.waitForSocket('client', (s) => s.state === 'SYN_SENT' && s.remote === listener && s.retransmits >= 1, 5000);
+    const lateSock = await ctx.waitForSocket('client', (s) => s.state === 'SYN_SENT' && s.remote === listener && s.retransmits >= 1, 10_000);
     const after = await ctx.counters('server');
     ctx.mark('late client retransmitted its SYN', {
       retransmits: lateSock.retransmits,
