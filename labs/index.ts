@@ -10,7 +10,10 @@ import handshake from './tcp/open/handshake.js';
 import isn from './tcp/open/isn.js';
 import lostThirdAck from './tcp/open/lost-third-ack.js';
 import queues from './tcp/open/queues.js';
+import staleSyn from './tcp/open/stale-syn.js';
+import synFlood from './tcp/open/syn-flood.js';
+import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, isn, lostThirdAck, queues, fourWayClose];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

@@ -11,6 +11,12 @@ import { buildSegment, type CraftSpec } from './craft.js';
 const IPPROTO_RAW = 255;
 
 async function main(): Promise<void> {
+  // raw-socket's poll handle does not keep the event loop alive: this timer does, and fails the send
+  // if the kernel never lets us write.
+  const guard = setTimeout(() => {
+    process.stdout.write(`${JSON.stringify({ error: 'the raw socket never became writable within 5 s' })}\n`);
+    process.exit(1);
+  }, 5000);
   const specs = JSON.parse(process.argv[2] ?? '[]') as CraftSpec[];
   const sockets = new Map<number, ReturnType<typeof raw.createSocket>>();
   const sockFor = (v6: boolean): ReturnType<typeof raw.createSocket> => {
@@ -36,6 +42,7 @@ async function main(): Promise<void> {
     times.push(Date.now() / 1000);
   }
   for (const s of sockets.values()) s.close();
+  clearTimeout(guard);
   process.stdout.write(`${JSON.stringify({ sent: specs.length, t: times })}\n`);
 }
 
