@@ -1,7 +1,8 @@
 /**
  * A TCP endpoint a lab drives step by step: it listens or connects, then writes, half-closes,
  * closes or resets when told. Every socket event is reported, with its time.
- *   args: { mode: 'listen', host, port, backlog? } | { mode: 'connect', host, port, localPort? }
+ *   args: { mode: 'listen', host, port, backlog? } | { mode: 'connect', host, port, localPort?, writeAtOnce? }
+ *   writeAtOnce: bytes written right after connect() is called, before the handshake is done
  *   commands: { do: 'write', bytes } | { do: 'end' } | { do: 'destroy' } | { do: 'reset' } | { do: 'exit' }
  */
 import net from 'node:net';
@@ -13,6 +14,7 @@ interface Args {
   port: number;
   backlog?: number;
   localPort?: number;
+  writeAtOnce?: number;
 }
 
 const a = args<Args>();
@@ -47,8 +49,9 @@ if (a.mode === 'listen') {
   });
 } else {
   const s = net.connect({ host: a.host, port: a.port, allowHalfOpen: true, ...(a.localPort ? { localPort: a.localPort } : {}) });
-  s.on('connect', () => emit('connected', { local: endpoint(s.localAddress, s.localPort), remote: endpoint(s.remoteAddress, s.remotePort) }));
+  s.on('connect', () => emit('connected', { local: endpoint(s.localAddress, s.localPort), remote: endpoint(s.remoteAddress, s.remotePort), port: s.localPort }));
   watch(s);
+  if (a.writeAtOnce) s.write(Buffer.alloc(a.writeAtOnce, 0x61), () => emit('written', { bytes: a.writeAtOnce }));
 }
 
 onCommand((cmd) => {

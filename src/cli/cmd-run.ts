@@ -5,8 +5,9 @@ import path from 'node:path';
 import { labs as catalogue } from '../../labs/index.js';
 import { WirelabError } from '../errors.js';
 import { defaultCapturesDir, repoRoot } from '../lab/paths.js';
-import { runLabs } from '../lab/runner.js';
-import type { LabDefinition } from '../lab/types.js';
+import { runJobs, type RunJob } from '../lab/runner.js';
+import { resolveParams } from '../lab/params.js';
+import type { AnyLab, Family } from '../lab/types.js';
 import { renderSegmentLine } from '../report/text.js';
 import { toRunJson } from '../report/run-json.js';
 import { renderLabOutcome, renderRunSummary, renderTimeline } from '../report/run-text.js';
@@ -14,13 +15,13 @@ import { preflight } from '../lab/preflight.js';
 import { intOption, keyValues, parse } from './args.js';
 import { note, out, outJson } from './output.js';
 
-const USAGE = 'wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv6] [--param key=value] [--jobs N] [--out DIR] [--backend tcpdump|raw-socket]';
+const USAGE = 'wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv4|--ipv6] [--param key=value] [--jobs N] [--out DIR] [--backend tcpdump|raw-socket]';
 
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${process.pid}`;
 }
 
-export function selectLabs(names: string[], all: boolean): LabDefinition[] {
+export function selectLabs(names: string[], all: boolean): AnyLab[] {
   if (all) return catalogue;
   if (!names.length) throw new WirelabError('BAD_USAGE', `wirelab run: name a lab or use --all; labs: ${catalogue.map((l) => l.name).join(', ')}\nusage: ${USAGE}`);
   return names.map((n) => {
@@ -36,6 +37,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     live: { type: 'boolean' },
     timeline: { type: 'boolean' },
+    ipv4: { type: 'boolean' },
     ipv6: { type: 'boolean' },
     param: { type: 'string', multiple: true },
     jobs: { type: 'string' },
@@ -44,20 +46,27 @@ export async function runCommand(argv: string[]): Promise<number> {
   }, USAGE);
   const labs = selectLabs(positionals, !!values.all);
   const params = keyValues(values.param, '--param');
+  // Every --param is validated before anything runs: a name no selected lab takes, or a value of
+  // the wrong type or out of range, is exit 2 with the params and their types.
   for (const k of Object.keys(params)) {
     if (!labs.some((l) => l.params && k in l.params)) {
+      if (labs.length === 1) resolveParams(labs[0]!.name, labs[0]!.params, { [k]: params[k]! }); // throws, listing the lab's params
       const known = labs.flatMap((l) => Object.keys(l.params ?? {}).map((p) => `${l.name}: ${p}`));
       throw new WirelabError('BAD_USAGE', `--param ${k}: none of the selected labs takes it${known.length ? ` (they take ${known.join(', ')})` : ' (they take no parameters)'}`);
     }
   }
+  for (const l of labs) resolveParams(l.name, l.params, Object.fromEntries(Object.entries(params).filter(([k]) => l.params && k in l.params)));
+  if (values.ipv4 && values.ipv6) throw new WirelabError('BAD_USAGE', `--ipv4 and --ipv6 together: give one, or neither (--all then runs both)\nusage: ${USAGE}`);
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tcpdump', 'raw-socket'].includes(backend)) throw new WirelabError('BAD_USAGE', `--backend ${backend}: use tcpdump or raw-socket`);
   const pf = await preflight({ needTcpdump: backend === 'tcpdump' });
-  const family = values.ipv6 ? 6 : 4;
+  // --all covers both families unless one is asked for; named labs run over IPv4 unless --ipv6.
+  const families: Family[] = values.ipv6 ? [6] : values.ipv4 || !values.all ? [4] : [4, 6];
+  const family: Family = families.includes(6) && families.length === 1 ? 6 : 4;
   if (backend === 'raw-socket' || (backend === 'auto' && !pf.tcpdump)) {
     // The raw-socket backend sees IPv4 only, and no IP fragments: some labs need what only tcpdump sees.
     const needy = labs.filter((l) => l.needs.includes('tcpdump')).map((l) => l.name);
-    const why = family === 6 ? 'IPv6 captures' : needy.length ? `lab(s) ${needy.join(', ')}` : null;
+    const why = families.includes(6) ? 'IPv6 captures' : needy.length ? `lab(s) ${needy.join(', ')}` : null;
     if (why && backend === 'raw-socket') throw new WirelabError('BAD_USAGE', `--backend raw-socket cannot capture what ${why} need (it sees IPv4 only, no IP fragments): drop --backend`);
     if (why) throw new WirelabError('NO_TCPDUMP', `tcpdump is not installed and ${why} need it (the raw-socket fallback sees IPv4 only, no IP fragments): apt-get install tcpdump`);
     if (backend === 'auto') note('wirelab: tcpdump is not installed: capturing with the raw-socket backend (IPv4 only, no IP fragments); apt-get install tcpdump for full captures');
@@ -66,8 +75,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const run = newRunId();
   const dir = path.resolve(values.out ?? path.join(defaultCapturesDir(), run));
   const byName = new Map(catalogue.map((l) => [l.name, l]));
-  if (!values.json) note(`wirelab: running ${labs.length} lab(s) over IPv${family}; captures in ${path.relative(process.cwd(), dir) || '.'}`);
-  const outcomes = await runLabs(labs, {
+  if (!values.json) note(`wirelab: running ${labs.length} lab(s) over ${families.map((f) => `IPv${f}`).join(' and ')}; captures in ${path.relative(process.cwd(), dir) || '.'}`);
+  const jobs: RunJob[] = families.flatMap((f) => labs.map((lab) => ({ lab, family: f })));
+  const outcomes = await runJobs(jobs, {
     family,
     params,
     outDir: dir,

@@ -1,7 +1,7 @@
 /** `wirelab run` for people: per lab its verdict, its claims with evidence, and any failed expectation. */
 import type { SegmentRecord } from '../analyze/model.js';
 import type { LabOutcome } from '../lab/runner.js';
-import type { LabDefinition } from '../lab/types.js';
+import type { AnyLab } from '../lab/types.js';
 
 const MARK: Record<string, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' };
 const CLAIM: Record<string, string> = { confirmed: 'confirmed', differs: 'differs  ', refuted: 'refuted  ', untestable: 'untestable' };
@@ -26,7 +26,7 @@ export function renderTimeline(o: LabOutcome): string {
   return lines.join('\n');
 }
 
-export function renderLabOutcome(o: LabOutcome, lab: LabDefinition | undefined): string {
+export function renderLabOutcome(o: LabOutcome, lab: AnyLab | undefined): string {
   const lines: string[] = [];
   const fam = o.family === 6 ? 'IPv6' : 'IPv4';
   const timed = o.timedOut ? ' (timed out)' : '';
@@ -51,6 +51,7 @@ export function renderLabOutcome(o: LabOutcome, lab: LabDefinition | undefined):
     }
   }
   for (const f of o.faults) lines.push(`  fault ${f.name}: dropped ${f.dropped} packet(s)`);
+  if (o.story) lines.push(`  why: ${wrap(o.story, 96).join('\n       ')}`);
   return lines.join('\n');
 }
 
@@ -63,4 +64,17 @@ export function renderRunSummary(outcomes: LabOutcome[]): string {
     `labs: ${count('pass')} passed, ${count('fail')} failed, ${timedOut} timed out, ${count('error')} errors, ${count('skipped')} skipped`,
     `claims: ${c('confirmed')} confirmed, ${c('differs')} differ, ${c('refuted')} refuted, ${c('untestable')} untestable`,
   ].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
 }

@@ -10,18 +10,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runLab } from '../../../src/lab/runner.js';
-import type { LabDefinition } from '../../../src/lab/types.js';
+import { check } from '../../../src/lab/judge.js';
+import type { AnyLab } from '../../../src/lab/types.js';
 import { isRoot } from '../../support/cli.js';
 
 const outDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'wl-runner-'));
 const namespaces = (): string => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 
-function lab(over: Partial<LabDefinition>): LabDefinition {
+function lab(over: Partial<AnyLab>): AnyLab {
   return {
-    name: 'probe', title: 'a runner probe', claims: ['H01'], seconds: 1, needs: ['root'],
+    name: 'probe', title: 'a runner probe', topic: 'tcp/open', seconds: 1, needs: ['root'],
     topology: { kind: 'loopback' }, explanation: 'test',
     async run() {},
-    judge() {},
+    facts: () => ({}),
+    claims: { H01: () => ({ checks: [], evidence: 'nothing to check' }) },
     ...over,
   };
 }
@@ -38,13 +40,14 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
     expect(namespaces()).not.toContain(`wirelab-${process.pid}-`);
   });
 
-  it('a failed expectation carries the lab file:line, expected and actual; an unjudged claim is untestable', async () => {
+  it('a failed check carries the lab file:line, expected and actual, and refutes its claim; differs and untestable rules', async () => {
     const o = await runLab(
       lab({
-        claims: ['H01', 'H02'],
-        judge(ctx, j) {
-          j.equal('no packets were captured', ctx.analysis.packets, 12345);
-          j.claim('H01', 'confirmed', 'a probe');
+        facts: (ctx) => ({ packets: ctx.analysis.packets }),
+        claims: {
+          H01: (f: { packets: number }) => ({ checks: [check.eq('no packets were captured', f.packets, 12345)], evidence: 'a probe' }),
+          H02: () => ({ checks: [check.ok('holds', true, 1, 1)], evidence: 'measured 60 s', differs: { textbook: '2MSL', linux: '60 s', measured: '59.9 s' } }),
+          H03: () => ({ untestable: 'not on this kernel' }),
         },
       }),
       { family: 4, params: {}, outDir: outDir() },
@@ -54,23 +57,34 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
     expect(failed.at).toMatch(/^test\/integration\/labs\/runner\.test\.ts:\d+$/);
     expect(failed.expected).toBe(12345);
     expect(failed.actual).toBe(0);
-    expect(o.claims.map((c) => [c.id, c.verdict])).toEqual([['H01', 'confirmed'], ['H02', 'untestable']]);
+    expect(o.claims.map((c) => [c.id, c.verdict])).toEqual([['H01', 'refuted'], ['H02', 'differs'], ['H03', 'untestable']]);
+    expect(o.claims[1]!.evidence).toContain('The textbook: 2MSL; Linux: 60 s; measured: 59.9 s');
   });
 
-  it('fault rules report their drops and sysctls read back into the outcome', async () => {
+  it('a setup expectation that fails is a lab failure with every claim untestable, not a refutation', async () => {
+    const o = await runLab(
+      lab({ facts: (_ctx, setup) => (setup.expect('one connection was captured', false, 0, 1) ? {} : null) }),
+      { family: 4, params: {}, outDir: outDir() },
+    );
+    expect(o.verdict).toBe('fail');
+    expect(o.reason).toMatch(/^setup failed: one connection was captured/);
+    expect(o.claims).toEqual([{ id: 'H01', verdict: 'untestable', evidence: expect.stringContaining('one connection was captured') }]);
+  });
+
+  it('a fault armed at run time reports its drops and sysctls read back into the outcome', async () => {
     const o = await runLab(
       lab({
         sysctls: { 'net.ipv4.tcp_synack_retries': 2 },
-        faults: [{ kind: 'drop-nth', name: 'third-udp', at: 'server', match: { proto: 'udp', dport: 9999 }, nth: 3 }],
         async run(ctx) {
+          const f = await ctx.fault('third-udp', { at: 'server', match: { proto: 'udp', dport: 9999 }, drop: { nth: 3 } });
           const send = ctx.sandbox.exec('client', [process.execPath, '-e', `
             const s = require('dgram').createSocket('udp4');
             let n = 0; const go = () => n++ < 5 ? s.send('x', 9999, '127.0.0.1', go) : s.close(); go();`]);
           expect((await send).code).toBe(0);
+          expect(await f.count()).toBe(1);
         },
-        judge(ctx, j) {
-          j.equal('five datagrams were captured (the dropped one still shows)', ctx.analysis.udp[0]?.datagrams, 5);
-        },
+        facts: (ctx) => ({ datagrams: ctx.analysis.udp[0]?.datagrams }),
+        checks: (f: { datagrams: number }) => [check.eq('five datagrams were captured (the dropped one still shows)', f.datagrams, 5)],
       }),
       { family: 4, params: {}, outDir: outDir() },
     );
