@@ -12,10 +12,12 @@ import { renderSegmentLine } from '../report/text.js';
 import { toRunJson } from '../report/run-json.js';
 import { renderLabOutcome, renderRunSummary, renderTimeline } from '../report/run-text.js';
 import { preflight } from '../lab/preflight.js';
+import { renderMermaidAll } from '../report/mermaid.js';
+import { writeRunHtml } from './cmd-report.js';
 import { intOption, keyValues, parse } from './args.js';
 import { note, out, outJson } from './output.js';
 
-const USAGE = 'wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv4|--ipv6] [--param key=value] [--jobs N] [--out DIR] [--backend tcpdump|raw-socket]';
+const USAGE = 'wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv4|--ipv6] [--param key=value] [--jobs N] [--out DIR] [--backend tcpdump|raw-socket] [--html FILE] [--mermaid]';
 
 export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${process.pid}`;
@@ -43,6 +45,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     jobs: { type: 'string' },
     out: { type: 'string' },
     backend: { type: 'string' },
+    html: { type: 'string' },
+    mermaid: { type: 'boolean' },
   }, USAGE);
   const labs = selectLabs(positionals, !!values.all);
   const params = keyValues(values.param, '--param');
@@ -90,8 +94,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const report = toRunJson(run, path.relative(repoRoot, dir), os.release(), outcomes);
   await writeFile(path.join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const html = await writeRunHtml(report, outcomes, dir, values.html);
   if (values.json) outJson(report);
-  else out(`${renderRunSummary(outcomes)}\nreport: ${path.join(path.relative(process.cwd(), dir) || '.', 'report.json')}`);
+  else if (values.mermaid) out(outcomes.map((o) => renderMermaidAll(o.analysis?.tcp ?? [], `${o.lab} IPv${o.family}`, 20, { dropped: new Set(o.drops?.packets ?? []) })).join('\n\n'));
+  else out(`${renderRunSummary(outcomes)}\nreport: ${html.map((f) => path.relative(process.cwd(), f)).join(', ')} (report.json beside it)`);
   if (outcomes.some((o) => o.verdict === 'fail' || o.verdict === 'error')) return 1;
   return 0;
 }

@@ -10,10 +10,13 @@ const HELP = `wirelab: see TCP and UDP behave on a real kernel
   wirelab claims [--json] [--captures DIR]
                                         every claim, the labs that test it, its last verdict and evidence
   wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv4|--ipv6] [--param k=v] [--jobs N]
-                    [--out DIR] [--backend tcpdump|raw-socket]
+                    [--out DIR] [--backend tcpdump|raw-socket] [--html FILE] [--mermaid]
                                         run labs in fresh network namespaces (--all: IPv4 and IPv6); captures/<run>/
-  wirelab inspect FILE|- [--json] [--stream N] [--live]
-                                        annotate any pcap or pcapng (no root needed)
+                                        with report.json and report.html
+  wirelab inspect FILE|- [--json|--mermaid] [--stream N] [--live] [--html FILE]
+                                        annotate any pcap or pcapng (no root needed); --html writes the
+                                        report with ladder diagrams, --mermaid prints sequence diagrams
+  wirelab report DIR [--out FILE]       (re)build the HTML report of a run from its report.json and pcaps
   wirelab capture [--topology loopback|veth] [--mtu N] [--ipv6] [--json] [--live] [--server CMD] -- COMMAND…
                                         run your own program in a lab namespace, capture and annotate it
 
@@ -28,6 +31,7 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./cmd-run.js')).runCommand,
   doctor: async () => (await import('./cmd-doctor.js')).doctorCommand,
   capture: async () => (await import('./cmd-capture.js')).captureCommand,
+  report: async () => (await import('./cmd-report.js')).reportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

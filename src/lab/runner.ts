@@ -21,6 +21,7 @@ import { claimsOf } from './catalogue.js';
 import { craftIn } from './craft-run.js';
 import { check, verdictOf } from './judge.js';
 import { resolveParams, type ParamSpecs, type ParamValues } from './params.js';
+import { faultDrops, type FaultDrops, type FaultLog } from './fault-drops.js';
 import { joinTimeline, type TimelineRow } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
@@ -50,6 +51,8 @@ export interface LabOutcome {
   sysctls: SysctlResult[];
   events: ProgramEvent[]; // every program message and mark, in time order
   timeline: TimelineRow[]; // packets joined with the sampled socket states
+  observations: Partial<Record<HostRole, Observation>>; // every host's sockets and counters (the HTML report's state timeline)
+  drops: FaultDrops | null; // the captured packets the lab's faults dropped
 }
 
 export interface ProgramEvent {
@@ -104,7 +107,7 @@ export async function runJobs(jobs: RunJob[], opts: RunOptions): Promise<LabOutc
 function emptyOutcome(lab: AnyLab, family: Family): LabOutcome {
   return {
     lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0, params: {},
-    claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [],
+    claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [], observations: {}, drops: null,
   };
 }
 
@@ -158,6 +161,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     const endpoint = (role: HostRole, port: number): string => (family === 6 ? `[${addr(role)}]:${port}` : `${addr(role)}:${port}`);
     const names = new Set<string>();
     const faultNames = new Set<string>();
+    const faultLogs: FaultLog[] = [];
     const ctx: LabRunContext<ParamSpecs> = {
       family, params, sandbox: sb, addr, endpoint,
       program: (role, program, args, name) => {
@@ -176,11 +180,21 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       fault: async (name, spec) => {
         if (faultNames.has(name)) throw new WirelabError('BAD_LAB', `lab ${lab.name}: two faults named "${name}"`);
         faultNames.add(name);
+        const flog: FaultLog = { name, spec, windows: spec.armed === false ? [] : [{ from: Date.now() / 1000, to: Infinity }] };
+        faultLogs.push(flog);
         await sb.applyFaults([faultRule(name, spec)]);
         return {
           name,
-          arm: (ms) => sb.armFault(name, ms),
-          disarm: () => sb.disarmFault(name),
+          arm: async (ms) => {
+            const from = Date.now() / 1000;
+            await sb.armFault(name, ms);
+            flog.windows.push({ from, to: ms === undefined ? Infinity : from + ms / 1000 });
+          },
+          disarm: async () => {
+            await sb.disarmFault(name);
+            const now = Date.now() / 1000;
+            for (const w of flog.windows) if (w.to > now) w.to = now;
+          },
           count: async () => (await sb.faultCounts()).find((f) => f.name === name)?.dropped ?? 0,
         };
       },
@@ -215,6 +229,8 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     const observation = observations[captureRole]!;
     outcome.timeline = joinTimeline(analysis, observation);
     outcome.faults = faultNames.size ? await sb.faultCounts() : [];
+    outcome.observations = observations;
+    if (faultLogs.length) outcome.drops = faultDrops(analysis, faultLogs, outcome.faults, addr, sb.topology.kind === 'loopback');
     outcome.events = programEvents(programResults, marks);
 
     const progByName: Record<string, ProgramResult> = {};

@@ -2,6 +2,7 @@
 import type { LabOutcome } from '../lab/runner.js';
 import type { ClaimVerdict, Differs } from '../lab/types.js';
 import { toInspectJson, type InspectJson } from './json.js';
+import { toObservedJson, type ObservedJson } from './observed-json.js';
 
 export interface RunJson {
   run: string;
@@ -19,6 +20,8 @@ export interface RunJson {
     expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
     story: string | null;
     inspect: InspectJson | null;
+    /** The observations the HTML report draws (src/report/observed-json.ts); null when the lab captured nothing. */
+    observed: ObservedJson | null;
   }[];
 }
 
@@ -39,6 +42,7 @@ export function toRunJson(run: string, dir: string, kernel: string, outcomes: La
       expectations: o.expectations.map((e) => ({ text: e.text, ok: e.ok, expected: e.expected, actual: e.actual, at: e.at })),
       story: o.story,
       inspect: o.analysis ? toInspectJson(o.analysis) : null,
+      observed: toObservedJson(o),
     })),
   };
 }
