@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.WIRELAB_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -19,37 +19,32 @@ export interface Opened {
 }
 
 export class Chromium {
-  private constructor(private readonly browser: Browser, private readonly profile: string) {}
+  private constructor(private readonly context: BrowserContext, private readonly profile: string) {}
 
+  /** A fresh profile directory (playwright passes it as --user-data-dir). */
   static async launch(): Promise<Chromium> {
     const profile = mkdtempSync(path.join(os.tmpdir(), 'wirelab-chromium-'));
-    const browser = await chromium.launch({
+    const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
-      ],
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    return new Chromium(browser, profile);
+    return new Chromium(context, profile);
   }
 
   /** Open a file at a viewport width, in light or dark. */
-  async open(file: string, opts: { width: number; height?: number; dark?: boolean; mobile?: boolean }): Promise<Opened> {
-    const context: BrowserContext = await this.browser.newContext({
-      viewport: { width: opts.width, height: opts.height ?? 900 },
-      colorScheme: opts.dark ? 'dark' : 'light',
-      ...(opts.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-    });
-    const page = await context.newPage();
+  async open(file: string, opts: { width: number; height?: number; dark?: boolean }): Promise<Opened> {
+    const page = await this.context.newPage();
+    await page.setViewportSize({ width: opts.width, height: opts.height ?? 900 });
+    await page.emulateMedia({ colorScheme: opts.dark ? 'dark' : 'light' });
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(`file://${path.resolve(file)}`, { waitUntil: 'load' });
-    return { page, requests, close: () => context.close() };
+    return { page, requests, close: () => page.close() };
   }
 
   async close(): Promise<void> {
-    await this.browser.close();
+    await this.context.close();
     rmSync(this.profile, { recursive: true, force: true });
   }
 }
