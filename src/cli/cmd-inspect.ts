@@ -62,7 +62,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const conns = stream === undefined ? analysis.tcp : analysis.tcp.filter((c) => c.id === stream);
     out(renderMermaidAll(conns, file, 20));
   } else if (printsText) {
-    out(text!.renderText(analysis, stream === undefined ? {} : { stream }));
+    const style = (await import('../report/ladder.js')).ladderStyleFor(process.stdout, process.env);
+    out(text!.renderText(analysis, stream === undefined ? { style } : { stream, style }));
   }
   // A damaged tail keeps what came before it: the fault is named, the exit is 0.
   for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);

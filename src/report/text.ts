@@ -8,13 +8,15 @@
 import type { Analysis, OptionSummary, SegmentRecord, TcpConnection, UdpFlow, IcmpEvent } from '../analyze/model.js';
 import { tcpFlagsText } from '../decode/describe.js';
 import { ACK } from '../decode/packet.js';
-import { renderLadder } from './ladder.js';
+import { renderLadder, type LadderStyle } from './ladder.js';
 
 export interface TextOptions {
   /** Only this TCP connection (tcp.stream id). */
   stream?: number;
   /** Draw the ladder diagram under each connection (default true). */
   ladder?: boolean;
+  /** The ladder's width and colour (a terminal's; plain and 120 wide by default). */
+  style?: LadderStyle;
 }
 
 export function flagsText(flags: number): string {
@@ -75,7 +77,7 @@ export function renderConnection(c: TcpConnection, opts: TextOptions = {}): stri
     for (const s of c.segments) out.push(renderSegmentLine(c, s));
     if (opts.ladder !== false) {
       out.push('');
-      out.push(renderLadder(c));
+      out.push(renderLadder(c, opts.style));
     }
   }
   return out.join('\n');
