@@ -148,3 +148,33 @@ describe.skipIf(!canRun)('the HTML report of a real run, in Chromium', () => {
     expect(after.match(/class="tw"/g)?.length).toBe(before.match(/class="tw"/g)?.length);
   });
 });
+
+// A big trace (bench/make-trace.ts makes /tmp/wl-bench.pcap, ~1M packets): WIRELAB_HTML_TRACE=/tmp/wl-bench.pcap
+const TRACE = process.env.WIRELAB_HTML_TRACE;
+describe.skipIf(!TRACE || !existsSync(CHROMIUM))('inspect --html of a big trace', () => {
+  it('draws the first 50 connections, says how many it left out, and opens', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wirelab-html-big-'));
+    const html = path.join(dir, 'big.html');
+    try {
+      const r = await runCli(['inspect', TRACE!, '--html', html], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const m = /(\d+) of (\d+) TCP connections drawn/.exec(r.stderr)!;
+      const total = Number(m[2]);
+      const j = await runCli(['inspect', TRACE!, '--json'], { timeoutMs: 120_000 });
+      const tcp = (JSON.parse(j.stdout) as { tcp: { packets: number }[] }).tcp;
+      expect(total).toBe(tcp.length);
+      const browser = await Chromium.launch();
+      try {
+        const o = await browser.open(html, { width: 1280 });
+        expect(await o.page.locator('svg.ladder.wide g.seg').count()).toBe(tcp.slice(0, 50).reduce((n, c) => n + c.packets, 0));
+        expect(await o.page.locator('p.limit').first().textContent()).toContain(`the first 50 of ${total} TCP connections; ${total - 50} left out`);
+        expect(o.requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+        await o.close();
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

@@ -81,8 +81,8 @@ function inspectSection(r: NonNullable<HtmlReport['inspect']>, report: HtmlRepor
 <p>${esc(`${a.format ?? 'not a capture'}, link type ${a.linkType}, ${a.packets} packets, ${r.tcpTotal} TCP connections, ${a.udp.length} UDP flows`)}${a.decodeErrors ? `, ${a.decodeErrors} decode errors` : ''}${a.truncated ? `, ${a.truncated} truncated` : ''}</p>
 ${r.captureHref ? `<p class="pcap">capture: <a href="${esc(r.captureHref)}" download>${esc(r.captureHref)}</a> <small>(opens in Wireshark)</small></p>` : ''}
 ${faults}
-${conns.length ? `<h2>TCP connections</h2><div class="scroll"><table class="conn-table"><thead><tr><th>#</th><th>client</th><th>server</th><th class="num">packets</th><th>handshake</th><th>close</th><th class="wide">TIME_WAIT</th><th class="num wide">retrans.</th><th class="num wide">resets</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` : ''}
 ${leftOut(r.tcpTotal, conns.length)}
+${conns.length ? `<h2>TCP connections</h2><div class="scroll"><table class="conn-table"><thead><tr><th>#</th><th>client</th><th>server</th><th class="num">packets</th><th>handshake</th><th>close</th><th class="wide">TIME_WAIT</th><th class="num wide">retrans.</th><th class="num wide">resets</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` : ''}
 ${conns.length ? LEGEND : ''}
 ${conns.map((c) => connection(c, new Set(), null, report.limits.segments, `tcp-${c.id}`)).join('\n')}
 ${conns.length ? `<h3>States over time (from the packets)</h3><div class="diagram">${renderStateTimeline(conns, null)}</div>` : ''}
