@@ -116,6 +116,7 @@ function drawLadder(c: TcpConnection, opts: LadderOptions, g: Geo): string {
     body.push(stateText(g, sender, y, statesAt(s, sender)));
     body.push(stateText(g, receiver, y1, statesAt(s, receiver)));
   }
+  body.push(kernelMarks(g, c, segs, arrival, opts.observed));
   y += SLANT + 20;
   const omitted = c.segments.length - segs.length;
   if (omitted > 0) {
@@ -137,6 +138,33 @@ function drawLadder(c: TcpConnection, opts: LadderOptions, g: Geo): string {
   ];
   return `<svg class="ladder ${g.narrow ? 'narrow' : 'wide'}" viewBox="0 0 ${W} ${h.toFixed(0)}" width="${W}" height="${h.toFixed(0)}" role="img" aria-label="Ladder diagram of TCP connection ${c.id}: ${c.segments.length} segments">` +
     `${head0.join('')}${left.join('')}${body.join('')}</svg>`;
+}
+
+/**
+ * The kernel's own events for this connection (tracepoints, where the run had them): a mark on the
+ * side's column at the event's time between the segments around it, the event's words on hover.
+ */
+function kernelMarks(g: Geo, c: TcpConnection, segs: SegmentRecord[], at: Map<number, number>, observed: ObservedJson | null): string {
+  const events = observed?.kernel?.filter((k) => k.connection === c.id && (k.who === 'client' || k.who === 'server')) ?? [];
+  if (!events.length || !segs.length) return '';
+  const out: string[] = [];
+  for (const k of events) {
+    let i = 0;
+    while (i + 1 < segs.length && segs[i + 1]!.time <= k.time) i++;
+    const base = at.get(segs[i]!.packet)!;
+    // Between two segments: as far down as its gap's share of the space (the same log scale).
+    const y = k.time < segs[0]!.time
+      ? base - 6
+      : i + 1 < segs.length
+        ? base + ((at.get(segs[i + 1]!.packet)! - base) * (gap(k.time - segs[i]!.time) - 24)) / Math.max(1, gap(segs[i + 1]!.time - segs[i]!.time) - 24 + 6)
+        : base + SLANT + 6;
+    const x = k.who === 'client' ? g.cx : g.sx;
+    const shape = k.kind === 'state'
+      ? `<path d="M${x},${(y - 5).toFixed(1)} l5,5 l-5,5 l-5,-5 z"/>`
+      : `<circle cx="${x}" cy="${y.toFixed(1)}" r="3.5"/>`;
+    out.push(`<g class="kev" data-kind="${esc(k.kind)}" data-side="${k.who}" tabindex="0"><title>kernel ${esc(k.who)} at ${secs(k.time)} s: ${esc(k.text)}</title>${shape}</g>`);
+  }
+  return out.join('');
 }
 
 /** TIME_WAIT bars under the segment that put a side into it. */

@@ -58,6 +58,7 @@ svg .st{font-weight:700;fill:var(--fg)}
 svg .brkline{stroke:var(--muted);fill:none}
 svg .tw rect{fill:var(--tw);opacity:.85}svg .twl{fill:var(--tw);font-weight:700}svg .twm{fill:var(--muted);font-size:10px}
 svg .note{fill:var(--muted)}
+svg .kev path,svg .kev circle{fill:var(--bg);stroke:var(--warn);stroke-width:1.6}
 svg .tick{stroke:var(--line)}svg .lane{fill:var(--muted);font-size:10px}svg .conn{font-weight:700}
 svg .bar rect{fill:var(--greybg);stroke:var(--line)}svg .bar text{font-size:10px}
 svg .st-ESTABLISHED rect{fill:var(--okbg);stroke:var(--ok)}svg .st-TIME_WAIT rect{fill:var(--warnbg);stroke:var(--tw)}
@@ -90,13 +91,13 @@ svg .seg .lbl{stroke:#fff}}
 /** Tooltips: an arrow's <title> (the full decode) moves to a styled box on hover, focus or tap. */
 export const SCRIPT = `
 (function(){var tip=document.getElementById('tip');if(!tip)return;
-document.querySelectorAll('svg .seg').forEach(function(g){var t=g.querySelector('title');if(!t)return;g.setAttribute('data-tip',t.textContent);g.setAttribute('aria-label',t.textContent);t.remove();});
+document.querySelectorAll('svg .seg, svg .kev').forEach(function(g){var t=g.querySelector('title');if(!t)return;g.setAttribute('data-tip',t.textContent);g.setAttribute('aria-label',t.textContent);t.remove();});
 function show(g,x,y){tip.textContent=g.getAttribute('data-tip');tip.style.display='block';var w=tip.offsetWidth,h=tip.offsetHeight;
 tip.style.left=Math.max(4,Math.min(x+12,innerWidth-w-4))+'px';tip.style.top=(y+16+h>innerHeight?y-h-10:y+16)+'px';}
 function hide(){tip.style.display='none';}
-document.addEventListener('mouseover',function(e){var g=e.target.closest&&e.target.closest('.seg');if(g)show(g,e.clientX,e.clientY);});
-document.addEventListener('mousemove',function(e){var g=e.target.closest&&e.target.closest('.seg');if(g)show(g,e.clientX,e.clientY);else hide();});
-document.addEventListener('focusin',function(e){var g=e.target.closest&&e.target.closest('.seg');if(!g)return hide();var r=g.getBoundingClientRect();show(g,r.left+r.width/2,r.top+r.height/2);});
+document.addEventListener('mouseover',function(e){var g=e.target.closest&&e.target.closest('.seg,.kev');if(g)show(g,e.clientX,e.clientY);});
+document.addEventListener('mousemove',function(e){var g=e.target.closest&&e.target.closest('.seg,.kev');if(g)show(g,e.clientX,e.clientY);else hide();});
+document.addEventListener('focusin',function(e){var g=e.target.closest&&e.target.closest('.seg,.kev');if(!g)return hide();var r=g.getBoundingClientRect();show(g,r.left+r.width/2,r.top+r.height/2);});
 document.addEventListener('focusout',hide);
 })();
 `;

@@ -12,6 +12,7 @@ import { inspectStream } from '../../../src/analyze/pipeline.js';
 import { openCaptureFile } from '../../../src/capture/read.js';
 import { reportFromCapture } from '../../../src/report/html/build.js';
 import { renderHtml } from '../../../src/report/html/page.js';
+import { renderLadderSvg } from '../../../src/report/html/ladder-svg.js';
 import { renderMermaid } from '../../../src/report/mermaid.js';
 import { ladderStyleFor, renderLadder } from '../../../src/report/ladder.js';
 import { toInspectJson } from '../../../src/report/json.js';
@@ -68,6 +69,30 @@ describe('the page', () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(html).not.toMatch(/@import|url\(/);
     expect(html).toContain('class="tw"'); // the client ends in TIME_WAIT
+  });
+});
+
+describe('kernel events on the ladder', () => {
+  it('are marked on their side at their time, in segment order, with their words; absent, nothing is drawn', () => {
+    const c = analyzeFrames(interleaved(1)).tcp[0]!;
+    const observed = {
+      sampleMs: 10, sockets: [], counters: [], faults: [], dropped: [], unnamedDrops: [], timeWait: [],
+      kernel: [
+        { time: 0.0005, connection: 0, who: 'server', text: 'SYN_RECV (kernel: LISTEN -> SYN_RECV)', kind: 'state' },
+        { time: 0.0025, connection: 0, who: 'client', text: 'retransmit seq 1', kind: 'retransmit' },
+        { time: 0.0025, connection: 1, who: 'client', text: 'another connection', kind: 'state' },
+      ],
+    };
+    const svg = renderLadderSvg(c, { dropped: new Set(), observed, maxSegments: 100 }).split('</svg>')[0]!;
+    const marks = [...svg.matchAll(/<g class="kev" data-kind="(\w+)" data-side="(\w+)"[^>]*><title>([^<]*)<\/title><(path d="M[\d.]+,([\d.]+)|circle cx="[\d.]+" cy="([\d.]+))/g)];
+    expect(marks.map((m) => [m[1], m[2]])).toEqual([['state', 'server'], ['retransmit', 'client']]);
+    expect(marks[0]![3]).toContain('SYN_RECV (kernel: LISTEN -&gt; SYN_RECV)');
+    const y = marks.map((m) => Number(m[5] ?? m[6]));
+    const segY = [...svg.matchAll(/<line x1="[\d.]+" y1="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(y[0]).toBeGreaterThan(segY[0]!); // after the SYN (0.000), before the SYN-ACK (0.001)
+    expect(y[0]).toBeLessThan(segY[1]! + 5);
+    expect(y[1]).toBeGreaterThan(segY[2]!); // after the ACK (0.002)
+    expect(renderLadderSvg(c, { dropped: new Set(), observed: null, maxSegments: 100 })).not.toContain('class="kev"');
   });
 });
 
