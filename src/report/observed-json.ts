@@ -64,11 +64,23 @@ export function toObservedJson(o: LabOutcome): ObservedJson | null {
   const byObs = new Map<Observation, string[]>();
   for (const [role, obs] of hosts) byObs.set(obs, [...(byObs.get(obs) ?? []), role]);
   const distinct = [...byObs].map(([obs, roles]) => [roles.join('+'), obs] as [string, Observation]);
+  // A 4-tuple reused by a later connection: each connection takes the spans that began in its own
+  // lifetime (from just before its first packet to the next connection's first packet).
+  const nextOnTuple = new Map<number, number>();
+  const lastOnTuple = new Map<string, number>();
+  for (const c of a.tcp) {
+    const key = `${c.client}|${c.server}`;
+    const prev = lastOnTuple.get(key);
+    if (prev !== undefined) nextOnTuple.set(prev, c.firstTime);
+    lastOnTuple.set(key, c.id);
+  }
+  const SLACK = 0.05; // a sample may show the socket a little before its first packet was captured
   const sockets: ObservedJson['sockets'] = [];
   for (const c of a.tcp) {
+    const until = nextOnTuple.get(c.id) ?? Infinity;
     for (const [side, local, remote] of [['client', c.client, c.server], ['server', c.server, c.client]] as const) {
       for (const [host, obs] of distinct) {
-        const spans = spansOf(obs, local, remote, origin);
+        const spans = spansOf(obs, local, remote, origin).filter((sp) => sp.to >= c.firstTime - SLACK && sp.from < until);
         if (spans.length) sockets.push({ connection: c.id, side, host, spans });
       }
     }

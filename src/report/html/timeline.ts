@@ -10,7 +10,7 @@ import type { ObservedJson, SocketSpan } from '../observed-json.js';
 import { esc, plural, secs } from './markup.js';
 
 const W = 760;
-const X0 = 150;
+const X0 = 104;
 const X1 = W - 34;
 const LANE = 18;
 
@@ -38,8 +38,8 @@ function procBars(spans: SocketSpan[]): Bar[] {
   return spans.map((s) => ({ state: s.state, from: s.from, to: s.to, note: s.timer !== 'none' ? `${s.timer} timer ${(s.timerLeftMs / 1000).toFixed(2)} s left when first seen` : '' }));
 }
 
-function lane(bars: Bar[], y: number, x: (t: number) => number, name: string): string {
-  const out = [`<text class="lane" x="${X0 - 8}" y="${y + 13}" text-anchor="end">${esc(name)}</text>`];
+function lane(bars: Bar[], y: number, x: (t: number) => number, name: string, host?: string): string {
+  const out = [`<text class="lane" x="${X0 - 8}" y="${y + 13}" text-anchor="end">${esc(name)}${host ? `<title>sampled in the ${esc(host)} namespace</title>` : ''}</text>`];
   for (const b of bars) {
     const a = x(b.from);
     const w = Math.max(2, x(b.to) - a);
@@ -50,37 +50,41 @@ function lane(bars: Bar[], y: number, x: (t: number) => number, name: string): s
   return out.join('');
 }
 
-/** One SVG of state lanes for the drawn connections of a lab. */
+/**
+ * One SVG of state lanes for the drawn connections of a lab. Each connection has its own time
+ * axis (its first packet to the last thing seen of it), so a connection of a few milliseconds in a
+ * run of seconds is still readable; the axis' ends are written under its lanes.
+ */
 export function renderStateTimeline(conns: TcpConnection[], observed: ObservedJson | null): string {
   if (conns.length === 0) return '';
-  let end = 0;
-  for (const c of conns) end = Math.max(end, c.lastTime);
-  for (const s of observed?.sockets ?? []) for (const sp of s.spans) end = Math.max(end, sp.to);
-  end = end > 0 ? end : 1;
-  const x = (t: number): number => X0 + (Math.max(0, t) / end) * (X1 - X0);
   const parts: string[] = [];
   let y = 8;
   for (const c of conns) {
+    const proc = observed?.sockets.filter((s) => s.connection === c.id) ?? [];
+    let start = c.firstTime;
+    let end = c.lastTime;
+    for (const s of proc) for (const sp of s.spans) [start, end] = [Math.min(start, sp.from), Math.max(end, sp.to)];
+    const span = end - start > 0 ? end - start : 1e-3;
+    const x = (t: number): number => X0 + ((t - start) / span) * (X1 - X0);
     parts.push(`<text class="conn" x="4" y="${y + 12}">#${c.id} ${esc(c.client)} → ${esc(c.server)}</text>`);
     y += 18;
+    const top = y;
     for (const side of ['client', 'server'] as const) {
-      parts.push(lane(packetBars(c, side, c.lastTime), y, x, `${side} · packets`));
+      parts.push(lane(packetBars(c, side, c.lastTime), y, x, `${side} packets`));
       y += LANE;
-      const proc = observed?.sockets.filter((s) => s.connection === c.id && s.side === side) ?? [];
-      for (const p of proc) {
-        parts.push(lane(procBars(p.spans), y, x, `${side} · /proc (${p.host})`));
+      for (const p of proc.filter((s) => s.side === side)) {
+        parts.push(lane(procBars(p.spans), y, x, `${side} /proc`, p.host));
         y += LANE;
       }
     }
-    y += 6;
+    const decimals = Math.max(3, Math.min(6, Math.ceil(-Math.log10(span / 5)) + 1));
+    for (const t of [start, start + span / 2, start + span]) {
+      parts.push(`<line class="tick" x1="${x(t).toFixed(1)}" y1="${top - 2}" x2="${x(t).toFixed(1)}" y2="${y}"/>` +
+        `<text class="tm" x="${x(t).toFixed(1)}" y="${y + 11}" text-anchor="middle">${t.toFixed(decimals)} s</text>`);
+    }
+    y += 20;
   }
-  const decimals = Math.max(0, Math.min(6, Math.ceil(-Math.log10(end / 5)) + 1));
-  const ticks: string[] = [];
-  for (let i = 0; i <= 5; i++) {
-    const t = (end * i) / 5;
-    ticks.push(`<line class="tick" x1="${x(t).toFixed(1)}" y1="4" x2="${x(t).toFixed(1)}" y2="${y}"/><text class="tm" x="${x(t).toFixed(1)}" y="${y + 14}" text-anchor="middle">${t.toFixed(decimals)} s</text>`);
-  }
-  return `<svg class="states" viewBox="0 0 ${W} ${y + 22}" width="${W}" height="${y + 22}" role="img" aria-label="Socket state timeline">${ticks.join('')}${parts.join('')}</svg>`;
+  return `<svg class="states" viewBox="0 0 ${W} ${y}" width="${W}" height="${y}" role="img" aria-label="Socket state timeline">${parts.join('')}</svg>`;
 }
 
 /** Counters that moved, faults and their drops, kernel events. */
