@@ -14,10 +14,11 @@
  * fast retransmission and out-of-order. "ACKed unseen segment" is reported once until the peer
  * sends again; tshark suppresses a few more repeats than that (1 packet in 25 random traces).
  *
- * No allocation: marks are a bit set; the per-direction state is FLOW_FIELDS numbers in an array.
+ * No allocation: marks are a bit set; the per-direction state is a SEQ_FLOW block of doubles in a row.
  */
 import { FIN, SYN, RST, ACK } from '../decode/packet.js';
 import type { SegmentMark } from './model.js';
+import { num, rowLayout } from './row-layout.js';
 
 export const M_RETRANSMISSION = 1 << 0;
 export const M_SPURIOUS = 1 << 1;
@@ -32,7 +33,6 @@ export const M_ACK_UNSEEN = 1 << 9;
 export const M_KEEP_ALIVE = 1 << 10;
 export const M_RST_UNREAD = 1 << 11;
 export const M_RST_CLOSED_PORT = 1 << 12;
-export const M_CHALLENGE_ACK = 1 << 13;
 // Wireshark-internal, not reported as marks:
 export const M_KEEP_ALIVE_ACK = 1 << 14;
 export const M_ZERO_WINDOW_PROBE_ACK = 1 << 15;
@@ -54,7 +54,6 @@ const NAMES: [number, SegmentMark][] = [
   [M_KEEP_ALIVE, 'keep-alive'],
   [M_RST_UNREAD, 'rst-after-close-with-unread-data'],
   [M_RST_CLOSED_PORT, 'rst-from-closed-port'],
-  [M_CHALLENGE_ACK, 'challenge-ack'],
 ];
 
 /** The mark names of a bit set (for kept segments and reports; allocates). */
@@ -65,35 +64,25 @@ export function markNames(bits: number): SegmentMark[] {
 }
 
 /**
- * Wireshark's per-direction sequence analysis state (tcp_flow_t + tcp_analyze_seq_flow_info_t),
- * FLOW_FIELDS numbers at an offset inside a connection's packed number array (no object, no
- * boxed number per connection).
+ * Wireshark's per-direction sequence analysis state (tcp_flow_t + tcp_analyze_seq_flow_info_t):
+ * a block of doubles inside a connection's row (no object, no boxed number per connection).
  */
-export const NEXTSEQ = 0; // 0 = unknown, as in Wireshark
-export const NEXTSEQTIME = 1;
-export const MAXSEQTOBEACKED = 2;
-export const LASTACK = 3;
-export const LASTACKTIME = 4;
-export const WINDOW = 5; // scaled; starts at 0xFFFFFFFF so nothing looks like a zero-window probe
-export const DUPACKNUM = 6;
-export const UNSEEN_REPORTED = 7; // 1: an ACK of an unseen segment of this side was reported; it has not sent since
-export const LASTSEGMENTFLAGS = 8;
-export const WINSCALE = 9; // -1 unknown (no SYN seen), -2 not applied, else the shift this side announced
-export const FLOW_FIELDS = 10;
-
-/** Initial state of one direction at v[f .. f + FLOW_FIELDS). */
-export function initSeqFlow(v: Float64Array, f: number): void {
-  v[f + NEXTSEQ] = 0;
-  v[f + NEXTSEQTIME] = 0;
-  v[f + MAXSEQTOBEACKED] = 0;
-  v[f + LASTACK] = 0;
-  v[f + LASTACKTIME] = 0;
-  v[f + WINDOW] = 0xffffffff;
-  v[f + DUPACKNUM] = 0;
-  v[f + UNSEEN_REPORTED] = 0;
-  v[f + LASTSEGMENTFLAGS] = 0;
-  v[f + WINSCALE] = -1;
-}
+export const SEQ_FLOW = rowLayout({
+  nextSeq: num(0), // 0 = unknown, as in Wireshark
+  nextSeqTime: num(0),
+  maxSeqToBeAcked: num(0),
+  lastAck: num(0),
+  lastAckTime: num(0),
+  window: num(0xffffffff), // scaled; starts at 0xFFFFFFFF so nothing looks like a zero-window probe
+  dupAckNum: num(0),
+  unseenReported: num(0), // 1: an ACK of an unseen segment of this side was reported; it has not sent since
+  lastSegmentFlags: num(0),
+  winScale: num(-1), // -1 unknown (no SYN seen), -2 not applied, else the shift this side announced
+});
+export const {
+  nextSeq: NEXTSEQ, nextSeqTime: NEXTSEQTIME, maxSeqToBeAcked: MAXSEQTOBEACKED, lastAck: LASTACK, lastAckTime: LASTACKTIME,
+  window: WINDOW, dupAckNum: DUPACKNUM, unseenReported: UNSEEN_REPORTED, lastSegmentFlags: LASTSEGMENTFLAGS, winScale: WINSCALE,
+} = SEQ_FLOW.at;
 
 /** a < b in 32-bit sequence space. */
 export function seqLT(a: number, b: number): boolean {

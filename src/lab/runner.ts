@@ -17,6 +17,7 @@ import { readCounters } from '../observe/counters.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { FaultCount, FaultRule, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
+import { endpointText } from '../endpoint.js';
 import { claimsOf } from './catalogue.js';
 import { craftIn } from './craft-run.js';
 import { check, verdictOf } from './judge.js';
@@ -155,7 +156,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       if (!observers.has(roleNs(role))) observers.set(roleNs(role), startObserver(sb.nsPid(role), { intervalMs: 10 }));
     }
     const addr = (role: HostRole): string => (family === 6 ? sb.host(role).addr6 : sb.host(role).addr4);
-    const endpoint = (role: HostRole, port: number): string => (family === 6 ? `[${addr(role)}]:${port}` : `${addr(role)}:${port}`);
+    const endpoint = (role: HostRole, port: number): string => endpointText(addr(role), port);
     const names = new Set<string>();
     const faultNames = new Set<string>();
     const ctx: LabRunContext<ParamSpecs> = {

@@ -5,22 +5,8 @@
  * USER_HZ (1/100 s; jiffies_delta_to_clock_t), whatever the kernel's HZ (250 here).
  */
 import { readFile } from 'node:fs/promises';
+import { stateFromKernel } from '../tcp-state.js';
 import type { SocketEntry, SocketProto } from './types.js';
-
-const TCP_STATES: Record<number, string> = {
-  0x01: 'ESTABLISHED',
-  0x02: 'SYN_SENT',
-  0x03: 'SYN_RECV',
-  0x04: 'FIN_WAIT_1',
-  0x05: 'FIN_WAIT_2',
-  0x06: 'TIME_WAIT',
-  0x07: 'CLOSED',
-  0x08: 'CLOSE_WAIT',
-  0x09: 'LAST_ACK',
-  0x0a: 'LISTEN',
-  0x0b: 'CLOSING',
-  0x0c: 'SYN_RECV', // TCP_NEW_SYN_RECV: the request socket of a half-open connection
-};
 
 const TIMERS: Record<number, SocketEntry['timer']> = {
   0: 'none',
@@ -107,9 +93,10 @@ export function parseProcNet(text: string, proto: SocketProto): SocketEntry[] {
     const [tr, when] = f[5]!.split(':') as [string, string];
     const trN = parseInt(tr, 16);
     const timer = TIMERS[trN] ?? 'other';
-    let state: string;
-    if (udp) state = st === 0x07 ? 'UNCONN' : st === 0x01 ? 'ESTABLISHED' : (TCP_STATES[st] ?? `STATE_${st}`);
-    else state = TCP_STATES[st] ?? `STATE_${st}`;
+    // TCP states in the one vocabulary (src/tcp-state.ts): the kernel's SYN_RECV reads SYN_RCVD.
+    let state: SocketEntry['state'];
+    if (udp && st === 0x07) state = 'UNCONN';
+    else state = stateFromKernel(st) ?? `STATE_${st}`;
     out.push({
       proto,
       local: decodeEndpoint(f[1]!),

@@ -10,12 +10,13 @@
  */
 import type { SegmentRecord, TcpConnection } from '../analyze/model.js';
 import { tcpFlagsText } from '../decode/describe.js';
+import { ACK } from '../decode/packet.js';
 
 const INNER = 56; // characters between the two columns
 const STATE_W = 24;
 
 function label(s: SegmentRecord): string {
-  const ack = s.flags & 0x10 ? ` ack ${s.relAck}` : '';
+  const ack = s.flags & ACK ? ` ack ${s.relAck}` : '';
   const len = s.len > 0 ? ` len ${s.len}` : '';
   const marks = s.marks.length > 0 ? ` (${s.marks.join(', ')})` : '';
   const text = `[${tcpFlagsText(s.flags)}] seq ${s.relSeq}${ack}${len}${marks}`;
@@ -33,9 +34,7 @@ function row(time: string, left: string, inner: string, right: string): string {
 export function renderLadder(c: TcpConnection): string {
   const out: string[] = [];
   out.push(row('time (s)', `client ${c.client}`, '', `server ${c.server}`));
-  const first = c.states.client[0]?.from ?? 'CLOSED';
-  const firstS = c.states.server[0]?.from ?? 'CLOSED';
-  out.push(row('', first, '', firstS));
+  out.push(row('', c.statePath.client[0]!, '', c.statePath.server[0]!));
   for (const s of c.segments) {
     const l = label(s);
     const t = s.time.toFixed(6);

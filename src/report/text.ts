@@ -5,8 +5,9 @@
  * diagram; then UDP flows, ICMP events, and the faults and decode errors with their offsets.
  * Plain functions returning strings: everything printed comes from the Analysis.
  */
-import type { Analysis, OptionSummary, SegmentRecord, TcpConnection, UdpFlow, IcmpEvent, StateTransition } from '../analyze/model.js';
+import type { Analysis, OptionSummary, SegmentRecord, TcpConnection, UdpFlow, IcmpEvent } from '../analyze/model.js';
 import { tcpFlagsText } from '../decode/describe.js';
+import { ACK } from '../decode/packet.js';
 import { renderLadder } from './ladder.js';
 
 export interface TextOptions {
@@ -35,15 +36,11 @@ export function optionsText(o: OptionSummary): string {
 /** One segment on one line (also used live: `#id <line>`). */
 export function renderSegmentLine(_conn: TcpConnection, s: SegmentRecord): string {
   const dir = s.from === 'client' ? 'C -> S' : 'C <- S';
-  const ack = s.flags & 0x10 ? ` ack ${s.relAck}` : '';
+  const ack = s.flags & ACK ? ` ack ${s.relAck}` : '';
   const opts = optionsText(s.options);
   return `${s.time.toFixed(6).padStart(12)} ${dir} ${flagsText(s.flags).padEnd(6)} seq ${s.relSeq}${ack} len ${s.len} win ${s.window}${opts ? ` ${opts}` : ''}  ${s.meaning}`;
 }
 
-function statePath(t: StateTransition[]): string {
-  if (t.length === 0) return 'CLOSED';
-  return [t[0]!.from, ...t.map((x) => x.to)].join(' -> ');
-}
 
 export function renderConnectionHeader(c: TcpConnection): string {
   const h = c.handshake;
@@ -66,8 +63,8 @@ export function renderConnectionHeader(c: TcpConnection): string {
   lines.push(
     `  ${c.packets} packets; bytes client ${c.bytes.client}, server ${c.bytes.server}; retransmissions ${c.retransmissions}, resets ${c.resets}, dup ACKs ${c.dupAcks}, zero windows ${c.zeroWindows}, out of order ${c.outOfOrder}, not captured ${c.lostSegments}`,
   );
-  lines.push(`  client states: ${statePath(c.states.client)}`);
-  lines.push(`  server states: ${statePath(c.states.server)}`);
+  lines.push(`  client states: ${c.statePath.client.join(' -> ')}`);
+  lines.push(`  server states: ${c.statePath.server.join(' -> ')}`);
   return lines.join('\n');
 }
 

@@ -4,7 +4,7 @@
  * The capture shows the four segments; /proc/net/tcp shows the states between them and the
  * TIME_WAIT countdown on the client's socket.
  */
-import { check, connFacts, defineLab, enteredBy, firstObserved, ms, observedStates, sameState, stateTrail } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, enteredBy, firstObserved, ms, observedStates, stateTrail, TcpState } from '../../../src/lab/index.js';
 
 export default defineLab({
   name: 'four-way-close',
@@ -39,7 +39,7 @@ first waits in TIME_WAIT: on Linux for 60 s (TCP_TIMEWAIT_LEN), whatever MSL the
     await client.next('closed');
     await server.next('closed');
     // Let the observer catch the TIME_WAIT socket and its timer.
-    await ctx.waitForSocket('client', (s) => sameState(s.state, 'TIME_WAIT'), 3000);
+    await ctx.waitForSocket('client', (s) => s.state === TcpState.TIME_WAIT, 10_000);
   },
 
   facts(ctx, setup) {

@@ -3,7 +3,7 @@
  * client. Four rounds, one listener each: no defence (the real client waits), a shorter SYN-ACK
  * timeout, a larger backlog, SYN cookies (the real client connects at once).
  */
-import { check, connFacts, defineLab, ms, secs, type CraftSpec, type LabRunContext } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, ms, secs, TcpState, type CraftSpec, type LabRunContext } from '../../../src/lab/index.js';
 import type { SocketEntry } from '../../../src/observe/types.js';
 
 const ROUNDS = ['none', 'short-timeout', 'big-backlog', 'cookies'] as const;
@@ -17,7 +17,7 @@ interface RoundData {
   round: Round;
   port: number;
   backlog: number;
-  synRecv: number; // SYN_RECV entries for this listener once the flood was in
+  synRecv: number; // SYN_RCVD entries for this listener once the flood was in
   counters: Record<string, number>; // deltas over the flood and the real client's attempt
   connected: boolean;
   waitedMs: number; // from the real client's connect() to connected (or to giving up)
@@ -28,7 +28,7 @@ async function floodRound(ctx: LabRunContext, round: Round, backlog: number, flo
   const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0, backlog }, `listener-${round}`);
   const port = Number((await server.next('listening')).port);
   const local = ctx.endpoint('server', port);
-  const synRecv = (all: SocketEntry[]): number => all.filter((s) => s.local === local && s.state === 'SYN_RECV').length;
+  const synRecv = (all: SocketEntry[]): number => all.filter((s) => s.local === local && s.state === TcpState.SYN_RCVD).length;
   const before = await ctx.counters('server');
   const syns: CraftSpec[] = Array.from({ length: flood }, (_, i) => ({
     src: forgedAddr(ctx.family, i % FORGED), dst: ctx.addr('server'), sport: 1024 + Math.floor(Math.random() * 60000), dport: port,
@@ -71,7 +71,7 @@ export default defineLab({
   timeoutMs: 60_000,
   explanation: `The attacker sends SYNs with forged source addresses. The server answers each with a
 SYN-ACK that goes nowhere (here: to a made-up MAC address, so no host answers RST) and keeps a
-half-open request (SYN_RECV) for each, resending SYN-ACKs for a minute (tcp_synack_retries 5). On
+half-open request (SYN_RCVD, the kernel's SYN_RECV) for each, resending SYN-ACKs for a minute (tcp_synack_retries 5). On
 Linux the half-open queue of a listener is bounded by its listen() backlog. Once it is full, with SYN
 cookies off, every further SYN is dropped silently (TcpExt TCPReqQFullDrop): a real client is not
 refused, it just hears nothing and retransmits its SYN, waiting until a half-open entry times out.
@@ -125,8 +125,8 @@ real client connects at once (TcpExt SyncookiesSent).`,
           check.ok('SYN cookies: the server answered the overflow with cookies (SyncookiesSent)', by.cookies.counters['TcpExt.SyncookiesSent']! >= 1, by.cookies.counters['TcpExt.SyncookiesSent'], '>= 1'),
           check.ok('SYN cookies: the real client connected at once', by.cookies.connected && (connectMs('cookies') ?? Infinity) < 200, connectMs('cookies'), '< 200 ms'),
         ],
-        evidence: `backlog ${backlog}, ${flood} forged SYNs per round. No defence: ${none.synRecv} SYN_RECV entries, TCPReqQFullDrop +${none.counters['TcpExt.TCPReqQFullDrop']}, the real client sent ${none.synsSent} SYNs in ${secs(none.waitedMs / 1000)} and got no answer. ` +
-          `tcp_synack_retries 1: it connected after ${secs(by['short-timeout'].waitedMs / 1000)}. Backlog ${by['big-backlog'].backlog}: ${by['big-backlog'].synRecv} SYN_RECV entries and it connected in ${ms((connectMs('big-backlog') ?? NaN) / 1000)}. ` +
+        evidence: `backlog ${backlog}, ${flood} forged SYNs per round. No defence: ${none.synRecv} SYN_RCVD entries, TCPReqQFullDrop +${none.counters['TcpExt.TCPReqQFullDrop']}, the real client sent ${none.synsSent} SYNs in ${secs(none.waitedMs / 1000)} and got no answer. ` +
+          `tcp_synack_retries 1: it connected after ${secs(by['short-timeout'].waitedMs / 1000)}. Backlog ${by['big-backlog'].backlog}: ${by['big-backlog'].synRecv} SYN_RCVD entries and it connected in ${ms((connectMs('big-backlog') ?? NaN) / 1000)}. ` +
           `SYN cookies: SyncookiesSent +${by.cookies.counters['TcpExt.SyncookiesSent']}, it connected in ${ms((connectMs('cookies') ?? NaN) / 1000)}`,
         differs: {
           textbook: 'real clients are refused',
@@ -138,7 +138,7 @@ real client connects at once (TcpExt SyncookiesSent).`,
   },
 
   story: ({ by, connectMs }) =>
-    `${by.none.synRecv} SYN_RECV sockets on one listener with backlog ${by.none.backlog} are the flood's fingerprint (ss -tan state syn-recv). ` +
+    `${by.none.synRecv} half-open (SYN_RECV in ss) sockets on one listener with backlog ${by.none.backlog} are the flood's fingerprint (ss -tan state syn-recv). ` +
     `Without a defence the real client heard nothing for ${secs(by.none.waitedMs / 1000)}, sending ${by.none.synsSent} SYNs; its kernel would keep trying for about a minute. ` +
     `A shorter SYN-ACK timeout let it in after ${secs(by['short-timeout'].waitedMs / 1000)}, a backlog above the flood at once (${ms((connectMs('big-backlog') ?? NaN) / 1000)}), ` +
     `and SYN cookies at once too (${ms((connectMs('cookies') ?? NaN) / 1000)}) while keeping no state for the forged SYNs beyond the backlog: that is why Linux ships with tcp_syncookies = 1.`,
