@@ -3,11 +3,10 @@ import type { SegmentRecord, Side, TcpConnection, TcpState } from '../../src/ana
 import { ACK, FIN, RST, SYN } from '../../src/decode/packet.js';
 import type { Observation, SocketEntry } from '../../src/observe/types.js';
 
-export const has = (s: SegmentRecord, f: number): boolean => (s.flags & f) === f;
+const has = (s: SegmentRecord, f: number): boolean => (s.flags & f) === f;
 export const isSyn = (s: SegmentRecord): boolean => has(s, SYN) && !has(s, ACK);
 export const isSynAck = (s: SegmentRecord): boolean => has(s, SYN | ACK);
 export const isFin = (s: SegmentRecord): boolean => has(s, FIN);
-export const isRst = (s: SegmentRecord): boolean => has(s, RST);
 export const isPureAck = (s: SegmentRecord): boolean => (s.flags & (SYN | FIN | RST)) === 0 && has(s, ACK) && s.len === 0;
 
 /** First segment from `side` matching `pred`, optionally after packet `after`. */
@@ -43,10 +42,4 @@ export function firstObserved(obs: Observation, local: string, state: TcpState):
     for (const s of sample.sockets) if (s.local === local && s.state === state) return { time: sample.time, socket: s };
   }
   return null;
-}
-
-export function flagsText(s: SegmentRecord | undefined): string {
-  if (!s) return 'none';
-  const names: [number, string][] = [[SYN, 'SYN'], [ACK, 'ACK'], [FIN, 'FIN'], [RST, 'RST']];
-  return names.filter(([f]) => has(s, f)).map(([, n]) => n).join('+') + (s.len ? ` +${s.len} bytes` : '');
 }

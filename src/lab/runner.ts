@@ -20,28 +20,11 @@ import { LabJudge } from './judge.js';
 import { joinTimeline, type TimelineRow } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
-import type { ClaimResult, ExpectationResult, Family, LabDefinition, LabJudgeContext, LabRunContext, ParamValue } from './types.js';
+import type { ClaimResult, ExpectationResult, Family, LabDefinition, LabJudgeContext, LabOutcome, LabRunContext, ParamValue } from './types.js';
 
 const log = child('runner');
 
-export type LabVerdict = 'pass' | 'fail' | 'error' | 'skipped';
-
-export interface LabOutcome {
-  lab: string;
-  family: Family;
-  verdict: LabVerdict;
-  reason: string | null;
-  timedOut: boolean;
-  capture: string | null;
-  durationMs: number;
-  claims: ClaimResult[];
-  expectations: ExpectationResult[];
-  analysis: Analysis | null;
-  captureStats: CaptureStats | null;
-  faults: FaultCount[];
-  sysctls: SysctlResult[];
-  timeline: TimelineRow[]; // packets joined with the sampled socket states
-}
+export type { LabOutcome, LabVerdict } from './types.js';
 
 export interface RunOptions {
   family: Family;

@@ -7,6 +7,7 @@
 import type { Analysis, TcpConnection } from '../analyze/model.js';
 import type { CaptureStats } from '../capture/live-types.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
+import type { TimelineRow } from './timeline.js';
 import type { FaultCount, FaultRule, HostRole, Sandbox, SysctlResult, SysctlSpec, TopologySpec } from '../sandbox/types.js';
 
 export type Family = 4 | 6;
@@ -116,4 +117,24 @@ export interface Judge {
   /** A timing or count within a tolerance: |actual - expected| <= max(abs, rel * expected). */
   near(text: string, actual: number | null, expected: number, tol: { abs?: number; rel?: number }, packets?: number[]): boolean;
   claim(id: string, verdict: ClaimVerdict, evidence: string): void;
+}
+
+/** What running one lab gave: the runner makes it, the reports draw it. */
+export type LabVerdict = 'pass' | 'fail' | 'error' | 'skipped';
+
+export interface LabOutcome {
+  lab: string;
+  family: Family;
+  verdict: LabVerdict;
+  reason: string | null;
+  timedOut: boolean;
+  capture: string | null;
+  durationMs: number;
+  claims: ClaimResult[];
+  expectations: ExpectationResult[];
+  analysis: Analysis | null;
+  captureStats: CaptureStats | null;
+  faults: FaultCount[];
+  sysctls: SysctlResult[];
+  timeline: TimelineRow[]; // packets joined with the sampled socket states
 }

@@ -61,11 +61,18 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
     const o = await runLab(
       lab({
         sysctls: { 'net.ipv4.tcp_synack_retries': 2 },
-        faults: [{ kind: 'drop-nth', name: 'third-udp', at: 'server', match: { proto: 'udp', dport: 9999 }, nth: 3 }],
+        // The namespace is fresh: this program's datagrams are its only UDP traffic.
+        faults: [{ kind: 'drop-nth', name: 'third-udp', at: 'server', match: { proto: 'udp' }, nth: 3 }],
         async run(ctx) {
+          // A receiver on an ephemeral port (port 0) takes the datagrams: no port is hard-coded.
           const send = ctx.sandbox.exec('client', [process.execPath, '-e', `
-            const s = require('dgram').createSocket('udp4');
-            let n = 0; const go = () => n++ < 5 ? s.send('x', 9999, '127.0.0.1', go) : s.close(); go();`]);
+            const dgram = require('dgram');
+            const r = dgram.createSocket('udp4');
+            const s = dgram.createSocket('udp4');
+            r.bind(0, '127.0.0.1', () => {
+              const port = r.address().port;
+              let n = 0; const go = () => n++ < 5 ? s.send('x', port, '127.0.0.1', go) : (s.close(), r.close()); go();
+            });`]);
           expect((await send).code).toBe(0);
         },
         judge(ctx, j) {
