@@ -1,7 +1,9 @@
 /**
  * A TCP endpoint a lab drives step by step: it listens or connects, then writes, half-closes,
  * closes or resets when told. Every socket event is reported, with its time.
- *   args: { mode: 'listen', host, port, backlog? } | { mode: 'connect', host, port, localPort?, writeAtOnce? }
+ *   args: { mode: 'listen', host, port, backlog?, endOnEof? } | { mode: 'connect', host, port, localPort?, writeAtOnce? }
+ *   endOnEof: close (FIN) the moment the peer's FIN arrives, in this process, with no round trip
+ *   to the runner: the kernel then folds its ACK of that FIN into our FIN.
  *   writeAtOnce: bytes written right after connect() is called, before the handshake is done
  *   commands: { do: 'write', bytes } | { do: 'end' } | { do: 'destroy' } | { do: 'reset' } | { do: 'exit' }
  */
@@ -13,6 +15,7 @@ interface Args {
   host: string;
   port: number;
   backlog?: number;
+  endOnEof?: boolean;
   localPort?: number;
   writeAtOnce?: number;
 }
@@ -31,7 +34,11 @@ function watch(s: net.Socket): void {
     received += d.length;
     emit('data', { bytes: d.length, total: received });
   });
-  s.on('end', () => emit('end', { total: received })); // the peer's FIN arrived
+  s.on('end', () => {
+    // the peer's FIN arrived
+    if (a.endOnEof) s.end();
+    emit('end', { total: received });
+  });
   s.on('error', (e: NodeJS.ErrnoException) => emit('error', { code: e.code ?? 'ERROR', message: e.message }));
   s.on('close', (hadError: boolean) => emit('closed', { hadError }));
 }

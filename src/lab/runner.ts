@@ -9,56 +9,29 @@ import path from 'node:path';
 import type { Analysis, SegmentRecord, TcpConnection } from '../analyze/model.js';
 import { inspectStream } from '../analyze/pipeline.js';
 import { startCapture } from '../capture/live.js';
-import type { CaptureBackend, CaptureStats, LiveCapture } from '../capture/live-types.js';
+import type { CaptureBackend, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
 import { readSockets, startObserver, type Observer } from '../observe/index.js';
 import { readCounters } from '../observe/counters.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox } from '../sandbox/index.js';
-import type { FaultCount, FaultRule, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
+import type { FaultRule, HostRole, Sandbox } from '../sandbox/types.js';
 import { endpointText } from '../endpoint.js';
 import { claimsOf } from './catalogue.js';
 import { craftIn } from './craft-run.js';
 import { check, verdictOf } from './judge.js';
 import { resolveParams, type ParamSpecs, type ParamValues } from './params.js';
-import { joinTimeline, type TimelineRow } from './timeline.js';
+import { joinTimeline } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
-import type { AnyLab, Check, ClaimResult, Family, LabJudgeContext, LabRunContext, Mark, ProgramResult, RuntimeFault, Setup } from './types.js';
+import type { AnyLab, Check, ClaimResult, Family, LabJudgeContext, LabOutcome, LabRunContext, Mark, ProgramEvent, ProgramResult, RuntimeFault, Setup } from './types.js';
 
 export type ParamValue = number | boolean | string;
 
 const log = child('runner');
 
-export type LabVerdict = 'pass' | 'fail' | 'error' | 'skipped';
-
-export interface LabOutcome {
-  lab: string;
-  family: Family;
-  verdict: LabVerdict;
-  reason: string | null;
-  timedOut: boolean;
-  capture: string | null;
-  durationMs: number;
-  params: Record<string, ParamValue>;
-  claims: ClaimResult[];
-  expectations: Check[]; // setup expectations, every claim's checks, the lab's own checks
-  story: string | null; // the explanation tied to this run's numbers
-  analysis: Analysis | null;
-  captureStats: CaptureStats | null;
-  faults: FaultCount[];
-  sysctls: SysctlResult[];
-  events: ProgramEvent[]; // every program message and mark, in time order
-  timeline: TimelineRow[]; // packets joined with the sampled socket states
-}
-
-export interface ProgramEvent {
-  program: string; // a program's name, or 'mark'
-  t: number; // epoch seconds
-  event: string;
-  data: Record<string, unknown>;
-}
+export type { LabOutcome, LabVerdict, ProgramEvent } from './types.js';
 
 export interface RunOptions {
   family: Family;

@@ -1,6 +1,6 @@
 /** `wirelab run` for people: per lab its verdict, its claims with evidence, and any failed expectation. */
 import type { SegmentRecord } from '../analyze/model.js';
-import type { LabOutcome } from '../lab/runner.js';
+import type { LabOutcome } from '../lab/types.js';
 import type { AnyLab } from '../lab/types.js';
 
 const MARK: Record<string, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' };

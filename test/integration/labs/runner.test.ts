@@ -76,10 +76,17 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
       lab({
         sysctls: { 'net.ipv4.tcp_synack_retries': 2 },
         async run(ctx) {
-          const f = await ctx.fault('third-udp', { at: 'server', match: { proto: 'udp', dport: 9999 }, drop: { nth: 3 } });
+          // The namespace is fresh: this program's datagrams are its only UDP traffic.
+          const f = await ctx.fault('third-udp', { at: 'server', match: { proto: 'udp' }, drop: { nth: 3 } });
+          // A receiver on an ephemeral port (port 0) takes the datagrams: no port is hard-coded.
           const send = ctx.sandbox.exec('client', [process.execPath, '-e', `
-            const s = require('dgram').createSocket('udp4');
-            let n = 0; const go = () => n++ < 5 ? s.send('x', 9999, '127.0.0.1', go) : s.close(); go();`]);
+            const dgram = require('dgram');
+            const r = dgram.createSocket('udp4');
+            const s = dgram.createSocket('udp4');
+            r.bind(0, '127.0.0.1', () => {
+              const port = r.address().port;
+              let n = 0; const go = () => n++ < 5 ? s.send('x', port, '127.0.0.1', go) : (s.close(), r.close()); go();
+            });`]);
           expect((await send).code).toBe(0);
           expect(await f.count()).toBe(1);
         },
