@@ -62,10 +62,12 @@ export async function runLabs(labs: AnyLab[], opts: RunOptions): Promise<LabOutc
 export async function runJobs(jobs: RunJob[], opts: RunOptions): Promise<LabOutcome[]> {
   await mkdir(opts.outDir, { recursive: true });
   const results: LabOutcome[] = new Array(jobs.length);
+  // The longest labs start first so the short ones fill in around them; results keep job order.
+  const order = jobs.map((_, i) => i).sort((x, y) => jobs[y]!.lab.seconds - jobs[x]!.lab.seconds || x - y);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const i = next++;
+    while (next < order.length) {
+      const i = order[next++]!;
       results[i] = await runLab(jobs[i]!.lab, { ...opts, family: jobs[i]!.family });
       opts.onLabDone?.(results[i]!);
     }

@@ -27,6 +27,9 @@ async function floodRound(ctx: LabRunContext, round: Round, backlog: number, flo
   const port = Number((await server.next('listening')).port);
   const local = ctx.endpoint('server', port);
   const synRecv = (all: SocketEntry[]): number => all.filter((s) => s.local === local && s.state === TcpState.SYN_RCVD).length;
+  // The real client's process is up before the flood, so its SYN leaves the moment the lab says.
+  const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port, deferConnect: true }, `client-${round}`);
+  await client.next('ready');
   const before = await ctx.counters('server');
   const syns: CraftSpec[] = Array.from({ length: flood }, (_, i) => ({
     src: forgedAddr(ctx.family, i % FORGED), dst: ctx.addr('server'), sport: 1024 + Math.floor(Math.random() * 60000), dport: port,
@@ -36,7 +39,7 @@ async function floodRound(ctx: LabRunContext, round: Round, backlog: number, flo
   // The flood is in when the listener holds as many half-open entries as its backlog lets it.
   const table = await ctx.waitForSockets('server', (all) => synRecv(all) >= Math.min(flood, backlog), 10_000);
   ctx.mark(`flood in: ${round}`);
-  const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port }, `client-${round}`);
+  client.send({ do: 'connect' });
   let connected = true;
   if (round === 'none') {
     // No defence: the real client is still in SYN_SENT after its second retransmission. Stop there.

@@ -39,9 +39,9 @@ describe.skipIf(!isRoot)('the opening labs (needs root)', () => {
       const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
       // The differs verdicts carry this run's measured value.
       expect(claims.H07!.differs!.measured).toMatch(/^15\.\d\d million\/s along one 4-tuple/);
-      expect(claims.H11!.differs!.measured).toMatch(/^\d+ unanswered SYNs in \d/);
+      expect(claims.H11!.differs!.measured).toMatch(/^\d+ unanswered SYNs over \d/);
       for (const l of labs) expect(l.story, l.lab).toMatch(/\d/);
-    });
+    }, 200_000);
   }
 });
 
