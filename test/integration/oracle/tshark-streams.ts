@@ -5,7 +5,11 @@
  *   DESIGN.md defines the client);
  * - handshake complete: tcp.completeness has SYN (1), SYN-ACK (2) and ACK (4) set (two-pass, so
  *   every packet carries the stream's final value; we take the largest);
- * - SYN / SYN-ACK retransmissions: tcp.analysis.retransmission on SYN / SYN+ACK packets;
+ * - SYN / SYN-ACK retransmissions: the copies of the client's first SYN (same seq) and of the
+ *   server's first SYN-ACK after the first, as a person counts them in Wireshark. Not tshark's
+ *   tcp.analysis.retransmission flag on them: a client whose SYN-ACK was lost resends its SYN
+ *   while the server's resent SYN-ACK is on its way, and tshark calls that SYN out-of-order
+ *   (seen in the 978,676-packet bench trace);
  * - retransmissions: packets with tcp.analysis.retransmission;
  * - resets: packets with RST;
  * - close initiator: the sender of the first FIN, or of the first RST when it comes before any FIN;
@@ -104,11 +108,17 @@ export function tsharkStreams(file: string): TsharkStream[] {
     }
     s.complete = (s.completeness & 7) === 7;
     let closer: TsharkPacket | undefined;
+    let firstSyn: TsharkPacket | undefined;
+    let firstSynAck: TsharkPacket | undefined;
     for (const p of s.packets) {
-      if (p.retrans) {
-        s.retransmissions++;
-        if ((p.flags & (SYN | ACK)) === SYN) s.synRetransmits++;
-        if ((p.flags & (SYN | ACK)) === (SYN | ACK)) s.synAckRetransmits++;
+      if (p.retrans) s.retransmissions++;
+      if ((p.flags & (SYN | ACK)) === SYN && p.from === s.client) {
+        if (!firstSyn) firstSyn = p;
+        else if (p.seq === firstSyn.seq) s.synRetransmits++;
+      }
+      if ((p.flags & (SYN | ACK)) === (SYN | ACK) && p.from === s.server) {
+        if (!firstSynAck) firstSynAck = p;
+        else if (p.seq === firstSynAck.seq) s.synAckRetransmits++;
       }
       if (p.flags & RST) s.resets++;
       if (!closer && p.flags & (FIN | RST)) closer = p;
