@@ -6,16 +6,11 @@ accepted; stdin closing ends the program."""
 import json
 import socket
 import sys
-import time
+
+from protocol import args, emit
 
 
-def emit(event, **fields):
-    fields.update(event=event, t=time.time())
-    sys.stdout.write(json.dumps(fields) + "\n")
-    sys.stdout.flush()
-
-
-args = json.loads(sys.argv[1])
+args = args()
 family = socket.AF_INET6 if ":" in args["host"] else socket.AF_INET
 srv = socket.socket(family, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

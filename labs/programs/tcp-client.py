@@ -6,19 +6,13 @@ one JSON argument {"host", "port", "mode", "bytes"}; one JSON event per line on 
   mode "defer": TCP_DEFER_ACCEPT on the client socket makes its kernel hold back the third segment
                 (up to 200 ms) so the data written right after connect() rides on it.
 After sending it half-closes, reads until the server's FIN and exits."""
-import json
 import socket
 import sys
-import time
+
+from protocol import args, emit
 
 
-def emit(event, **fields):
-    fields.update(event=event, t=time.time())
-    sys.stdout.write(json.dumps(fields) + "\n")
-    sys.stdout.flush()
-
-
-a = json.loads(sys.argv[1])
+a = args()
 family = socket.AF_INET6 if ":" in a["host"] else socket.AF_INET
 data = b"d" * a.get("bytes", 100)
 c = socket.socket(family, socket.SOCK_STREAM)

@@ -36,12 +36,19 @@ for (const [name, f] of Object.entries(CONN.spec)) {
   });
 }
 
-function readFact(x: number, read: FactRead): number | boolean | null {
-  if (read === 'value') return x;
-  if (read === 'bool') return x === 1;
-  if (read === 'negativeIsNull') return x < 0 ? null : x;
-  return Number.isNaN(x) ? null : x;
-}
+/**
+ * The copies as one straight-line function, generated once from the table: a generic loop over
+ * FACT_COPIES (keyed stores, boxed values) cost 0.2 s on 98k connections.
+ */
+const copyFacts = new Function('mo', 'num', 'numAt', 'int', 'intAt', [
+  'let x;',
+  ...FACT_COPIES.map((f) => {
+    const path = f.inner === null ? f.outer : `${f.outer}.${f.inner}`;
+    const load = `x = ${f.store}[${f.store}At + ${f.offset}];`;
+    const value = f.read === 'value' ? 'x' : f.read === 'bool' ? 'x === 1' : f.read === 'negativeIsNull' ? '(x < 0 ? null : x)' : '(x !== x ? null : x)';
+    return `${load} mo.${path} = ${value};`;
+  }),
+].join('\n')) as (mo: TcpConnection, num: Float64Array, numAt: number, int: Int32Array, intAt: number) => void;
 
 const {
   stepPacket: STEP_PACKET, stepTime: STEP_TIME, stepSeq: STEP_SEQ, stepAck: STEP_ACK, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE, firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE,
@@ -146,13 +153,7 @@ export class ConnView {
     const numAt = t.numAt(id);
     const int = t.ints(id);
     const intAt = t.intAt(id);
-    const target = mo as unknown as Record<string, Record<string, unknown>>;
-    for (let k = 0; k < FACT_COPIES.length; k++) {
-      const f = FACT_COPIES[k]!;
-      const x = readFact(f.store === 'num' ? num[numAt + f.offset]! : int[intAt + f.offset]!, f.read);
-      if (f.inner === null) (target as Record<string, unknown>)[f.outer] = x;
-      else target[f.outer]![f.inner] = x;
-    }
+    copyFacts(mo, num, numAt, int, intAt);
     const st = this.statesOf(id);
     const verdict = classifyClose(st, int[intAt + FIRST_RST]!, int[intAt + RST_BEFORE_CLOSE] === 1);
     mo.close.kind = verdict.kind;

@@ -55,9 +55,6 @@ export interface RowLayout<K extends string> {
   /** A row with every field at its initial value. */
   readonly numInit: Float64Array;
   readonly intInit: Int32Array;
-  /** The offsets (within a row) whose initial value is not 0: a zero-filled row needs only these. */
-  readonly numNonZero: Int32Array;
-  readonly intNonZero: Int32Array;
 }
 
 export function rowLayout<K extends string>(spec: Record<K, FieldSpec>): RowLayout<K> {
@@ -94,14 +91,11 @@ export function rowLayout<K extends string>(spec: Record<K, FieldSpec>): RowLayo
       }
     }
   }
-  const nonZero = (a: Float64Array | Int32Array): Int32Array => Int32Array.from(Array.from(a.keys()).filter((i) => !Object.is(a[i], 0)));
-  return { spec, at, intAt, numSize, intSize, numInit, intInit, numNonZero: nonZero(numInit), intNonZero: nonZero(intInit) };
+  return { spec, at, intAt, numSize, intSize, numInit, intInit };
 }
 
-/** Sets a zero-filled row (num[o...], int[q...]) to the layout's initial values. */
+/** Sets a row (num[o...], int[q...]) to the layout's initial values: two block copies. */
 export function initRow(l: RowLayout<string>, num: Float64Array, o: number, int: Int32Array, q: number): void {
-  const nz = l.numNonZero;
-  for (let k = 0; k < nz.length; k++) num[o + nz[k]!] = l.numInit[nz[k]!]!;
-  const iz = l.intNonZero;
-  for (let k = 0; k < iz.length; k++) int[q + iz[k]!] = l.intInit[iz[k]!]!;
+  num.set(l.numInit, o);
+  int.set(l.intInit, q);
 }

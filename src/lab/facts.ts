@@ -1,14 +1,15 @@
 /**
- * Facts a lab reads instead of hunting packets: per connection, the handshake and close steps by
- * name (SYN, SYN-ACK, third segment, first FIN, its ACK, second FIN, last ACK: packet number, time,
- * seq/ack), retransmission lists with their times and intervals, resets with their cause.
- * Derived from the analysis's segments (kept for lab runs).
+ * Facts a lab reads instead of hunting packets, built on what the analysis found
+ * (TcpConnection.steps, retransmissionList, resetList): per connection the handshake and close
+ * steps by name (SYN, SYN-ACK, third segment, first FIN, its ACK, second FIN, last ACK), each with
+ * its segment (packet number, times, seq/ack, flags, length, options); retransmission lists with
+ * their times and intervals; resets with their cause. Needs the segments kept (lab runs keep them).
  */
-import type { SegmentMark, SegmentRecord, Side, TcpConnection, TcpState } from '../analyze/model.js';
+import type { ResetEvent, SegmentRecord, Side, TcpConnection, TcpState, TcpStep } from '../analyze/model.js';
 import { ACK, FIN, RST, SYN } from '../decode/packet.js';
 
 export interface Step {
-  packet: number;
+  packet: number; // 1-based, as inspect prints it
   time: number; // seconds since the capture's first packet
   absTime: number; // epoch seconds
   from: Side;
@@ -23,18 +24,19 @@ export interface Step {
 }
 
 export interface Retransmission extends Step {
+  kind: 'retransmission' | 'fast-retransmission' | 'spurious-retransmission';
   interval: number; // seconds since the previous transmission of the same sequence number
   sinceFirst: number; // seconds since the first transmission
 }
 
 export interface Reset extends Step {
-  cause: 'closed-port' | 'unread-data' | 'abort' | 'unknown';
+  cause: ResetEvent['cause'];
 }
 
 export interface HandshakeSteps {
   syn: Step | null;
   synAck: Step | null;
-  /** The client's first segment after the first SYN-ACK (a pure ACK, or data riding on it). */
+  /** The client's segment that acknowledged the SYN-ACK (a pure ACK, or data riding on it). */
   third: Step | null;
   synRetransmits: Retransmission[];
   synAckRetransmits: Retransmission[];
@@ -42,7 +44,7 @@ export interface HandshakeSteps {
 
 export interface CloseSteps {
   firstFin: Step | null;
-  firstFinAck: Step | null; // a separate ACK of the first FIN (null when folded into the second FIN)
+  firstFinAck: Step | null; // a separate ACK of the first FIN (null when it rode on the second FIN)
   secondFin: Step | null;
   lastAck: Step | null;
   folded: boolean; // the second FIN carried the ACK of the first (a three-segment close)
@@ -57,7 +59,6 @@ export interface ConnFacts {
   segments: Step[];
 }
 
-const has = (s: SegmentRecord, f: number): boolean => (s.flags & f) === f;
 export const isSyn = (s: { flags: number }): boolean => (s.flags & (SYN | ACK)) === SYN;
 export const isSynAck = (s: { flags: number }): boolean => (s.flags & (SYN | ACK)) === (SYN | ACK);
 export const isFin = (s: { flags: number }): boolean => (s.flags & FIN) !== 0;
@@ -71,72 +72,49 @@ export function step(s: SegmentRecord): Step {
   };
 }
 
-const marked = (s: SegmentRecord, m: SegmentMark): boolean => s.marks.includes(m);
-
-function retransmissionsOf(c: TcpConnection, pick: (s: SegmentRecord) => boolean): Retransmission[] {
-  const out: Retransmission[] = [];
-  const last = new Map<string, { first: number; prev: number }>();
-  for (const s of c.segments) {
-    if (!pick(s)) continue;
-    const key = `${s.from} ${s.seq} ${s.flags & (SYN | FIN)}`;
-    const seen = last.get(key);
-    if (seen && (s.len > 0 || (s.flags & (SYN | FIN)) !== 0)) {
-      out.push({ ...step(s), interval: s.time - seen.prev, sinceFirst: s.time - seen.first });
-      seen.prev = s.time;
-    } else if (!seen) last.set(key, { first: s.time, prev: s.time });
-  }
-  return out;
-}
-
 export function connFacts(c: TcpConnection): ConnFacts {
-  const segs = c.segments;
-  const find = (side: Side, pred: (s: SegmentRecord) => boolean, after = -1): SegmentRecord | undefined =>
-    segs.find((s) => s.from === side && s.packet > after && pred(s));
-  const syn = find('client', isSyn);
-  const synAck = find('server', isSynAck);
-  const third = synAck ? find('client', (s) => has(s, ACK) && !has(s, SYN), synAck.packet) : undefined;
-  const firstFinSeg = segs.find(isFin);
-  let close: CloseSteps = { firstFin: null, firstFinAck: null, secondFin: null, lastAck: null, folded: false };
-  if (firstFinSeg) {
-    const other: Side = firstFinSeg.from === 'client' ? 'server' : 'client';
-    const u1 = (firstFinSeg.seq + firstFinSeg.len + 1) >>> 0;
-    const secondFin = find(other, isFin, firstFinSeg.packet);
-    const ackSeg = find(other, (s) => has(s, ACK) && !has(s, FIN) && s.ack === u1, firstFinSeg.packet);
-    const firstFinAck = ackSeg && (!secondFin || ackSeg.packet < secondFin.packet) ? ackSeg : undefined;
-    const w1 = secondFin ? (secondFin.seq + secondFin.len + 1) >>> 0 : -1;
-    const lastAck = secondFin ? find(firstFinSeg.from, (s) => has(s, ACK) && s.ack === w1, secondFin.packet) : undefined;
-    close = {
-      firstFin: step(firstFinSeg),
-      firstFinAck: firstFinAck ? step(firstFinAck) : null,
-      secondFin: secondFin ? step(secondFin) : null,
-      lastAck: lastAck ? step(lastAck) : null,
-      folded: !firstFinAck && !!secondFin && secondFin.ack === u1,
-    };
+  const byPacket = new Map<number, SegmentRecord>();
+  for (const s of c.segments) byPacket.set(s.packet, s);
+  const at = (st: TcpStep | null): Step | null => {
+    const seg = st ? byPacket.get(st.packet) : undefined;
+    return seg ? step(seg) : null;
+  };
+  // Intervals: each retransmission against the previous transmission of the same bytes (same side,
+  // same seq, same SYN/FIN) in the capture.
+  const retransmissions: Retransmission[] = [];
+  for (const r of c.retransmissionList) {
+    const seg = byPacket.get(r.packet);
+    if (!seg) continue;
+    const same = c.segments.filter((x) => x.from === seg.from && x.seq === seg.seq && (x.flags & (SYN | FIN)) === (seg.flags & (SYN | FIN)) && x.packet < seg.packet);
+    const prev = same[same.length - 1];
+    retransmissions.push({ ...step(seg), kind: r.kind, interval: prev ? seg.time - prev.time : NaN, sinceFirst: same[0] ? seg.time - same[0].time : NaN });
   }
-  const resets: Reset[] = segs.filter(isRst).map((s) => ({
-    ...step(s),
-    cause: marked(s, 'rst-from-closed-port') ? 'closed-port' : marked(s, 'rst-after-close-with-unread-data') ? 'unread-data' : has(s, ACK) || s.len === 0 ? 'abort' : 'unknown',
-  }));
+  const steps = c.steps;
+  const secondFin = at(steps.secondFin);
+  const finAck = at(steps.firstFinAck);
+  const folded = !!finAck && !!secondFin && finAck.packet === secondFin.packet;
   return {
     conn: c,
     handshake: {
-      syn: syn ? step(syn) : null,
-      synAck: synAck ? step(synAck) : null,
-      third: third ? step(third) : null,
-      synRetransmits: retransmissionsOf(c, (s) => s.from === 'client' && isSyn(s)),
-      synAckRetransmits: retransmissionsOf(c, (s) => s.from === 'server' && isSynAck(s)),
+      syn: at(steps.syn),
+      synAck: at(steps.synAck),
+      third: at(steps.ack),
+      synRetransmits: retransmissions.filter((r) => r.from === 'client' && isSyn(r)),
+      synAckRetransmits: retransmissions.filter((r) => r.from === 'server' && isSynAck(r)),
     },
-    close,
-    retransmissions: retransmissionsOf(c, (s) => !isRst(s)),
-    resets,
-    segments: segs.map(step),
+    close: { firstFin: at(steps.firstFin), firstFinAck: folded ? null : finAck, secondFin, lastAck: at(steps.lastAck), folded },
+    retransmissions,
+    resets: c.resetList.flatMap((r) => {
+      const seg = byPacket.get(r.packet);
+      return seg ? [{ ...step(seg), cause: r.cause }] : [];
+    }),
+    segments: c.segments.map(step),
   };
 }
 
-/** The states a side went through, in order, starting with the first transition's `from`. */
+/** The states a side went through, in order (the analysis computes it: TcpConnection.statePath). */
 export function stateTrail(c: TcpConnection, side: Side): TcpState[] {
-  const t = c.states[side];
-  return t.length ? [t[0]!.from, ...t.map((x) => x.to)] : [];
+  return c.statePath[side];
 }
 
 /** The packet that moved `side` into `state`, or null. */

@@ -1,10 +1,6 @@
 /** Readers over a host's observation (sampled /proc/net/tcp and counters) that labs share. */
 import type { Observation, SocketEntry } from '../observe/types.js';
-
-/** Kernel state names may spell FIN_WAIT1 or FIN_WAIT_1: compare loosely. */
-export function sameState(a: string, b: string): boolean {
-  return a.replace(/_/g, '') === b.replace(/_/g, '');
-}
+import type { TcpState } from '../tcp-state.js';
 
 /** Every distinct state a socket with this local endpoint was observed in, in order. */
 export function observedStates(obs: Observation | undefined, local: string, remote?: string): string[] {
@@ -19,9 +15,9 @@ export function observedStates(obs: Observation | undefined, local: string, remo
 }
 
 /** The first observed socket entry in a state for a local endpoint, with the sample time. */
-export function firstObserved(obs: Observation | undefined, local: string, state: string): { time: number; socket: SocketEntry } | null {
+export function firstObserved(obs: Observation | undefined, local: string, state: TcpState): { time: number; socket: SocketEntry } | null {
   for (const sample of obs?.samples ?? []) {
-    for (const s of sample.sockets) if (s.local === local && sameState(s.state, state)) return { time: sample.time, socket: s };
+    for (const s of sample.sockets) if (s.local === local && s.state === state) return { time: sample.time, socket: s };
   }
   return null;
 }

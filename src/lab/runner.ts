@@ -9,58 +9,30 @@ import path from 'node:path';
 import type { Analysis, SegmentRecord, TcpConnection } from '../analyze/model.js';
 import { inspectStream } from '../analyze/pipeline.js';
 import { startCapture } from '../capture/live.js';
-import type { CaptureBackend, CaptureStats, LiveCapture } from '../capture/live-types.js';
+import type { CaptureBackend, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
 import { readSockets, startObserver, type Observer } from '../observe/index.js';
 import { readCounters } from '../observe/counters.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox } from '../sandbox/index.js';
-import type { FaultCount, FaultRule, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
+import type { FaultRule, HostRole, Sandbox } from '../sandbox/types.js';
+import { endpointText } from '../endpoint.js';
 import { claimsOf } from './catalogue.js';
 import { craftIn } from './craft-run.js';
 import { check, verdictOf } from './judge.js';
 import { resolveParams, type ParamSpecs, type ParamValues } from './params.js';
-import { faultDrops, type FaultDrops, type FaultLog } from './fault-drops.js';
-import { joinTimeline, type TimelineRow } from './timeline.js';
+import { faultDrops, type FaultLog } from './fault-drops.js';
+import { joinTimeline } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
-import type { AnyLab, Check, ClaimResult, Family, LabJudgeContext, LabRunContext, Mark, ProgramResult, RuntimeFault, Setup } from './types.js';
+import type { AnyLab, Check, ClaimResult, Family, LabJudgeContext, LabOutcome, LabRunContext, Mark, ProgramEvent, ProgramResult, RuntimeFault, Setup } from './types.js';
 
 export type ParamValue = number | boolean | string;
 
 const log = child('runner');
 
-export type LabVerdict = 'pass' | 'fail' | 'error' | 'skipped';
-
-export interface LabOutcome {
-  lab: string;
-  family: Family;
-  verdict: LabVerdict;
-  reason: string | null;
-  timedOut: boolean;
-  capture: string | null;
-  durationMs: number;
-  params: Record<string, ParamValue>;
-  claims: ClaimResult[];
-  expectations: Check[]; // setup expectations, every claim's checks, the lab's own checks
-  story: string | null; // the explanation tied to this run's numbers
-  analysis: Analysis | null;
-  captureStats: CaptureStats | null;
-  faults: FaultCount[];
-  sysctls: SysctlResult[];
-  events: ProgramEvent[]; // every program message and mark, in time order
-  timeline: TimelineRow[]; // packets joined with the sampled socket states
-  observations: Partial<Record<HostRole, Observation>>; // every host's sockets and counters (the HTML report's state timeline)
-  drops: FaultDrops | null; // the captured packets the lab's faults dropped
-}
-
-export interface ProgramEvent {
-  program: string; // a program's name, or 'mark'
-  t: number; // epoch seconds
-  event: string;
-  data: Record<string, unknown>;
-}
+export type { LabOutcome, LabVerdict, ProgramEvent } from './types.js';
 
 export interface RunOptions {
   family: Family;
@@ -91,10 +63,12 @@ export async function runLabs(labs: AnyLab[], opts: RunOptions): Promise<LabOutc
 export async function runJobs(jobs: RunJob[], opts: RunOptions): Promise<LabOutcome[]> {
   await mkdir(opts.outDir, { recursive: true });
   const results: LabOutcome[] = new Array(jobs.length);
+  // The longest labs start first so the short ones fill in around them; results keep job order.
+  const order = jobs.map((_, i) => i).sort((x, y) => jobs[y]!.lab.seconds - jobs[x]!.lab.seconds || x - y);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const i = next++;
+    while (next < order.length) {
+      const i = order[next++]!;
       results[i] = await runLab(jobs[i]!.lab, { ...opts, family: jobs[i]!.family });
       opts.onLabDone?.(results[i]!);
     }
@@ -158,7 +132,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       if (!observers.has(roleNs(role))) observers.set(roleNs(role), startObserver(sb.nsPid(role), { intervalMs: 10 }));
     }
     const addr = (role: HostRole): string => (family === 6 ? sb.host(role).addr6 : sb.host(role).addr4);
-    const endpoint = (role: HostRole, port: number): string => (family === 6 ? `[${addr(role)}]:${port}` : `${addr(role)}:${port}`);
+    const endpoint = (role: HostRole, port: number): string => endpointText(addr(role), port);
     const names = new Set<string>();
     const faultNames = new Set<string>();
     const faultLogs: FaultLog[] = [];

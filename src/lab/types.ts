@@ -11,7 +11,9 @@ import type { CaptureStats } from '../capture/live-types.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
 import type { FaultCount, HostRole, PacketMatch, Sandbox, SysctlResult, SysctlSpec, TopologySpec, FaultRule } from '../sandbox/types.js';
 import type { CraftSpec } from './craft.js';
+import type { FaultDrops } from './fault-drops.js';
 import type { ParamSpecs, ParamValues } from './params.js';
+import type { TimelineRow } from './timeline.js';
 
 export type Family = 4 | 6;
 export type ClaimVerdict = 'confirmed' | 'differs' | 'refuted' | 'untestable';
@@ -189,7 +191,37 @@ export interface ClaimResult {
   differs?: Differs;
 }
 
-/** Kept for the older judge API (tests that define small labs inline). */
-export type ExpectationResult = Check;
-
 export type { FaultRule };
+
+/** What running one lab gave: the runner makes it, the reports draw it. */
+export type LabVerdict = 'pass' | 'fail' | 'error' | 'skipped';
+
+export interface LabOutcome {
+  lab: string;
+  family: Family;
+  verdict: LabVerdict;
+  reason: string | null;
+  timedOut: boolean;
+  capture: string | null;
+  durationMs: number;
+  params: Record<string, string | number | boolean>;
+  claims: ClaimResult[];
+  expectations: Check[]; // setup expectations, every claim's checks, the lab's own checks
+  story: string | null; // the explanation tied to this run's numbers
+  analysis: Analysis | null;
+  captureStats: CaptureStats | null;
+  faults: FaultCount[];
+  sysctls: SysctlResult[];
+  events: ProgramEvent[]; // every program message and mark, in time order
+  timeline: TimelineRow[]; // packets joined with the sampled socket states
+  observations: Partial<Record<HostRole, Observation>>; // every host's sockets and counters (the HTML report's state timeline)
+  drops: FaultDrops | null; // the captured packets the lab's faults dropped
+}
+
+export interface ProgramEvent {
+  program: string; // a program's name, or 'mark'
+  t: number; // epoch seconds
+  event: string;
+  data: Record<string, unknown>;
+}
+

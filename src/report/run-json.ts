@@ -1,5 +1,5 @@
 /** The `wirelab run --json` object and report.json: exactly the contract in DESIGN.md. */
-import type { LabOutcome } from '../lab/runner.js';
+import type { LabOutcome } from '../lab/types.js';
 import type { ClaimVerdict, Differs } from '../lab/types.js';
 import { toInspectJson, type InspectJson } from './json.js';
 import { toObservedJson, type ObservedJson } from './observed-json.js';

@@ -4,7 +4,7 @@
  * The capture shows the four segments; /proc/net/tcp shows the states between them and the
  * TIME_WAIT countdown on the client's socket.
  */
-import { check, connFacts, defineLab, enteredBy, firstObserved, ms, observedStates, sameState, stateTrail } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, enteredBy, firstObserved, ms, observedStates, stateTrail, TcpState } from '../../../src/lab/index.js';
 
 export default defineLab({
   name: 'four-way-close',
@@ -24,7 +24,10 @@ server's application closes too, it sends FIN seq w and is LAST_ACK. The client 
 first waits in TIME_WAIT: on Linux for 60 s (TCP_TIMEWAIT_LEN), whatever MSL the textbook assumes.`,
 
   async run(ctx) {
-    const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 });
+    // With no delay the server closes on EOF itself (no round trip through the runner, which a
+    // loaded machine can stretch past the ~40 ms delayed ACK): the kernel folds its ACK into the FIN.
+    const fold = ctx.params.serverDelayMs === 0;
+    const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0, endOnEof: fold });
     const { port } = await server.next('listening');
     ctx.mark('connect', { port });
     const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port });
@@ -34,12 +37,14 @@ first waits in TIME_WAIT: on Linux for 60 s (TCP_TIMEWAIT_LEN), whatever MSL the
     await server.next('data');
     client.send({ do: 'end' });
     await server.next('end');
-    await ctx.sleep(ctx.params.serverDelayMs); // the application's own pause, not a wait for the kernel
-    server.send({ do: 'end' });
+    if (!fold) {
+      await ctx.sleep(ctx.params.serverDelayMs); // the application's own pause, not a wait for the kernel
+      server.send({ do: 'end' });
+    }
     await client.next('closed');
     await server.next('closed');
     // Let the observer catch the TIME_WAIT socket and its timer.
-    await ctx.waitForSocket('client', (s) => sameState(s.state, 'TIME_WAIT'), 3000);
+    await ctx.waitForSocket('client', (s) => s.state === TcpState.TIME_WAIT, 10_000);
   },
 
   facts(ctx, setup) {

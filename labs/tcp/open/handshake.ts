@@ -63,7 +63,7 @@ accept() returns it.`,
         check.ok('the server chose its own ISN y (y != x)', synAck.seq !== syn.seq, synAck.seq, `not ${syn.seq}`, [synAck.packet]),
         check.eq('the server went SYN_RCVD when it sent the SYN-ACK', enteredBy(conn, 'server', 'SYN_RCVD'), synAck.packet, [synAck.packet]),
       ],
-      evidence: `packet ${synAck.packet}: SYN+ACK, seq y = ${synAck.seq}, ack = ${synAck.ack} = x+1; the server's side lived as a SYN_RECV request socket for ${ms(third.time - syn.time)} (SYN in to ACK in)`,
+      evidence: `packet ${synAck.packet}: SYN+ACK, seq y = ${synAck.seq}, ack = ${synAck.ack} = x+1; the server's side lived as a SYN_RCVD request socket (the kernel's SYN_RECV) for ${ms(third.time - syn.time)} (SYN in to ACK in)`,
     }),
     H03: ({ conn, syn, synAck, third }, ctx) => ({
       checks: [

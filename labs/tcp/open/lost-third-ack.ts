@@ -1,14 +1,14 @@
 /**
  * The third segment lost: the server's input drops the client's pure ACKs, so the server sits in
- * SYN_RECV and resends its SYN-ACK at doubling intervals while the client is already ESTABLISHED.
+ * SYN_RCVD and resends its SYN-ACK at doubling intervals while the client is already ESTABLISHED.
  * Two clients, two endings: one writes after the first SYN-ACK retransmission (its data carries
  * the ACK and completes the handshake), the other waits until the server gives up (its data meets
  * RST).
  */
-import { check, connFacts, defineLab, firstObserved, ms, observedStates, secs, type ConnFacts } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, firstObserved, ms, observedStates, secs, TcpState, type ConnFacts } from '../../../src/lab/index.js';
 
 const isHalfOpen = (local: string, remote: string) => (s: { local: string; remote: string; state: string }) =>
-  s.local === local && s.remote === remote && s.state === 'SYN_RCVD';
+  s.local === local && s.remote === remote && s.state === TcpState.SYN_RCVD;
 
 export default defineLab({
   name: 'lost-third-ack',
@@ -25,7 +25,7 @@ export default defineLab({
   explanation: `The server's input drops every pure ACK from the client (an nftables rule in the server
 namespace, armed once the ports are known), so the third segment of the handshake never arrives. The
 client's kernel considers the connection ESTABLISHED as soon as it has sent that ACK; the server's
-request stays SYN_RECV and its kernel resends the SYN-ACK after 1 s, then 2 s, 4 s ... (the initial
+request stays SYN_RCVD and its kernel resends the SYN-ACK after 1 s, then 2 s, 4 s ... (the initial
 RTO, doubled each time) up to tcp_synack_retries times, then drops the half-open entry. Client A writes
 after the first retransmission: its data segment carries the same ACK, the server takes it as the
 end of the handshake and accept() returns. Client B writes only after the server gave up: the server has
@@ -81,7 +81,7 @@ ECONNRESET.`,
     const dataA = A.segments.find((s) => s.from === 'client' && s.len > 0) ?? null;
     const dataB = B.segments.find((s) => s.from === 'client' && s.len > 0) ?? null;
     const rstB = B.resets.find((r) => r.from === 'server') ?? null;
-    const halfOpenB = firstObserved(ctx.observations.server, ctx.endpoint('server', ports!.portB), 'SYN_RCVD');
+    const halfOpenB = firstObserved(ctx.observations.server, ctx.endpoint('server', ports!.portB), TcpState.SYN_RCVD);
     const clientEstB = observedStates(ctx.observations.client, B.conn.client).includes('ESTABLISHED');
     return {
       A, B, dataA, dataB, rstB, dropped, clientEstB, halfOpenB,

@@ -1,10 +1,10 @@
 /**
- * The two queues of a listening socket: a half-open request (SYN_RECV) held while its third
+ * The two queues of a listening socket: a half-open request (SYN_RCVD) held while its third
  * segment is kept away, then an accept queue filled by a listener that does not accept (its
  * Recv-Q), the next client's SYN dropped and retransmitted (ListenOverflows, ListenDrops), and that
  * client let in once the application accepts one connection.
  */
-import { check, connFacts, defineLab, delta, secs } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, delta, secs, TcpState } from '../../../src/lab/index.js';
 import type { SocketEntry } from '../../../src/observe/types.js';
 
 const listening = (local: string) => (s: SocketEntry): boolean => s.local === local && s.state === 'LISTEN';
@@ -19,11 +19,11 @@ export default defineLab({
   params: {
     backlog: { type: 'int', default: 2, min: 1, max: 16, help: 'the listen() backlog: the accept queue holds backlog + 1 connections on Linux' },
   },
-  explanation: `A listening socket has two queues. A SYN creates a request (SYN_RECV) in the half-open
+  explanation: `A listening socket has two queues. A SYN creates a request (SYN_RCVD; ss says SYN-RECV) in the half-open
 queue; the third segment turns it into a full connection in the accept queue, where it waits for
 accept(). Here the listener is a small Python program (node:net accepts every connection at once, so
 its queue never fills) that accepts nothing until told. First the client's ACK is dropped for a while:
-the request sits in SYN_RECV and the accept queue stays empty. Then clients connect until the accept
+the request sits in SYN_RCVD and the accept queue stays empty. Then clients connect until the accept
 queue is full: the listener's Recv-Q in /proc/net/tcp counts the waiting connections (backlog + 1 on
 Linux). The next client's SYN is dropped (TcpExt ListenOverflows and ListenDrops count it) and its
 kernel retransmits the SYN; when the application accepts one connection there is room, and the next
@@ -38,7 +38,7 @@ retransmitted SYN gets in.`,
     // 1. A half-open request: the client's pure ACKs are dropped until the request was seen.
     const noAck = await ctx.fault('no-third-ack', { at: 'server', match: { from: 'client', dport: port, tcp: 'pure-ack' } });
     const half = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port }, 'half-open');
-    await ctx.waitForSocket('server', (s) => s.state === 'SYN_RCVD' && s.local === listener, 10_000);
+    await ctx.waitForSocket('server', (s) => s.state === TcpState.SYN_RCVD && s.local === listener, 10_000);
     ctx.mark('half-open seen');
     await noAck.disarm(); // its next ACK (answering the SYN-ACK retransmission) completes it
     // 2. Fill the accept queue: backlog + 1 connections in all.
@@ -52,7 +52,7 @@ retransmitted SYN gets in.`,
     const before = await ctx.counters('server');
     // 3. The next client: its SYN is dropped, its kernel retransmits it.
     const late = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port }, 'late');
-    const lateSock = await ctx.waitForSocket('client', (s) => s.state === 'SYN_SENT' && s.remote === listener && s.retransmits >= 1, 10_000);
+    const lateSock = await ctx.waitForSocket('client', (s) => s.state === TcpState.SYN_SENT && s.remote === listener && s.retransmits >= 1, 10_000);
     const after = await ctx.counters('server');
     ctx.mark('late client retransmitted its SYN', {
       retransmits: lateSock.retransmits,
@@ -96,14 +96,15 @@ retransmitted SYN gets in.`,
       const admittedAfterAccept = f.admitted !== null && f.admitted.absTime >= f.acceptAt;
       return {
         checks: [
-          check.ok('a request sat in SYN_RECV (the half-open queue) while its third segment was dropped', f.halfOpenSeen !== null, f.halfOpenSeen !== null, true),
+          check.ok('a request sat in SYN_RCVD (the half-open queue) while its third segment was dropped', f.halfOpenSeen !== null, f.halfOpenSeen !== null, true),
           check.eq(`the listener's Recv-Q (the accept queue) reached backlog + 1 = ${backlog + 1}`, f.rxQueue, backlog + 1),
           check.ok('the late client had to send its SYN more than once (the first was dropped)', dropped.length >= 1 && f.lateSyns.length >= 2, f.lateSyns.map((s) => s.packet), '>= 2 SYNs', f.lateSyns.map((s) => s.packet)),
+          check.near('the late client resent its SYN after about 1 s (the initial RTO; tcp_syn_linear_timeouts keeps later ones at 1 s too)', f.lateSyns[1] ? f.lateSyns[1].time - f.lateSyns[0]!.time : null, 1, { abs: 0.15 }, f.lateSyns.slice(0, 2).map((s) => s.packet)),
           check.ok('TcpExt.ListenOverflows rose while the queue was full', f.overflows >= 1, f.overflows, '>= 1'),
           check.ok('TcpExt.ListenDrops rose with it', f.drops >= f.overflows && f.drops >= 1, f.drops, `>= ${f.overflows}`),
           check.ok('the late client got its SYN-ACK only after the application accepted a connection', admittedAfterAccept, f.admitted?.packet ?? null, 'a SYN-ACK after accept()', [f.admitted?.packet]),
         ],
-        evidence: `with backlog ${backlog} the listener's Recv-Q reached ${f.rxQueue} waiting connections; a request was seen in SYN_RECV while its ACK was dropped; ` +
+        evidence: `with backlog ${backlog} the listener's Recv-Q reached ${f.rxQueue} waiting connections; a request was seen in SYN_RCVD while its ACK was dropped; ` +
           `the next client's SYN was dropped ${dropped.length} time(s) (ListenOverflows +${f.overflows}, ListenDrops +${f.drops}) and retransmitted at ${f.lateSyns.slice(1).map((s) => secs(s.time - f.lateSyns[0]!.time)).join(', ')}; ` +
           `after one accept() its next SYN got a SYN-ACK (packet ${f.admitted?.packet})`,
       };

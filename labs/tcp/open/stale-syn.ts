@@ -87,6 +87,7 @@ connection carries on.`,
       checks: [
         check.ok('the server answered the stale SYN with a SYN-ACK (ack = its seq + 1)', !!f.synAck && f.synAck.ack === ((f.staleSyn.seq + 1) >>> 0), f.synAck?.ack ?? null, (f.staleSyn.seq + 1) >>> 0, [f.staleSyn.packet, f.synAck?.packet]),
         check.ok("the client's kernel, which never sent that SYN, answered RST", !!f.rst && !!f.synAck && f.rst.packet > f.synAck.packet && f.rst.seq === f.synAck.ack, f.rst ? [f.rst.packet, f.rst.seq] : null, ['after the SYN-ACK', f.synAck?.ack], [f.rst?.packet]),
+        check.within("the RST came straight back (within 50 ms of the SYN-ACK): the client's kernel answered, no application was asked", f.rst && f.synAck ? f.rst.time - f.synAck.time : null, 0, 0.05, [f.synAck?.packet, f.rst?.packet]),
         check.ok('the server counted a failed connection attempt (Tcp.AttemptFails)', f.attemptFails >= 1, f.attemptFails, '>= 1'),
         check.eq('the application accepted only the real connection', f.accepted, 1),
         check.ok('on the live 4-tuple the server answered the stale SYN with a plain ACK (a challenge ACK), no SYN-ACK', !!f.answer && (f.answer.flags & 0x16) === 0x10, f.answer ? f.answer.flags : null, 'ACK only', [f.staleSynLive.packet, f.answer?.packet]),

@@ -102,6 +102,6 @@ before the handshake is over. node:net has no MSG_FASTOPEN, so the TFO client is
   story: (f) =>
     `The textbook's "may" is literal. node:net's early write did not ride on the third segment: the kernel acknowledged the SYN-ACK at once (packet ${f.node.handshake.third!.packet}) ` +
     `and sent the data ${ms(f.nodeData ? f.nodeData.time - f.node.handshake.third!.time : null)} later under the same sequence number, because a pure ACK takes none. ` +
-    `With TCP_DEFER_ACCEPT the client's kernel waited for the data and saved a segment. TCP Fast Open saved a round trip: on the second connection the server had the data ` +
-    `with the SYN, ${ms(f.tfo2.handshake.synAck!.time - f.tfo2.handshake.syn!.time)} before it answered.`,
+    `With TCP_DEFER_ACCEPT the client's kernel waited for the data and saved a segment. TCP Fast Open saved a round trip: on the second connection the data came with the SYN, ` +
+    `and the server's SYN-ACK ${ms(f.tfo2.handshake.synAck!.time - f.tfo2.handshake.syn!.time)} later already acknowledged all ${f.tfo2.handshake.syn!.len} bytes; without a cookie (the first connection) the data had to wait for the handshake.`,
 });

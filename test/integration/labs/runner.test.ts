@@ -76,10 +76,17 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
       lab({
         sysctls: { 'net.ipv4.tcp_synack_retries': 2 },
         async run(ctx) {
-          const f = await ctx.fault('third-udp', { at: 'server', match: { proto: 'udp', dport: 9999 }, drop: { nth: 3 } });
+          // The namespace is fresh: this program's datagrams are its only UDP traffic.
+          const f = await ctx.fault('third-udp', { at: 'server', match: { proto: 'udp' }, drop: { nth: 3 } });
+          // A receiver on an ephemeral port (port 0) takes the datagrams: no port is hard-coded.
           const send = ctx.sandbox.exec('client', [process.execPath, '-e', `
-            const s = require('dgram').createSocket('udp4');
-            let n = 0; const go = () => n++ < 5 ? s.send('x', 9999, '127.0.0.1', go) : s.close(); go();`]);
+            const dgram = require('dgram');
+            const r = dgram.createSocket('udp4');
+            const s = dgram.createSocket('udp4');
+            r.bind(0, '127.0.0.1', () => {
+              const port = r.address().port;
+              let n = 0; const go = () => n++ < 5 ? s.send('x', port, '127.0.0.1', go) : (s.close(), r.close()); go();
+            });`]);
           expect((await send).code).toBe(0);
           expect(await f.count()).toBe(1);
         },
@@ -91,5 +98,72 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
     expect(o.reason).toBeNull();
     expect(o.faults).toEqual([{ name: 'third-udp', dropped: 1 }]);
     expect(o.sysctls.find((s) => s.key === 'net.ipv4.tcp_synack_retries')?.value).toBe('2');
+  });
+
+  it('programs are named, waits take the nth event or a predicate, and every host of a veth pair is observed', async () => {
+    const o = await runLab(
+      lab({
+        topology: { kind: 'veth' },
+        async run(ctx) {
+          const srv = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'srv');
+          const port = Number((await srv.next('listening')).port);
+          const a = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port }, 'first');
+          const b = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port }, 'second');
+          await a.next('connected');
+          await b.next('connected');
+          // The second "accepted" event, whichever client it was; then one chosen by a predicate.
+          const second = await srv.next('accepted', { nth: 2 });
+          const bPort = Number((await b.next('connected')).port);
+          const viaWhere = await srv.next('accepted', { where: (m) => String(m.remote).endsWith(`:${bPort}`) });
+          ctx.mark('waits', { second: String(second.remote), where: String(viaWhere.remote), bPort, port });
+          await ctx.waitForSocket('client', (s) => s.state === 'ESTABLISHED' && s.local.endsWith(`:${bPort}`), 5000);
+          await ctx.waitForSocket('server', (s) => s.state === 'ESTABLISHED' && s.remote.endsWith(`:${bPort}`), 5000);
+          await expect(a.next('never', { timeoutMs: 200 })).rejects.toThrow(/lab program first \(tcp-peer on client\) did not report "never" within 200 ms/);
+        },
+        facts: (ctx) => ({ ctx }),
+        checks: ({ ctx }: { ctx: Parameters<NonNullable<AnyLab['checks']>>[1] }) => {
+          const m = ctx.mark('waits')!.data as { second: string; where: string; bPort: number; port: number };
+          const local = (role: 'client' | 'server') => ctx.observations[role]!.samples.flatMap((x) => x.sockets.map((s) => s.local));
+          return [
+            check.eq('programs are known by name', Object.keys(ctx.programs).sort(), ['first', 'second', 'srv']),
+            check.ok('the predicate wait found the second client', m.where.endsWith(`:${m.bPort}`), m.where, `:${m.bPort}`),
+            check.eq('the nth wait resolved with an accepted event', typeof m.second, 'string'),
+            check.ok("the server namespace's observer saw the listener, the client's did not", local('server').includes(ctx.endpoint('server', m.port)) && !local('client').includes(ctx.endpoint('server', m.port)), [local('server').length, local('client').length], 'listener on the server only'),
+            check.ok("the client namespace's observer saw the client sockets", local('client').includes(ctx.endpoint('client', m.bPort)), local('client'), ctx.endpoint('client', m.bPort)),
+            check.ok('every program message kept its time', ctx.programs.srv!.messages.every((x) => x.t > 1e9), ctx.programs.srv!.messages.length, 'all stamped'),
+          ];
+        },
+      }),
+      { family: 4, params: {}, outDir: outDir() },
+    );
+    expect(o.expectations.filter((e) => !e.ok)).toEqual([]);
+    expect(o.verdict).toBe('pass');
+    expect(o.events.filter((e) => e.program === 'srv' && e.event === 'accepted')).toHaveLength(2);
+    expect(o.events.map((e) => e.t)).toEqual([...o.events.map((e) => e.t)].sort((x, y) => x - y));
+  });
+
+  it('a runtime fault can be disarmed and armed again; its count follows', async () => {
+    const o = await runLab(
+      lab({
+        topology: { kind: 'veth' },
+        async run(ctx) {
+          const f = await ctx.fault('udp-all', { at: 'server', match: { proto: 'udp', from: 'client' } });
+          const send = (n: number) => ctx.sandbox.exec('client', [process.execPath, '-e', `
+            const s = require('dgram').createSocket('udp4');
+            let n = 0; const go = () => n++ < ${n} ? s.send('x', 9, '${ctx.addr('server')}', go) : s.close(); go();`]);
+          await send(3);
+          expect(await f.count()).toBe(3);
+          await f.disarm();
+          await send(2);
+          expect(await f.count()).toBe(3);
+          await f.arm();
+          await send(1);
+          expect(await f.count()).toBe(4);
+        },
+      }),
+      { family: 4, params: {}, outDir: outDir() },
+    );
+    expect(o.reason).toBeNull();
+    expect(o.faults).toEqual([{ name: 'udp-all', dropped: 4 }]);
   });
 });

@@ -25,7 +25,7 @@ function tshark(specs: CraftSpec[]): string[][] {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wl-craft-'));
   const file = path.join(dir, 'c.pcap');
   writeFileSync(file, Buffer.concat([pcapGlobalHeader(LINKTYPE_RAW, 65535), ...specs.map((s, i) => pcapRecord(1000 + i, 0, buildSegment(s), 65535))]));
-  const out = execFileSync('tshark', ['-r', file, '-o', 'tcp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=|',
+  const out = execFileSync('tshark', ['-r', file, '-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=|',
     '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'tcp.seq_raw', '-e', 'tcp.flags.str', '-e', 'tcp.options.mss_val', '-e', 'tcp.len', '-e', 'tcp.checksum.status', '-e', 'ip.checksum.status'], { encoding: 'utf8' });
   return out.trim().split('\n').map((l) => l.split('|'));
 }
