@@ -10,6 +10,7 @@
  *   commands: { do: 'connect' } | { do: 'write', bytes } | { do: 'end' } | { do: 'destroy' } | { do: 'reset' } | { do: 'exit' }
  */
 import net from 'node:net';
+import { endpointText } from '../../src/endpoint.js';
 import { args, emit, onCommand } from './protocol.js';
 
 interface Args {
@@ -28,7 +29,7 @@ let sock: net.Socket | null = null;
 let received = 0;
 
 function endpoint(addr: string | undefined, port: number | undefined): string {
-  return addr && addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+  return endpointText(addr ?? '?', port ?? 0);
 }
 
 function watch(s: net.Socket): void {

@@ -8,8 +8,8 @@
  * Adding a per-connection fact: one line here (with its `fact` path and a field in model.ts),
  * plus the code in the tracker that sets it.
  *
- * Memory: a connection is CONN.numSize doubles + CONN.intSize int32s in shared pages (about
- * 740 bytes); lists and unusual options sit in the sparse ConnRare (src/analyze/conn-rare.ts).
+ * Memory: a connection is CONN.numSize doubles + CONN.intSize int32s in shared pages (51 + 71:
+ * 692 bytes); lists and unusual options sit in the sparse ConnRare (src/analyze/conn-rare.ts).
  */
 import type { TcpConnection } from './model.js';
 import { block, int, num, rowLayout, type FactRead, type FieldSpec, type IntField, type NumField } from './row-layout.js';

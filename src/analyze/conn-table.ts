@@ -9,7 +9,7 @@ import { SYN, ACK } from '../decode/packet.js';
 import { formatAddress } from '../decode/address.js';
 import { CONN } from './conn-fields.js';
 import { bytesEqual } from './flow-key.js';
-import { initRow } from './row-layout.js';
+import { newPages } from './row-layout.js';
 
 const { port: PORT, family: FAMILY, hash: HASH, addr4: ADDR4, firstTime: FIRST_TIME, lastTime: LAST_TIME } = CONN.at;
 const NUM_SIZE = CONN.numSize;
@@ -86,14 +86,14 @@ export class ConnTable {
   add(p: DecodedPacket, t: number, hash: number): number {
     const id = this.n++;
     if ((id & PAGE_MASK) === 0) {
-      this.numPages.push(new Float64Array(NUM_SIZE << PAGE_BITS));
-      this.intPages.push(new Int32Array(INT_SIZE << PAGE_BITS));
+      const page = newPages(CONN, 1 << PAGE_BITS); // every row already at its initial values
+      this.numPages.push(page.num);
+      this.intPages.push(page.int);
     }
     const num = this.nums(id);
     const numAt = this.numAt(id);
     const int = this.ints(id);
     const intAt = this.intAt(id);
-    initRow(CONN, num, numAt, int, intAt);
     // The client sent the first SYN; a capture that starts with a SYN-ACK: its receiver.
     const synAck = (p.tcpFlags & (SYN | ACK)) === (SYN | ACK);
     const clientAt = synAck ? p.dstOffset : p.srcOffset;

@@ -13,6 +13,7 @@ import { retransmissionEvent, RST_CAUSE } from './conn-rare.js';
 import type { ConnTable } from './conn-table.js';
 import type { FactRead } from './row-layout.js';
 import { classifyClose } from './tcp-close.js';
+import { pathKey, statePath, transitionList } from './state-path.js';
 import { CLIENT, SERVER, type EndpointStates } from './tcp-states.js';
 
 const SIDES: readonly Side[] = ['client', 'server'];
@@ -118,7 +119,7 @@ export class ConnView {
       steps,
       retransmissionList: retransmissionList(r),
       resetList: this.resetList(id, r),
-      states: { client: st.transitionList(CLIENT), server: st.transitionList(SERVER) },
+      states: { client: transitionList(st, CLIENT), server: transitionList(st, SERVER) },
       statePath: { client: [], server: [] },
       segments: [],
     };
@@ -212,11 +213,11 @@ export class ConnView {
   }
 
   private sharedPath(st: EndpointStates, side: 0 | 1): TcpState[] {
-    const key = st.pathKey(side);
-    if (key < 0) return st.path(side);
+    const key = pathKey(st, side);
+    if (key < 0) return statePath(st, side);
     let p = this.paths.get(key);
     if (p === undefined) {
-      p = st.path(side);
+      p = statePath(st, side);
       this.paths.set(key, p);
     }
     return p;

@@ -94,8 +94,20 @@ export function rowLayout<K extends string>(spec: Record<K, FieldSpec>): RowLayo
   return { spec, at, intAt, numSize, intSize, numInit, intInit };
 }
 
-/** Sets a row (num[o...], int[q...]) to the layout's initial values: two block copies. */
-export function initRow(l: RowLayout<string>, num: Float64Array, o: number, int: Int32Array, q: number): void {
-  num.set(l.numInit, o);
-  int.set(l.intInit, q);
+/**
+ * New pages of `rows` rows, every row already at the layout's initial values (the template
+ * copied in by doubling): adding a row then writes nothing but its own facts.
+ */
+export function newPages(l: RowLayout<string>, rows: number): { num: Float64Array; int: Int32Array } {
+  const num = new Float64Array(l.numSize * rows);
+  const int = new Int32Array(l.intSize * rows);
+  fillByDoubling(num, l.numInit);
+  fillByDoubling(int, l.intInit);
+  return { num, int };
+}
+
+function fillByDoubling<T extends Float64Array | Int32Array>(page: T, row: T): void {
+  if (row.length === 0) return;
+  page.set(row, 0);
+  for (let filled = row.length; filled < page.length; filled *= 2) page.copyWithin(filled, 0, Math.min(filled, page.length - filled));
 }

@@ -101,11 +101,11 @@ export function seqGE(a: number, b: number): boolean {
 /**
  * Analyzes one segment sent in direction fwd (the peer's state is rev) at time t (seconds),
  * updates both states as Wireshark does and returns the mark bits. fwd and rev are the offsets
- * of the two directions' state in v.
+ * of the two directions' SEQ_FLOW blocks in num.
  * `window` is the scaled window; `firstRtt` the connection's initial RTT in seconds (0 unknown).
  */
 export function analyzeSequence(
-  v: Float64Array,
+  num: Float64Array,
   fwd: number,
   rev: number,
   seq: number,
@@ -116,86 +116,86 @@ export function analyzeSequence(
   t: number,
   firstRtt: number,
 ): number {
-  let m = 0;
+  let marks = 0;
   const noSFR = (flags & (SYN | FIN | RST)) === 0;
 
   forward: {
     // ZERO WINDOW PROBE: 1 byte at the next expected sequence number while the peer's window is 0.
-    if (seglen === 1 && seq === v[fwd + NEXTSEQ]! && v[rev + WINDOW]! === 0) {
-      m |= M_ZERO_WINDOW_PROBE;
+    if (seglen === 1 && seq === num[fwd + NEXTSEQ]! && num[rev + WINDOW]! === 0) {
+      marks |= M_ZERO_WINDOW_PROBE;
       break forward;
     }
     // ZERO WINDOW
-    if (window === 0 && noSFR) m |= M_ZERO_WINDOW;
+    if (window === 0 && noSFR) marks |= M_ZERO_WINDOW;
     // LOST SEGMENT: beyond the highest sequence number seen so far.
-    if (v[fwd + NEXTSEQ]! !== 0 && seqGT(seq, v[fwd + NEXTSEQ]!) && (flags & RST) === 0) m |= M_LOST_SEGMENT;
+    if (num[fwd + NEXTSEQ]! !== 0 && seqGT(seq, num[fwd + NEXTSEQ]!) && (flags & RST) === 0) marks |= M_LOST_SEGMENT;
     // KEEP ALIVE: 0 or 1 byte one before the next expected sequence number.
-    if (seglen <= 1 && seq === ((v[fwd + NEXTSEQ]! - 1) >>> 0) && noSFR) m |= M_KEEP_ALIVE;
+    if (seglen <= 1 && seq === ((num[fwd + NEXTSEQ]! - 1) >>> 0) && noSFR) marks |= M_KEEP_ALIVE;
     // WINDOW UPDATE: no data, same seq/ack, new non-zero window.
-    if (seglen === 0 && window !== 0 && window !== v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! && noSFR) {
-      m |= M_WINDOW_UPDATE;
+    if (seglen === 0 && window !== 0 && window !== num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! && ack === num[fwd + LASTACK]! && noSFR) {
+      marks |= M_WINDOW_UPDATE;
     }
     // KEEP ALIVE ACK
     if (
-      seglen === 0 && window !== 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! &&
-      (v[rev + LASTSEGMENTFLAGS]! & M_KEEP_ALIVE) !== 0 && noSFR
+      seglen === 0 && window !== 0 && window === num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! && ack === num[fwd + LASTACK]! &&
+      (num[rev + LASTSEGMENTFLAGS]! & M_KEEP_ALIVE) !== 0 && noSFR
     ) {
-      m |= M_KEEP_ALIVE_ACK;
+      marks |= M_KEEP_ALIVE_ACK;
       break forward;
     }
     // ZERO WINDOW PROBE ACK
     if (
-      seglen === 0 && window === 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! &&
-      ack === v[fwd + LASTACK]! &&
-      (v[rev + LASTSEGMENTFLAGS]! & M_ZERO_WINDOW_PROBE) !== 0 && noSFR
+      seglen === 0 && window === 0 && window === num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! &&
+      ack === num[fwd + LASTACK]! &&
+      (num[rev + LASTSEGMENTFLAGS]! & M_ZERO_WINDOW_PROBE) !== 0 && noSFR
     ) {
-      m |= M_ZERO_WINDOW_PROBE_ACK;
+      marks |= M_ZERO_WINDOW_PROBE_ACK;
       break forward;
     }
     // DUPLICATE ACK: no data, same window, seq and ack as before.
-    if (seglen === 0 && window !== 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! && noSFR) {
-      v[fwd + DUPACKNUM]++;
-      m |= M_DUP_ACK;
+    if (seglen === 0 && window !== 0 && window === num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! && ack === num[fwd + LASTACK]! && noSFR) {
+      num[fwd + DUPACKNUM]++;
+      marks |= M_DUP_ACK;
     }
   }
 
   // finished_fwd: a new ack number resets the dup-ack count.
-  if (ack !== v[fwd + LASTACK]!) v[fwd + DUPACKNUM] = 0;
+  if (ack !== num[fwd + LASTACK]!) num[fwd + DUPACKNUM] = 0;
 
   // ACKED UNSEEN SEGMENT: acks beyond the highest continuous sequence number the peer was seen
   // to send. Reported once until the peer sends again (tshark 4.0.17 behaves so; its source does
   // it with a -1 dup-ack counter), and the boundary jumps to the peer's nextseq.
-  if (v[rev + MAXSEQTOBEACKED]! !== 0 && seqGT(ack, v[rev + MAXSEQTOBEACKED]!) && (flags & ACK) !== 0) {
-    if (v[rev + UNSEEN_REPORTED]! === 0) m |= M_ACK_UNSEEN;
-    v[rev + UNSEEN_REPORTED] = 1;
-    v[rev + MAXSEQTOBEACKED] = v[rev + NEXTSEQ]!;
+  if (num[rev + MAXSEQTOBEACKED]! !== 0 && seqGT(ack, num[rev + MAXSEQTOBEACKED]!) && (flags & ACK) !== 0) {
+    if (num[rev + UNSEEN_REPORTED]! === 0) marks |= M_ACK_UNSEEN;
+    num[rev + UNSEEN_REPORTED] = 1;
+    num[rev + MAXSEQTOBEACKED] = num[rev + NEXTSEQ]!;
   }
-  v[fwd + UNSEEN_REPORTED] = 0;
+  num[fwd + UNSEEN_REPORTED] = 0;
 
   // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS
   if (seglen > 0 || (flags & (SYN | FIN)) !== 0) {
     retrans: {
-      if (m & M_KEEP_ALIVE) break retrans;
-      let notAdvanced = v[fwd + NEXTSEQ]! !== 0 && seqLT(seq, v[fwd + NEXTSEQ]!);
+      if (marks & M_KEEP_ALIVE) break retrans;
+      let notAdvanced = num[fwd + NEXTSEQ]! !== 0 && seqLT(seq, num[fwd + NEXTSEQ]!);
       // One byte before nextseq with more data: the previous segment was probably a window probe.
-      if (seglen > 1 && ((v[fwd + NEXTSEQ]! - 1) >>> 0) === seq) notAdvanced = false;
-      if (notAdvanced && v[rev + DUPACKNUM]! >= 2 && v[rev + LASTACK]! === seq && t - v[rev + LASTACKTIME]! < 0.02) {
-        m |= M_FAST_RETRANSMISSION;
+      if (seglen > 1 && ((num[fwd + NEXTSEQ]! - 1) >>> 0) === seq) notAdvanced = false;
+      if (notAdvanced && num[rev + DUPACKNUM]! >= 2 && num[rev + LASTACK]! === seq && t - num[rev + LASTACKTIME]! < 0.02) {
+        marks |= M_FAST_RETRANSMISSION;
         break retrans;
       }
       // Spurious (all of it already acknowledged) is checked before out-of-order.
-      if (seglen > 0 && v[rev + LASTACK]! !== 0 && seqLE((seq + seglen) >>> 0, v[rev + LASTACK]!)) {
-        m |= M_SPURIOUS;
+      if (seglen > 0 && num[rev + LASTACK]! !== 0 && seqLE((seq + seglen) >>> 0, num[rev + LASTACK]!)) {
+        marks |= M_SPURIOUS;
         break retrans;
       }
       const thres = firstRtt > 0 ? firstRtt : 0.003;
       // Wireshark compares whole nanoseconds: a gap EQUAL to the threshold is not out-of-order.
       // In float seconds the two may round apart (16 µs vs 16 µs read as 1.6000000000000001e-5).
-      if (notAdvanced && Math.round((t - v[fwd + NEXTSEQTIME]!) * 1e9) < Math.round(thres * 1e9) && v[fwd + NEXTSEQ]! !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
-        m |= M_OUT_OF_ORDER;
+      if (notAdvanced && Math.round((t - num[fwd + NEXTSEQTIME]!) * 1e9) < Math.round(thres * 1e9) && num[fwd + NEXTSEQ]! !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
+        marks |= M_OUT_OF_ORDER;
         break retrans;
       }
-      if (notAdvanced) m |= M_RETRANSMISSION;
+      if (notAdvanced) marks |= M_RETRANSMISSION;
     }
 
   }
@@ -205,17 +205,17 @@ export function analyzeSequence(
   // the +1 of SYN/FIN. Zero-window probes do not advance either.
   let nextseq = (seq + seglen) >>> 0;
   if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0;
-  if ((m & M_ZERO_WINDOW_PROBE) === 0) {
-    if (v[fwd + NEXTSEQ]! === 0 || seqGT(nextseq, v[fwd + NEXTSEQ]!)) {
-      v[fwd + NEXTSEQ] = nextseq;
-      v[fwd + NEXTSEQTIME] = t;
+  if ((marks & M_ZERO_WINDOW_PROBE) === 0) {
+    if (num[fwd + NEXTSEQ]! === 0 || seqGT(nextseq, num[fwd + NEXTSEQ]!)) {
+      num[fwd + NEXTSEQ] = nextseq;
+      num[fwd + NEXTSEQTIME] = t;
     }
-    if (v[fwd + MAXSEQTOBEACKED]! === 0 || seq === v[fwd + MAXSEQTOBEACKED]!) v[fwd + MAXSEQTOBEACKED] = v[fwd + NEXTSEQ]!;
+    if (num[fwd + MAXSEQTOBEACKED]! === 0 || seq === num[fwd + MAXSEQTOBEACKED]!) num[fwd + MAXSEQTOBEACKED] = num[fwd + NEXTSEQ]!;
   }
 
-  v[fwd + WINDOW] = window;
-  v[fwd + LASTACK] = ack;
-  v[fwd + LASTACKTIME] = t;
-  v[fwd + LASTSEGMENTFLAGS] = m;
-  return m;
+  num[fwd + WINDOW] = window;
+  num[fwd + LASTACK] = ack;
+  num[fwd + LASTACKTIME] = t;
+  num[fwd + LASTSEGMENTFLAGS] = marks;
+  return marks;
 }

@@ -80,7 +80,9 @@ const {
   pendingTime: PENDING_TIME, state: STATE, finAcked: FINACKED, lastFinPacket: LASTFINPACKET, pathLen: PATHLEN, firstFin: FIRSTFIN,
   crossed: CROSSED, separateAck: SEPARATE_ACK, started: STARTED, ackLost: ACK_LOST, pending: PENDING, pendingPacket: PENDING_PACKET,
 } = STATE_ROW.at;
-const PACKED_MAX = 13; // 13 codes of 4 bits stay exact in a double
+export { PATH, PATHLEN, STATE };
+/** Path codes kept in the row's double (13 codes of 4 bits stay exact); state-path.ts reads them. */
+export const PACKED_MAX = 13;
 
 export interface TransitionSink {
   /** `packet`: the packet the transition is dated at (earlier than the current one for CLOSE_WAIT). */
@@ -331,51 +333,13 @@ export class EndpointStates {
     int[intAt + PATHLEN + side] = n + 1;
   }
 
-  /**
-   * A number that names the path of a side exactly (equal numbers, equal paths), or -1 for a
-   * path too long to name so (over 12 states): for caching what a path becomes.
-   */
-  pathKey(side: 0 | 1): number {
-    const num = this.num;
-    const numAt = this.numAt;
-    const int = this.int;
-    const intAt = this.intAt;
-    const n = int[intAt + PATHLEN + side]!;
-    if (n === 0) return 16 * int[intAt + STATE + side]!; // as a path of length 0: its state
-    if (n > PACKED_MAX - 1) return -1;
-    return num[numAt + PATH + side]! * 16 + n; // < 16^13: exact in a double
+  /** Codes past PACKED_MAX of a side's path (state-path.ts reads them), empty when none. */
+  overflowCodes(side: 0 | 1): readonly number[] {
+    return this.extras[this.id]?.overflow?.[side] ?? [];
   }
 
-  /** ["CLOSED", "SYN_SENT", ...]: the states a side went through, in order (its state when none). */
-  path(side: 0 | 1): TcpState[] {
-    const num = this.num;
-    const numAt = this.numAt;
-    const int = this.int;
-    const intAt = this.intAt;
-    const n = int[intAt + PATHLEN + side]!;
-    if (n === 0) return [TCP_STATES[int[intAt + STATE + side]!]!];
-    const packed = Math.min(n, PACKED_MAX);
-    const out = new Array<TcpState>(packed);
-    let x = num[numAt + PATH + side]!;
-    for (let i = packed - 1; i >= 0; i--) {
-      const code = x % 16;
-      out[i] = TCP_STATES[code]!;
-      x = (x - code) / 16;
-    }
-    if (n > PACKED_MAX) for (const code of this.extras[this.id]!.overflow![side]) out.push(TCP_STATES[code]!);
-    return out;
-  }
-
-  /**
-   * The transitions of a side: the full records when kept; else from/to only (time NaN, packet
-   * null, cause ''), built from the packed path.
-   */
-  transitionList(side: 0 | 1): StateTransition[] {
-    if (this.keepTransitions) return this.extra().transitions![side];
-    const p = this.path(side);
-    const out: StateTransition[] = [];
-    if (this.int[this.intAt + PATHLEN + side] === 0) return out;
-    for (let i = 1; i < p.length; i++) out.push({ from: p[i - 1]!, to: p[i]!, time: NaN, packet: null, cause: '' });
-    return out;
+  /** The full transition records of a side, when keepTransitions (else null). */
+  keptTransitions(side: 0 | 1): StateTransition[] | null {
+    return this.keepTransitions ? this.extra().transitions![side] : null;
   }
 }

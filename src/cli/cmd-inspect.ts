@@ -34,7 +34,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     file: file === '-' ? '-' : file,
     keepSegments,
     ...(values.live && !values.json
-      ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${text!.renderSegmentLine(c, s)}`); } }
+      ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${text!.renderSegmentLine(s)}`); } }
       : {}),
   });
   const tcpCount = tcpConnections(analysis).count; // ids are 0 .. count-1 (as tcp.stream)

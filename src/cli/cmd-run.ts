@@ -87,7 +87,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     outDir: dir,
     backend: backend as 'auto' | 'tcpdump' | 'raw-socket',
     ...(intOption(values.jobs, '--jobs', 1) ? { concurrency: intOption(values.jobs, '--jobs', 1)! } : {}),
-    ...(values.live ? { onSegment: (lab, conn, seg) => out(`[${lab}] #${conn.id} ${renderSegmentLine(conn, seg)}`) } : {}),
+    ...(values.live ? { onSegment: (lab, conn, seg) => out(`[${lab}] #${conn.id} ${renderSegmentLine(seg)}`) } : {}),
     onLabDone: (o) => {
       if (!values.json) out(`${renderLabOutcome(o, byName.get(o.lab))}${values.timeline ? `\n${renderTimeline(o)}` : ''}\n`);
     },

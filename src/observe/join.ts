@@ -3,6 +3,7 @@
  * time, so a report can say "at 1.017 s the server's socket 10.0.0.2:8080 <- 10.0.0.1:41234 was
  * in SYN_RCVD (retransmit timer, 983 ms left)".
  */
+import { endpointText } from '../endpoint.js';
 import type { Observation, SocketEntry, SocketSample } from './types.js';
 
 /**
@@ -23,7 +24,7 @@ export function canonicalEndpoint(ep: string): string {
   }
   addr = addr.toLowerCase();
   if (addr.startsWith('::ffff:') && addr.includes('.')) addr = addr.slice(7);
-  return addr.includes(':') ? `[${addr}]:${Number(port)}` : `${addr}:${Number(port)}`;
+  return endpointText(addr, Number(port));
 }
 
 /** The last sample taken at or before `time` (epoch seconds), or null. */

@@ -5,6 +5,7 @@
  * USER_HZ (1/100 s; jiffies_delta_to_clock_t), whatever the kernel's HZ (250 here).
  */
 import { readFile } from 'node:fs/promises';
+import { endpointText } from '../endpoint.js';
 import { stateFromKernel } from '../tcp-state.js';
 import type { SocketEntry, SocketProto } from './types.js';
 
@@ -33,11 +34,11 @@ export function decodeEndpoint(hex: string): string {
   const port = parseInt(p, 16);
   let out: string;
   if (a.length === 8) {
-    out = `${hexByte(a, 6)}.${hexByte(a, 4)}.${hexByte(a, 2)}.${hexByte(a, 0)}:${port}`;
+    out = endpointText(`${hexByte(a, 6)}.${hexByte(a, 4)}.${hexByte(a, 2)}.${hexByte(a, 0)}`, port);
   } else {
     const bytes: number[] = [];
     for (let w = 0; w < 4; w++) for (let b = 3; b >= 0; b--) bytes.push(hexByte(a, w * 8 + b * 2));
-    out = `[${formatIPv6(bytes)}]:${port}`;
+    out = endpointText(formatIPv6(bytes), port);
   }
   if (addrCache.size > 10_000) addrCache.clear();
   addrCache.set(hex, out);

@@ -36,7 +36,7 @@ export function optionsText(o: OptionSummary): string {
 }
 
 /** One segment on one line (also used live: `#id <line>`). */
-export function renderSegmentLine(_conn: TcpConnection, s: SegmentRecord): string {
+export function renderSegmentLine(s: SegmentRecord): string {
   const dir = s.from === 'client' ? 'C -> S' : 'C <- S';
   const ack = s.flags & ACK ? ` ack ${s.relAck}` : '';
   const opts = optionsText(s.options);
@@ -74,7 +74,7 @@ export function renderConnection(c: TcpConnection, opts: TextOptions = {}): stri
   const out = [renderConnectionHeader(c)];
   if (c.segments.length > 0) {
     out.push('');
-    for (const s of c.segments) out.push(renderSegmentLine(c, s));
+    for (const s of c.segments) out.push(renderSegmentLine(s));
     if (opts.ladder !== false) {
       out.push('');
       out.push(renderLadder(c, opts.style));

@@ -107,7 +107,7 @@ function drawLadder(c: TcpConnection, opts: LadderOptions, g: Geo): string {
       : `<line x1="${x0}" y1="${y}" x2="${x1}" y2="${y1}"/>${head(x0, y, x1, y1)}`;
     body.push(
       `<g class="${cls}" tabindex="0" data-packet="${s.packet}" data-from="${s.from}"${retx ? ' data-retx="1"' : ''}${dropped ? ' data-dropped="1"' : ''}>` +
-        `<title>#${s.packet} ${esc(renderSegmentLine(c, s).trim())}</title>${line}` +
+        `<title>#${s.packet} ${esc(renderSegmentLine(s).trim())}</title>${line}` +
         `<text class="lbl" x="${xm}" y="${(ym - 8).toFixed(1)}" text-anchor="middle">${esc(text)}</text></g>`,
     );
     left.push(`<text class="tm" x="${TX}" y="${y + 4}" text-anchor="end">${secs(s.time)}</text>`);

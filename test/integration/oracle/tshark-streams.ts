@@ -17,6 +17,7 @@
  *   in Wireshark would (closeOf, below).
  */
 import { spawnSync } from 'node:child_process';
+import { endpointText } from '../../../src/endpoint.js';
 
 export interface TsharkPacket {
   frame: number;
@@ -64,7 +65,7 @@ function epochUs(s: string): number {
 }
 
 function endpoint(addr: string, port: string): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+  return endpointText(addr, Number(port));
 }
 
 export function tsharkStreams(file: string): TsharkStream[] {
