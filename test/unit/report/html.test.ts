@@ -13,6 +13,7 @@ import { openCaptureFile } from '../../../src/capture/read.js';
 import { reportFromCapture } from '../../../src/report/html/build.js';
 import { renderHtml } from '../../../src/report/html/page.js';
 import { renderLadderSvg } from '../../../src/report/html/ladder-svg.js';
+import { renderPlots, renderUdpResult } from '../../../src/report/html/udp.js';
 import { renderMermaid } from '../../../src/report/mermaid.js';
 import { ladderStyleFor, renderLadder } from '../../../src/report/ladder.js';
 import { toInspectJson } from '../../../src/report/json.js';
@@ -93,6 +94,27 @@ describe('kernel events on the ladder', () => {
     expect(y[0]).toBeLessThan(segY[1]! + 5);
     expect(y[1]).toBeGreaterThan(segY[2]!); // after the ACK (0.002)
     expect(renderLadderSvg(c, { dropped: new Set(), observed: null, maxSegments: 100 })).not.toContain('class="kev"');
+  });
+});
+
+describe('UDP', () => {
+  it("draws an experiment's loss and the cause of every lost datagram, tolerating missing fields", () => {
+    const html = renderUdpResult({
+      receiver: { received: 900, lost: 100, lossText: '10%', jitterMs: 0.0123 },
+      sender: { attempted: 1000 },
+      attribution: { lost: 100, causes: [{ cause: 'receive-buffer', datagrams: 70, evidence: 'Udp.RcvbufErrors +70' }, { cause: 'injected-loss', datagrams: 30, evidence: 'rule counter 30' }, { cause: 'reassembly', datagrams: 0, evidence: '' }], unexplained: 0, notes: [] },
+    });
+    expect(html).toContain('<dt>lost</dt><dd>100 (10%)</dd>');
+    expect(html).toContain('style="flex:70"');
+    expect(html).toContain('<b>receive-buffer</b>: 70 datagrams. Udp.RcvbufErrors +70');
+    expect(html).not.toContain('reassembly</b>');
+    expect(renderUdpResult({})).toContain('UDP loss');
+    expect(renderUdpResult(null)).toBe('');
+  });
+  it('embeds plots as data: images, so nothing is fetched and their scripts never run', () => {
+    const html = renderPlots([{ name: 'sweep.svg', svg: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' }]);
+    expect(html).toMatch(/<img alt="sweep.svg" src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+">/);
+    expect(html).not.toContain('<script>');
   });
 });
 
