@@ -82,10 +82,12 @@ footer{margin-top:32px;color:var(--muted);font-size:.85rem}
 .tile{flex-basis:45%;padding:8px 10px}.tile b{font-size:1.4rem}
 table.labs td:nth-child(3),table.labs th:nth-child(3){display:none}.conn-table .wide{display:none}
 svg.ladder.wide{display:none}svg.ladder.narrow{display:block}svg.states{min-width:520px}}
-@media print{:root{--bg:#fff;--fg:#000;--panel:#fff;--muted:#444;--line:#bbb}body{font-size:11pt}main{max-width:none;padding:0}
+@media print{:root{--bg:#fff;--fg:#000;--panel:#fff;--muted:#444;--line:#bbb;--accent:#1f5fbf;--ok:#1b7f3b;--okbg:#e3f4e8;--warn:#9a5b00;--warnbg:#fff1d6;
+--bad:#b3261e;--badbg:#fde5e3;--grey:#6b7280;--greybg:#eceff3;--client:#1f5fbf;--server:#7a3fb8;--retx:#c2410c;--drop:#b3261e;--tw:#9a5b00;color-scheme:light}body{font-size:11pt}main{max-width:none;padding:0}
 a{color:#000;text-decoration:none}details{display:block}details>summary{list-style:none;color:#000;font-weight:600}details:not([open])>*:not(summary){display:block}
 .diagram{overflow:visible;border:none}svg.ladder,svg.states{min-width:0;max-width:100%}section.lab,.conn{break-inside:avoid-page}#tip{display:none!important}
-svg .seg .lbl{stroke:#fff}}
+svg .seg .lbl{stroke:#fff}
+svg .st-SYN_SENT rect,svg .st-SYN_RCVD rect,svg .st-LISTEN rect{fill:#dbe8ff}svg .st-FIN_WAIT_1 rect,svg .st-FIN_WAIT_2 rect,svg .st-CLOSE_WAIT rect,svg .st-LAST_ACK rect,svg .st-CLOSING rect{fill:#efe2ff}}
 `;
 
 /** Tooltips: an arrow's <title> (the full decode) moves to a styled box on hover, focus or tap. */
