@@ -2,7 +2,8 @@
 # Idempotent setup for a fresh Debian machine with Node 20, as root: installs only what is missing.
 #   Debian packages: tcpdump (captures), tshark (the oracle in tests, bench anchors), nftables and
 #   iptables (fault rules), iproute2 (namespaces), procps (sysctl), python3 make g++ (raw-socket's
-#   native build); node_modules (npm ci); the TypeScript build (dist/).
+#   native build), chromium (the HTML report's browser test); node_modules (npm ci); the TypeScript
+#   build (dist/).
 # Environment: WIRELAB_SKIP_APT=1 skips the Debian packages (e.g. inside a locked-down container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
   have python3   || need_pkgs+=(python3)
   have make      || need_pkgs+=(make)
   have g++       || need_pkgs+=(g++)
+  # The browser test drives Debian's Chromium through playwright-core (which downloads no browser).
+  [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
   if [ ${#need_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       say "missing Debian packages: ${need_pkgs[*]}; run as root (sudo) or install them: apt-get install ${need_pkgs[*]}"

@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The tests are TypeScript too: type-check them with the sources (tsconfig.test.json), as CI runs this.
+echo "[test] type-checking src, labs, bench and test (tsconfig.test.json)" >&2
+node node_modules/typescript/bin/tsc -p tsconfig.test.json
 exec node_modules/.bin/vitest run "$@"

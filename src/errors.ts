@@ -5,8 +5,10 @@
 export type WirelabErrorCode =
   | 'BAD_USAGE' // wrong flags / arguments (exit 2)
   | 'UNKNOWN_LAB' // `wirelab run nope` (exit 2)
+  | 'BAD_LAB' // a lab definition names an unknown claim, a bad param spec (exit 2)
   | 'BAD_PCAP' // a capture we cannot read at all (exit 2)
   | 'FILE_NOT_FOUND' // (exit 2)
+  | 'BAD_REPORT' // `wirelab report DIR`: no report.json there, or not one a run wrote (exit 2)
   | 'NOT_ROOT' // (exit 3)
   | 'NO_CAP_NET_ADMIN' // (exit 3)
   | 'NO_TCPDUMP' // (exit 3)
@@ -23,8 +25,10 @@ export type WirelabErrorCode =
 const EXIT: Record<WirelabErrorCode, number> = {
   BAD_USAGE: 2,
   UNKNOWN_LAB: 2,
+  BAD_LAB: 2,
   BAD_PCAP: 2,
   FILE_NOT_FOUND: 2,
+  BAD_REPORT: 2,
   NOT_ROOT: 3,
   NO_CAP_NET_ADMIN: 3,
   NO_TCPDUMP: 3,

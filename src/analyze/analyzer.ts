@@ -8,9 +8,7 @@ import type { DecodedPacket } from '../decode/packet.js';
 import { IPPROTO_TCP } from '../decode/packet.js';
 import type { ReadSummary } from '../capture/record.js';
 import type { Analysis, SegmentRecord, TcpConnection } from './model.js';
-import { TcpTracker, type TcpRow } from './tcp-tracker.js';
-
-export type { TcpRow } from './tcp-tracker.js';
+import { TcpTracker } from './tcp-tracker.js';
 import { UdpTracker } from './udp-flows.js';
 
 export const MAX_KEPT_ERRORS = 100;
@@ -103,8 +101,12 @@ const sources = new WeakMap<Analysis, Lazy>();
 export interface TcpConnectionSource {
   count: number;
   at(i: number): TcpConnection;
-  /** When the tracker still holds the connections: connection i's inspect-JSON facts, no model object built. */
-  row?: (i: number, into: TcpRow) => TcpRow;
+  /**
+   * Connection i's names and numbers in one object reused for every call, valid until the next
+   * (its lists are empty and its steps null unless the connection was kept): for a writer that
+   * walks a million connections without building a model object for each.
+   */
+  peek(i: number): TcpConnection;
 }
 
 export function tcpConnections(a: Analysis): TcpConnectionSource {
@@ -112,8 +114,8 @@ export function tcpConnections(a: Analysis): TcpConnectionSource {
   // Once `tcp` was read or set (or for an Analysis made elsewhere) the array is the truth.
   if (lazy === undefined || lazy.tcp !== null) {
     const tcp = a.tcp;
-    return { count: tcp.length, at: (i) => tcp[i]! };
+    return { count: tcp.length, at: (i) => tcp[i]!, peek: (i) => tcp[i]! };
   }
   const t = lazy.tracker;
-  return { count: t.count, at: (i) => t.model(i), row: (i, into) => t.row(i, into) };
+  return { count: t.count, at: (i) => t.model(i), peek: (i) => t.peek(i) };
 }

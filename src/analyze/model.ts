@@ -4,19 +4,9 @@
  * fields. Renderers never compute facts: everything they print is here.
  */
 import type { CaptureFormat, ReadFault } from '../capture/record.js';
+import type { TcpState } from '../tcp-state.js';
 
-export type TcpState =
-  | 'CLOSED'
-  | 'LISTEN'
-  | 'SYN_SENT'
-  | 'SYN_RCVD'
-  | 'ESTABLISHED'
-  | 'FIN_WAIT_1'
-  | 'FIN_WAIT_2'
-  | 'CLOSE_WAIT'
-  | 'CLOSING'
-  | 'LAST_ACK'
-  | 'TIME_WAIT';
+export type { TcpState } from '../tcp-state.js';
 
 export type Side = 'client' | 'server';
 export type CloseKind = 'four-way' | 'three-way' | 'simultaneous' | 'reset' | 'none';
@@ -35,8 +25,7 @@ export type SegmentMark =
   | 'ack-of-unseen-segment'
   | 'keep-alive'
   | 'rst-after-close-with-unread-data'
-  | 'rst-from-closed-port'
-  | 'challenge-ack';
+  | 'rst-from-closed-port';
 
 export interface OptionSummary {
   mss?: number;
@@ -100,6 +89,52 @@ export interface CloseFacts {
   lastAckTime: number | null;
 }
 
+/** One step of the handshake or the close: the packet (1-based, as inspect prints it) and what it carried. */
+export interface TcpStep {
+  packet: number;
+  t: number; // seconds since the capture's first packet
+  seq: number; // absolute
+  ack: number; // absolute (0 when the segment had no ACK flag: a SYN)
+  side: Side; // the sender
+}
+
+/**
+ * The packets of the handshake and of the close, null when the capture has none:
+ * - syn: the client's first SYN; synAck: the server's first SYN-ACK; ack: the client's segment
+ *   that acknowledged the SYN-ACK and completed the handshake;
+ * - firstFin: the first FIN (of the close initiator); firstFinAck: the first segment of the other
+ *   side that acknowledged it (the second FIN itself in a three-way close); secondFin: the other
+ *   side's first FIN; lastAck: the initiator's segment that acknowledged the second FIN.
+ * In a simultaneous close the second FIN does not acknowledge the first, so firstFinAck may come
+ * after lastAck. Retransmitted copies are in retransmissionList, not here.
+ */
+export interface TcpSteps {
+  syn: TcpStep | null;
+  synAck: TcpStep | null;
+  ack: TcpStep | null;
+  firstFin: TcpStep | null;
+  firstFinAck: TcpStep | null;
+  secondFin: TcpStep | null;
+  lastAck: TcpStep | null;
+}
+
+/** A segment tshark marks tcp.analysis.retransmission (fast and spurious ones included). */
+export interface RetransmissionEvent {
+  packet: number;
+  t: number;
+  side: Side;
+  kind: 'retransmission' | 'fast-retransmission' | 'spurious-retransmission';
+}
+
+/** A RST and what caused it, as far as the packets tell. */
+export interface ResetEvent {
+  packet: number;
+  t: number;
+  side: Side;
+  /** closed-port: answers a SYN nobody listened for; unread-data: sent with data unread (close() or SO_LINGER 0). */
+  cause: 'closed-port' | 'unread-data' | 'other';
+}
+
 export interface TcpConnection {
   id: number; // 0-based, in order of first packet (as tcp.stream)
   family: 4 | 6;
@@ -120,9 +155,16 @@ export interface TcpConnection {
   resets: number;
   dupAcks: number;
   zeroWindows: number;
+  zeroWindowProbes: number; // 1-byte probes into a zero window (tcp.analysis.zero_window_probe)
   outOfOrder: number;
   lostSegments: number; // previous segment not captured
+  steps: TcpSteps;
+  retransmissionList: RetransmissionEvent[];
+  resetList: ResetEvent[];
+  /** The transitions of each side (time, packet, cause filled only when segments are kept). */
   states: { client: StateTransition[]; server: StateTransition[] };
+  /** The states each side went through, in order; a side that never changed: [its state]. */
+  statePath: { client: TcpState[]; server: TcpState[] };
   segments: SegmentRecord[]; // empty unless segments are kept
 }
 

@@ -4,7 +4,7 @@
  * SACK edges relative to the peer's base sequence number, as Wireshark shows them.
  */
 import type { DecodedPacket } from '../decode/packet.js';
-import { FIN, SYN } from '../decode/packet.js';
+import { ACK, FIN, SYN } from '../decode/packet.js';
 import type { OptionSummary, SegmentRecord } from './model.js';
 import { markNames } from './tcp-marks.js';
 
@@ -31,7 +31,7 @@ export function optionSummary(p: DecodedPacket, sackBase: number): OptionSummary
 }
 
 /** baseSide / basePeer: the relative-sequence bases of the sender and of its peer. */
-export function buildSegmentRecord(baseSide: number, basePeer: number, side: 0 | 1, p: DecodedPacket, t: number, absTime: number, marks: number, _window: number): SegmentRecord {
+export function buildSegmentRecord(baseSide: number, basePeer: number, side: 0 | 1, p: DecodedPacket, t: number, absTime: number, marks: number): SegmentRecord {
   return {
     packet: p.index,
     time: t,
@@ -41,7 +41,7 @@ export function buildSegmentRecord(baseSide: number, basePeer: number, side: 0 |
     seq: p.seq,
     ack: p.ack,
     relSeq: (p.seq - baseSide) >>> 0,
-    relAck: p.tcpFlags & 0x10 ? (p.ack - basePeer) >>> 0 : 0,
+    relAck: p.tcpFlags & ACK ? (p.ack - basePeer) >>> 0 : 0,
     len: p.payloadLength,
     window: p.window,
     options: optionSummary(p, basePeer),

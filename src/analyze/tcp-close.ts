@@ -21,7 +21,11 @@ export interface CloseVerdict {
   timeWait: Side | 'both' | null;
 }
 
-export function classifyClose(st: EndpointStates, firstRst: number, rstBeforeClose: boolean): CloseVerdict {
+/** The verdict classifyClose returns: one object, filled again by every call (no allocation per connection). */
+const verdict: CloseVerdict = { kind: 'none', initiator: null, timeWait: null };
+
+/** How the connection closed; the object returned is valid until the next call. */
+export function classifyClose(st: EndpointStates, firstRst: number, rstBeforeClose: boolean): Readonly<CloseVerdict> {
   let kind: CloseKind = 'none';
   const bothFins = st.finSent(0) && st.finSent(1);
   if (rstBeforeClose) kind = 'reset';
@@ -32,5 +36,8 @@ export function classifyClose(st: EndpointStates, firstRst: number, rstBeforeClo
   const c = st.state(0) === 'TIME_WAIT';
   const s = st.state(1) === 'TIME_WAIT';
   const timeWait: Side | 'both' | null = c && s ? 'both' : c ? 'client' : s ? 'server' : null;
-  return { kind, initiator, timeWait };
+  verdict.kind = kind;
+  verdict.initiator = initiator;
+  verdict.timeWait = timeWait;
+  return verdict;
 }

@@ -14,10 +14,11 @@
  * fast retransmission and out-of-order. "ACKed unseen segment" is reported once until the peer
  * sends again; tshark suppresses a few more repeats than that (1 packet in 25 random traces).
  *
- * No allocation: marks are a bit set; the per-direction state is FLOW_FIELDS numbers in an array.
+ * No allocation: marks are a bit set; the per-direction state is a SEQ_FLOW block of doubles in a row.
  */
 import { FIN, SYN, RST, ACK } from '../decode/packet.js';
 import type { SegmentMark } from './model.js';
+import { num, rowLayout } from './row-layout.js';
 
 export const M_RETRANSMISSION = 1 << 0;
 export const M_SPURIOUS = 1 << 1;
@@ -32,7 +33,6 @@ export const M_ACK_UNSEEN = 1 << 9;
 export const M_KEEP_ALIVE = 1 << 10;
 export const M_RST_UNREAD = 1 << 11;
 export const M_RST_CLOSED_PORT = 1 << 12;
-export const M_CHALLENGE_ACK = 1 << 13;
 // Wireshark-internal, not reported as marks:
 export const M_KEEP_ALIVE_ACK = 1 << 14;
 export const M_ZERO_WINDOW_PROBE_ACK = 1 << 15;
@@ -54,7 +54,6 @@ const NAMES: [number, SegmentMark][] = [
   [M_KEEP_ALIVE, 'keep-alive'],
   [M_RST_UNREAD, 'rst-after-close-with-unread-data'],
   [M_RST_CLOSED_PORT, 'rst-from-closed-port'],
-  [M_CHALLENGE_ACK, 'challenge-ack'],
 ];
 
 /** The mark names of a bit set (for kept segments and reports; allocates). */
@@ -65,35 +64,25 @@ export function markNames(bits: number): SegmentMark[] {
 }
 
 /**
- * Wireshark's per-direction sequence analysis state (tcp_flow_t + tcp_analyze_seq_flow_info_t),
- * FLOW_FIELDS numbers at an offset inside a connection's packed number array (no object, no
- * boxed number per connection).
+ * Wireshark's per-direction sequence analysis state (tcp_flow_t + tcp_analyze_seq_flow_info_t):
+ * a block of doubles inside a connection's row (no object, no boxed number per connection).
  */
-export const NEXTSEQ = 0; // 0 = unknown, as in Wireshark
-export const NEXTSEQTIME = 1;
-export const MAXSEQTOBEACKED = 2;
-export const LASTACK = 3;
-export const LASTACKTIME = 4;
-export const WINDOW = 5; // scaled; starts at 0xFFFFFFFF so nothing looks like a zero-window probe
-export const DUPACKNUM = 6;
-export const UNSEEN_REPORTED = 7; // 1: an ACK of an unseen segment of this side was reported; it has not sent since
-export const LASTSEGMENTFLAGS = 8;
-export const WINSCALE = 9; // -1 unknown (no SYN seen), -2 not applied, else the shift this side announced
-export const FLOW_FIELDS = 10;
-
-/** Initial state of one direction at v[f .. f + FLOW_FIELDS). */
-export function initSeqFlow(v: Float64Array, f: number): void {
-  v[f + NEXTSEQ] = 0;
-  v[f + NEXTSEQTIME] = 0;
-  v[f + MAXSEQTOBEACKED] = 0;
-  v[f + LASTACK] = 0;
-  v[f + LASTACKTIME] = 0;
-  v[f + WINDOW] = 0xffffffff;
-  v[f + DUPACKNUM] = 0;
-  v[f + UNSEEN_REPORTED] = 0;
-  v[f + LASTSEGMENTFLAGS] = 0;
-  v[f + WINSCALE] = -1;
-}
+export const SEQ_FLOW = rowLayout({
+  nextSeq: num(0), // 0 = unknown, as in Wireshark
+  nextSeqTime: num(0),
+  maxSeqToBeAcked: num(0),
+  lastAck: num(0),
+  lastAckTime: num(0),
+  window: num(0xffffffff), // scaled; starts at 0xFFFFFFFF so nothing looks like a zero-window probe
+  dupAckNum: num(0),
+  unseenReported: num(0), // 1: an ACK of an unseen segment of this side was reported; it has not sent since
+  lastSegmentFlags: num(0),
+  winScale: num(-1), // -1 unknown (no SYN seen), -2 not applied, else the shift this side announced
+});
+export const {
+  nextSeq: NEXTSEQ, nextSeqTime: NEXTSEQTIME, maxSeqToBeAcked: MAXSEQTOBEACKED, lastAck: LASTACK, lastAckTime: LASTACKTIME,
+  window: WINDOW, dupAckNum: DUPACKNUM, unseenReported: UNSEEN_REPORTED, lastSegmentFlags: LASTSEGMENTFLAGS, winScale: WINSCALE,
+} = SEQ_FLOW.at;
 
 /** a < b in 32-bit sequence space. */
 export function seqLT(a: number, b: number): boolean {
@@ -112,11 +101,11 @@ export function seqGE(a: number, b: number): boolean {
 /**
  * Analyzes one segment sent in direction fwd (the peer's state is rev) at time t (seconds),
  * updates both states as Wireshark does and returns the mark bits. fwd and rev are the offsets
- * of the two directions' state in v.
+ * of the two directions' SEQ_FLOW blocks in num.
  * `window` is the scaled window; `firstRtt` the connection's initial RTT in seconds (0 unknown).
  */
 export function analyzeSequence(
-  v: Float64Array,
+  num: Float64Array,
   fwd: number,
   rev: number,
   seq: number,
@@ -127,86 +116,86 @@ export function analyzeSequence(
   t: number,
   firstRtt: number,
 ): number {
-  let m = 0;
+  let marks = 0;
   const noSFR = (flags & (SYN | FIN | RST)) === 0;
 
   forward: {
     // ZERO WINDOW PROBE: 1 byte at the next expected sequence number while the peer's window is 0.
-    if (seglen === 1 && seq === v[fwd + NEXTSEQ]! && v[rev + WINDOW]! === 0) {
-      m |= M_ZERO_WINDOW_PROBE;
+    if (seglen === 1 && seq === num[fwd + NEXTSEQ]! && num[rev + WINDOW]! === 0) {
+      marks |= M_ZERO_WINDOW_PROBE;
       break forward;
     }
     // ZERO WINDOW
-    if (window === 0 && noSFR) m |= M_ZERO_WINDOW;
+    if (window === 0 && noSFR) marks |= M_ZERO_WINDOW;
     // LOST SEGMENT: beyond the highest sequence number seen so far.
-    if (v[fwd + NEXTSEQ]! !== 0 && seqGT(seq, v[fwd + NEXTSEQ]!) && (flags & RST) === 0) m |= M_LOST_SEGMENT;
+    if (num[fwd + NEXTSEQ]! !== 0 && seqGT(seq, num[fwd + NEXTSEQ]!) && (flags & RST) === 0) marks |= M_LOST_SEGMENT;
     // KEEP ALIVE: 0 or 1 byte one before the next expected sequence number.
-    if (seglen <= 1 && seq === ((v[fwd + NEXTSEQ]! - 1) >>> 0) && noSFR) m |= M_KEEP_ALIVE;
+    if (seglen <= 1 && seq === ((num[fwd + NEXTSEQ]! - 1) >>> 0) && noSFR) marks |= M_KEEP_ALIVE;
     // WINDOW UPDATE: no data, same seq/ack, new non-zero window.
-    if (seglen === 0 && window !== 0 && window !== v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! && noSFR) {
-      m |= M_WINDOW_UPDATE;
+    if (seglen === 0 && window !== 0 && window !== num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! && ack === num[fwd + LASTACK]! && noSFR) {
+      marks |= M_WINDOW_UPDATE;
     }
     // KEEP ALIVE ACK
     if (
-      seglen === 0 && window !== 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! &&
-      (v[rev + LASTSEGMENTFLAGS]! & M_KEEP_ALIVE) !== 0 && noSFR
+      seglen === 0 && window !== 0 && window === num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! && ack === num[fwd + LASTACK]! &&
+      (num[rev + LASTSEGMENTFLAGS]! & M_KEEP_ALIVE) !== 0 && noSFR
     ) {
-      m |= M_KEEP_ALIVE_ACK;
+      marks |= M_KEEP_ALIVE_ACK;
       break forward;
     }
     // ZERO WINDOW PROBE ACK
     if (
-      seglen === 0 && window === 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! &&
-      ack === v[fwd + LASTACK]! &&
-      (v[rev + LASTSEGMENTFLAGS]! & M_ZERO_WINDOW_PROBE) !== 0 && noSFR
+      seglen === 0 && window === 0 && window === num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! &&
+      ack === num[fwd + LASTACK]! &&
+      (num[rev + LASTSEGMENTFLAGS]! & M_ZERO_WINDOW_PROBE) !== 0 && noSFR
     ) {
-      m |= M_ZERO_WINDOW_PROBE_ACK;
+      marks |= M_ZERO_WINDOW_PROBE_ACK;
       break forward;
     }
     // DUPLICATE ACK: no data, same window, seq and ack as before.
-    if (seglen === 0 && window !== 0 && window === v[fwd + WINDOW]! && seq === v[fwd + NEXTSEQ]! && ack === v[fwd + LASTACK]! && noSFR) {
-      v[fwd + DUPACKNUM]++;
-      m |= M_DUP_ACK;
+    if (seglen === 0 && window !== 0 && window === num[fwd + WINDOW]! && seq === num[fwd + NEXTSEQ]! && ack === num[fwd + LASTACK]! && noSFR) {
+      num[fwd + DUPACKNUM]++;
+      marks |= M_DUP_ACK;
     }
   }
 
   // finished_fwd: a new ack number resets the dup-ack count.
-  if (ack !== v[fwd + LASTACK]!) v[fwd + DUPACKNUM] = 0;
+  if (ack !== num[fwd + LASTACK]!) num[fwd + DUPACKNUM] = 0;
 
   // ACKED UNSEEN SEGMENT: acks beyond the highest continuous sequence number the peer was seen
   // to send. Reported once until the peer sends again (tshark 4.0.17 behaves so; its source does
   // it with a -1 dup-ack counter), and the boundary jumps to the peer's nextseq.
-  if (v[rev + MAXSEQTOBEACKED]! !== 0 && seqGT(ack, v[rev + MAXSEQTOBEACKED]!) && (flags & ACK) !== 0) {
-    if (v[rev + UNSEEN_REPORTED]! === 0) m |= M_ACK_UNSEEN;
-    v[rev + UNSEEN_REPORTED] = 1;
-    v[rev + MAXSEQTOBEACKED] = v[rev + NEXTSEQ]!;
+  if (num[rev + MAXSEQTOBEACKED]! !== 0 && seqGT(ack, num[rev + MAXSEQTOBEACKED]!) && (flags & ACK) !== 0) {
+    if (num[rev + UNSEEN_REPORTED]! === 0) marks |= M_ACK_UNSEEN;
+    num[rev + UNSEEN_REPORTED] = 1;
+    num[rev + MAXSEQTOBEACKED] = num[rev + NEXTSEQ]!;
   }
-  v[fwd + UNSEEN_REPORTED] = 0;
+  num[fwd + UNSEEN_REPORTED] = 0;
 
   // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS
   if (seglen > 0 || (flags & (SYN | FIN)) !== 0) {
     retrans: {
-      if (m & M_KEEP_ALIVE) break retrans;
-      let notAdvanced = v[fwd + NEXTSEQ]! !== 0 && seqLT(seq, v[fwd + NEXTSEQ]!);
+      if (marks & M_KEEP_ALIVE) break retrans;
+      let notAdvanced = num[fwd + NEXTSEQ]! !== 0 && seqLT(seq, num[fwd + NEXTSEQ]!);
       // One byte before nextseq with more data: the previous segment was probably a window probe.
-      if (seglen > 1 && ((v[fwd + NEXTSEQ]! - 1) >>> 0) === seq) notAdvanced = false;
-      if (notAdvanced && v[rev + DUPACKNUM]! >= 2 && v[rev + LASTACK]! === seq && t - v[rev + LASTACKTIME]! < 0.02) {
-        m |= M_FAST_RETRANSMISSION;
+      if (seglen > 1 && ((num[fwd + NEXTSEQ]! - 1) >>> 0) === seq) notAdvanced = false;
+      if (notAdvanced && num[rev + DUPACKNUM]! >= 2 && num[rev + LASTACK]! === seq && t - num[rev + LASTACKTIME]! < 0.02) {
+        marks |= M_FAST_RETRANSMISSION;
         break retrans;
       }
       // Spurious (all of it already acknowledged) is checked before out-of-order.
-      if (seglen > 0 && v[rev + LASTACK]! !== 0 && seqLE((seq + seglen) >>> 0, v[rev + LASTACK]!)) {
-        m |= M_SPURIOUS;
+      if (seglen > 0 && num[rev + LASTACK]! !== 0 && seqLE((seq + seglen) >>> 0, num[rev + LASTACK]!)) {
+        marks |= M_SPURIOUS;
         break retrans;
       }
       const thres = firstRtt > 0 ? firstRtt : 0.003;
       // Wireshark compares whole nanoseconds: a gap EQUAL to the threshold is not out-of-order.
       // In float seconds the two may round apart (16 µs vs 16 µs read as 1.6000000000000001e-5).
-      if (notAdvanced && Math.round((t - v[fwd + NEXTSEQTIME]!) * 1e9) < Math.round(thres * 1e9) && v[fwd + NEXTSEQ]! !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
-        m |= M_OUT_OF_ORDER;
+      if (notAdvanced && Math.round((t - num[fwd + NEXTSEQTIME]!) * 1e9) < Math.round(thres * 1e9) && num[fwd + NEXTSEQ]! !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
+        marks |= M_OUT_OF_ORDER;
         break retrans;
       }
-      if (notAdvanced) m |= M_RETRANSMISSION;
+      if (notAdvanced) marks |= M_RETRANSMISSION;
     }
 
   }
@@ -216,17 +205,17 @@ export function analyzeSequence(
   // the +1 of SYN/FIN. Zero-window probes do not advance either.
   let nextseq = (seq + seglen) >>> 0;
   if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0;
-  if ((m & M_ZERO_WINDOW_PROBE) === 0) {
-    if (v[fwd + NEXTSEQ]! === 0 || seqGT(nextseq, v[fwd + NEXTSEQ]!)) {
-      v[fwd + NEXTSEQ] = nextseq;
-      v[fwd + NEXTSEQTIME] = t;
+  if ((marks & M_ZERO_WINDOW_PROBE) === 0) {
+    if (num[fwd + NEXTSEQ]! === 0 || seqGT(nextseq, num[fwd + NEXTSEQ]!)) {
+      num[fwd + NEXTSEQ] = nextseq;
+      num[fwd + NEXTSEQTIME] = t;
     }
-    if (v[fwd + MAXSEQTOBEACKED]! === 0 || seq === v[fwd + MAXSEQTOBEACKED]!) v[fwd + MAXSEQTOBEACKED] = v[fwd + NEXTSEQ]!;
+    if (num[fwd + MAXSEQTOBEACKED]! === 0 || seq === num[fwd + MAXSEQTOBEACKED]!) num[fwd + MAXSEQTOBEACKED] = num[fwd + NEXTSEQ]!;
   }
 
-  v[fwd + WINDOW] = window;
-  v[fwd + LASTACK] = ack;
-  v[fwd + LASTACKTIME] = t;
-  v[fwd + LASTSEGMENTFLAGS] = m;
-  return m;
+  num[fwd + WINDOW] = window;
+  num[fwd + LASTACK] = ack;
+  num[fwd + LASTACKTIME] = t;
+  num[fwd + LASTSEGMENTFLAGS] = marks;
+  return marks;
 }

@@ -12,6 +12,7 @@
 import type { DecodedPacket } from '../decode/packet.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../decode/packet.js';
 import { formatAddress } from '../decode/address.js';
+import { endpointText } from '../endpoint.js';
 import type { IcmpEvent, UdpFlow } from './model.js';
 import { HashBuckets, bytesEqual, copyAddress, hashEndpoint, hashPairDirected } from './flow-key.js';
 
@@ -120,13 +121,12 @@ export class UdpTracker {
     }
     const src = formatAddress(p.buf, p.srcOffset, len);
     const dst = formatAddress(p.buf, p.dstOffset, len);
-    const ep = (a: string, port: number): string => (len === 4 ? `${a}:${port}` : `[${a}]:${port}`);
     const f: Flow = {
       out: {
         id: this.list.length,
         family: len === 4 ? 4 : 6,
-        src: ep(src, p.srcPort),
-        dst: ep(dst, p.dstPort),
+        src: endpointText(src, p.srcPort),
+        dst: endpointText(dst, p.dstPort),
         firstTime: t,
         lastTime: t,
         datagrams: 0,
@@ -202,8 +202,7 @@ export class UdpTracker {
       const pname = q.proto === 17 ? 'udp' : q.proto === 6 ? 'tcp' : `proto ${q.proto}`;
       const ep = (off: number, port: number): string => {
         const a = formatAddress(p.buf, off, qlen);
-        if (port < 0) return a;
-        return qlen === 4 ? `${a}:${port}` : `[${a}]:${port}`;
+        return port < 0 ? a : endpointText(a, port);
       };
       quoted = `${pname} ${ep(q.srcOffset, q.srcPort)} > ${ep(q.dstOffset, q.dstPort)} id ${q.ipId}`;
     }

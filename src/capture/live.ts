@@ -4,7 +4,7 @@
  */
 import { WirelabError } from '../errors.js';
 import { child } from '../log.js';
-import { which } from '../sandbox/command.js';
+import { which } from '../which.js';
 import type { CaptureOptions, LiveCapture } from './live-types.js';
 import { startRawSocketCapture } from './rawsocket-backend.js';
 import { startTcpdump } from './tcpdump.js';

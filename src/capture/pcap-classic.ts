@@ -1,5 +1,8 @@
 /**
- * Classic little-endian microsecond pcap through pcap-parser 0.2.1 (the user's choice).
+ * Classic little-endian microsecond pcap from a stream (a lab's live `tcpdump -w -`, `inspect -`)
+ * through pcap-parser 0.2.1 (the user's choice), driven only through its public API: parse(stream)
+ * and its 'packet' / 'error' / 'end' events. Regular files are read by our ClassicReader alone
+ * (read.ts): one pass, no copies.
  *
  * What pcap-parser does with bad input (read in node_modules/pcap-parser/lib/pcap-parser.js):
  * - a truncated last record (or record header): it waits for bytes that never come, then emits
@@ -8,21 +11,13 @@
  *   chunk, so quadratic time and memory growing with the file) and never emits the record;
  * - its 'error' only re-emits stream errors (plus a bad magic / version, after which it pauses
  *   the stream for good).
- * So we run our own ClassicReader in scan mode over the same bytes first (a light record-header
- * check): it finds those faults with their byte offsets, and we hand pcap-parser only whole
- * records before a fatal fault, so it never chokes and never waits.
+ * So our ClassicReader in scan mode checks the record headers of the same bytes first: it finds
+ * those faults with their byte offsets, and pcap-parser is given only whole records before a
+ * fatal fault, so it never chokes and never waits.
  *
- * How it is driven (measured on the 978k-packet bench trace, inspect --json): pcap-parser only
- * listens to 'data' / 'error' / 'end' on what it is given and calls pause() / resume(), so it is
- * given a bare EventEmitter and each chunk is emitted to it synchronously (no PassThrough, no
- * stream machinery per chunk). pcap-parser copies its leftover bytes and the new chunk into a new
- * zero-filled buffer on EVERY 'data' event (updateBuffer), unless its leftover is null. We hand it
- * only whole records (the scan knows where they end), so its leftover is always an empty slice,
- * and we set it to null before each chunk: updateBuffer then keeps our chunk as it is (no copy,
- * no allocation); the part of a record at the end of a chunk is copied (read.ts reuses chunk
- * memory), and the record that straddles two input chunks is copied once more, whole. If a later
- * pcap-parser keeps its leftover elsewhere, the `buffer` field is left alone and it copies as
- * before: slower, never wrong.
+ * The stream pcap-parser is given is a bare EventEmitter with pause() / resume() (all it uses of
+ * a stream): each chunk is emitted to it synchronously. pcap-parser copies each chunk once into
+ * its own buffer; the record that straddles two input chunks is copied whole once more here.
  */
 import { EventEmitter } from 'node:events';
 import pcapParser, { type PcapPacket } from 'pcap-parser';
@@ -45,7 +40,6 @@ export async function readWithPcapParser(head: Buffer, next: NextChunk, ctx: Rea
   const scanner = new ClassicReader(ctx, true, false, true);
   const source = new ChunkSource();
   const parser = pcapParser.parse(source as unknown as NodeJS.ReadableStream);
-  const internals = parser as unknown as { buffer?: unknown };
   const rec = ctx.rec;
   let delivered = 0;
   let recordOffset = 24;
@@ -77,12 +71,9 @@ export async function readWithPcapParser(head: Buffer, next: NextChunk, ctx: Rea
     }
   });
 
-  /** Whole units to pcap-parser; its (empty) leftover dropped first so it does not copy. */
+  /** Whole units to pcap-parser. */
   const give = (units: Buffer): void => {
-    if (parserEnded) return;
-    const left = internals.buffer;
-    if (left instanceof Uint8Array && left.length === 0) internals.buffer = null;
-    source.emit('data', units);
+    if (!parserEnded) source.emit('data', units);
   };
 
   let written = 0; // stream bytes handed to pcap-parser: always the end of a whole unit

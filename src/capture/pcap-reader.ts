@@ -1,9 +1,9 @@
 /**
- * Our own classic pcap reader, for what pcap-parser cannot read: big-endian files and
- * nanosecond files (magic a1b23c4d) in both byte orders. It reads little-endian microsecond
- * files too (read.ts can choose it over pcap-parser), and in `scan` mode it only checks record
- * headers: read.ts runs it beside pcap-parser to find, with byte offsets, what pcap-parser
- * would silently drop (a truncated last record) or choke on (a giant caplen).
+ * Our own classic pcap reader: every classic pcap in a regular file (both byte orders, micro- and
+ * nanoseconds: magic a1b2c3d4 / a1b23c4d), and what pcap-parser cannot read from a stream
+ * (big-endian, nanoseconds). In `scan` mode it only checks record headers: read.ts runs it
+ * beside pcap-parser on a stream to find, with byte offsets, what pcap-parser would silently
+ * drop (a truncated last record) or choke on (a giant caplen).
  *
  * Layout (https://www.tcpdump.org/manpages/pcap-savefile.5.html): a 24-byte global header
  * (magic, version 2.4, thiszone, sigfigs, snaplen, linktype), then records of a 16-byte header

@@ -1,9 +1,11 @@
 /**
  * readCapture: one entry point for every capture wirelab reads, from a file, a pipe or a live
  * `tcpdump -w -` on stdin. It peeks at the first four bytes and picks the reader:
- * - classic pcap, little-endian, microseconds (d4 c3 b2 a1): pcap-parser (pcap-classic.ts),
- *   guarded by our header scan;
- * - classic pcap big-endian and/or nanoseconds: our ClassicReader (pcap-reader.ts);
+ * - classic pcap in a regular file (any byte order, micro- or nanoseconds): our ClassicReader
+ *   (pcap-reader.ts) alone: one pass, no copy of the bytes;
+ * - classic little-endian microsecond pcap from a stream (a lab's live `tcpdump -w -`,
+ *   `inspect -`): pcap-parser (pcap-classic.ts), through its public API, guarded by our header
+ *   scan; other classic pcap from a stream: ClassicReader;
  * - pcapng (0a 0d 0d 0a): our PcapngReader (pcapng-reader.ts);
  * - anything else: a fatal UNKNOWN_MAGIC fault.
  * Records go to the sink as soon as their bytes arrive. Bad data never throws: it becomes a
@@ -22,14 +24,16 @@ import { addFault, CAPLEN_CEILING, newRecord, readFailed, type ReadContext, type
 export interface ReadOptions {
   /** Records with a larger caplen stop the read with ABSURD_CAPLEN (default 16 MiB, and never above max(snaplen, 262144)). */
   maxCaplen?: number;
-  /** Who reads classic little-endian microsecond pcap: pcap-parser (default) or our own ClassicReader (about 10x faster). */
+  /**
+   * Who reads classic little-endian microsecond pcap. Default: our ClassicReader for a regular
+   * file, pcap-parser for a stream. Tests force one or the other to compare them on the same bytes.
+   */
   classicEngine?: 'pcap-parser' | 'wirelab';
 }
 
 const ACCEPTED = 'wirelab reads classic pcap and pcapng; convert with `editcap -F pcap in out.pcap`';
-// File read size. Measured (978k-packet trace, pcap-parser path, records only counted): 256 KiB
-// reads peak at 56 MB RSS, 512 KiB and 1 MiB at 120-127 MB (the freed read buffers are not handed
-// back to the OS as readily), at no measurable cost in time.
+// File read size: larger reads raise peak RSS (freed read buffers are not handed back to the OS
+// as readily) at no gain in time (bench/inspect.bench.ts).
 const CHUNK = 256 << 10;
 
 export async function readCapture(input: NodeJS.ReadableStream | Readable, sink: RecordSink, opts: ReadOptions = {}): Promise<ReadSummary> {
@@ -121,7 +125,8 @@ export async function readCapture(input: NodeJS.ReadableStream | Readable, sink:
       return summary;
     }
     const classic = classicMagic(head);
-    if (classic && classic.le && !classic.nsec && opts.classicEngine !== 'wirelab') {
+    const engine = opts.classicEngine ?? (fd >= 0 ? 'wirelab' : 'pcap-parser');
+    if (classic && classic.le && !classic.nsec && engine === 'pcap-parser') {
       summary.bytes = await readWithPcapParser(head, next, ctx);
       return summary;
     }

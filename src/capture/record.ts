@@ -5,17 +5,8 @@
  */
 export type CaptureFormat = 'pcap' | 'pcapng';
 
-export interface PacketRecord {
-  index: number; // 1-based
-  tsSec: number;
-  tsNsec: number;
-  caplen: number;
-  origLen: number;
-  linkType: number; // per interface in pcapng
-  interfaceId: number; // 0 for classic pcap
-  fileOffset: number; // where the record starts in the stream
-  data: Buffer; // exactly caplen bytes
-}
+export type { PacketRecord } from '../decode/record.js';
+import type { PacketRecord } from '../decode/record.js';
 
 /** A fault in the file: reported with its byte offset; everything before it is kept. */
 export interface ReadFault {

@@ -5,7 +5,7 @@
  * prints the counts.
  */
 import { WirelabError } from '../errors.js';
-import { which } from '../sandbox/command.js';
+import { which } from '../which.js';
 import { supervise, type CountsFromStderr } from './capture-process.js';
 import type { CaptureOptions, LiveCapture } from './live-types.js';
 

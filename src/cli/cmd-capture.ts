@@ -67,7 +67,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
     const analysisP = inspectStream(capture.stream, {
       file: path.relative(repoRoot, file),
       keepSegments: true,
-      ...(values.live ? { onUpdate: (c, s) => { if (s) out(`#${c.id} ${renderSegmentLine(c, s)}`); } } : {}),
+      ...(values.live ? { onUpdate: (c, s) => { if (s) out(`#${c.id} ${renderSegmentLine(s)}`); } } : {}),
     });
     const env = { ...process.env, WIRELAB_SERVER_ADDR: addr('server'), WIRELAB_CLIENT_ADDR: addr('client') };
     let server: import('node:child_process').ChildProcess | null = null;

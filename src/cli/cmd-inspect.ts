@@ -8,28 +8,33 @@ import { inspectJsonText } from '../report/json.js';
 import { intOption, parse } from './args.js';
 import { note, out, outPieces } from './output.js';
 
-const USAGE = 'wirelab inspect FILE|- [--json] [--stream N] [--live]';
+const USAGE = 'wirelab inspect FILE|- [--json|--mermaid] [--stream N] [--live] [--html FILE]';
 
 export async function inspectCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('inspect', argv, {
     json: { type: 'boolean' },
     stream: { type: 'string' },
     live: { type: 'boolean' },
+    html: { type: 'string' },
+    mermaid: { type: 'boolean' },
   }, USAGE);
+  if (values.json && values.mermaid) throw new WirelabError('BAD_USAGE', `--json and --mermaid both print to stdout: give one (--html FILE goes with either)\nusage: ${USAGE}`);
   if (positionals.length !== 1) {
     throw new WirelabError('BAD_USAGE', `wirelab inspect takes one file (or - for standard input), got ${positionals.length}\nusage: ${USAGE}`);
   }
   const file = positionals[0]!;
   const stream = intOption(values.stream, '--stream', 0);
   const input = openCaptureFile(file);
-  const keepSegments = !values.json || values.live === true;
+  // --html alone prints nothing: it keeps segments in a second pass, for the connections it draws.
+  const printsText = !values.json && !values.mermaid && values.html === undefined;
+  const keepSegments = printsText || values.mermaid === true || values.live === true || (values.html !== undefined && file === '-');
   // The text report (and its ladder) is loaded only when it is printed.
-  const text = values.json ? null : await import('../report/text.js');
+  const text = values.json || (!printsText && !values.live) ? null : await import('../report/text.js');
   const analysis: Analysis = await inspectStream(input, {
     file: file === '-' ? '-' : file,
     keepSegments,
     ...(values.live && !values.json
-      ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${text!.renderSegmentLine(c, s)}`); } }
+      ? { onUpdate: (c, s) => { if (s && (stream === undefined || c.id === stream)) out(`#${c.id} ${text!.renderSegmentLine(s)}`); } }
       : {}),
   });
   const tcpCount = tcpConnections(analysis).count; // ids are 0 .. count-1 (as tcp.stream)
@@ -42,11 +47,23 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);
     return 2;
   }
+  if (values.html !== undefined) {
+    const started = performance.now();
+    const { writeInspectHtml } = await import('../report/html/build.js');
+    const r = await writeInspectHtml(file, analysis, keepSegments, values.html);
+    const left = r.total > r.drawn ? `, ${r.total - r.drawn} left out` : '';
+    note(`wirelab inspect: wrote ${values.html}: ${(r.bytes / 1e6).toFixed(2)} MB in ${((performance.now() - started) / 1000).toFixed(2)} s; ${r.drawn} of ${r.total} TCP connections drawn${left}`);
+  }
   if (values.json) {
     // Streamed: one connection at a time, never the whole report as one string.
     await outPieces(inspectJsonText(analysis, stream === undefined ? {} : { stream }));
-  } else {
-    out(text!.renderText(analysis, stream === undefined ? {} : { stream }));
+  } else if (values.mermaid) {
+    const { renderMermaidAll } = await import('../report/mermaid.js');
+    const conns = stream === undefined ? analysis.tcp : analysis.tcp.filter((c) => c.id === stream);
+    out(renderMermaidAll(conns, file, 20));
+  } else if (printsText) {
+    const style = (await import('../report/ladder.js')).ladderStyleFor(process.stdout, process.env);
+    out(text!.renderText(analysis, stream === undefined ? { style } : { stream, style }));
   }
   // A damaged tail keeps what came before it: the fault is named, the exit is 0.
   for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);

@@ -75,7 +75,7 @@ async function serve(o: Common): Promise<number> {
   const control = net.createServer();
   try {
     cap = await startCapture({ sandbox: sb, role: 'server', iface: o.iface, file: path.join(o.dir, 'server.pcap'), backend: 'tcpdump', filter: `tcp port ${o.port}` });
-    const prog = new LabProgram(sb, 'server', 'tcp-peer', { mode: 'listen', host: '0.0.0.0', port: o.port });
+    const prog = new LabProgram(sb, 'server', 'tcp-peer', 'server', { mode: 'listen', host: '0.0.0.0', port: o.port });
     await prog.next('listening', 5000);
     await new Promise<void>((resolve, reject) => control.once('error', reject).listen(o.port + 1, '0.0.0.0', resolve));
     note(`wirelab peer server: capturing on ${o.iface}, listening on port ${o.port} (control ${o.port + 1})`);
@@ -136,7 +136,7 @@ async function connect(host: string, o: Common & { bytes: number; json: boolean 
     const addr = (await lookup(host, { family: 4 })).address;
     const file = path.join(o.dir, 'client.pcap');
     cap = await startCapture({ sandbox: sb, role: 'client', iface: o.iface, file, backend: 'tcpdump', filter: `tcp port ${o.port} and host ${addr}` });
-    const prog = new LabProgram(sb, 'client', 'tcp-peer', { mode: 'connect', host: addr, port: o.port });
+    const prog = new LabProgram(sb, 'client', 'tcp-peer', 'client', { mode: 'connect', host: addr, port: o.port });
     await prog.next('connected', o.timeoutMs);
     prog.send({ do: 'write', bytes: o.bytes });
     await prog.next('written', o.timeoutMs);

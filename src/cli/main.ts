@@ -6,12 +6,17 @@ import { note, flushStdout } from './output.js';
 const HELP = `wirelab: see TCP and UDP behave on a real kernel
 
   wirelab doctor [--clean] [--json]     what this machine can run; --clean removes stale lab namespaces
-  wirelab list [--json]                 the labs and the claims they test
-  wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv6] [--param k=v] [--jobs N] [--out DIR]
-                    [--backend tcpdump|raw-socket]
-                                        run labs in fresh network namespaces; captures/<run>/
-  wirelab inspect FILE|- [--json] [--stream N] [--live]
-                                        annotate any pcap or pcapng (no root needed)
+  wirelab list [--json]                 the labs, the claims they test, their params
+  wirelab claims [--json] [--captures DIR]
+                                        every claim, the labs that test it, its last verdict and evidence
+  wirelab run LAB… | --all [--json] [--live] [--timeline] [--ipv4|--ipv6] [--param k=v] [--jobs N]
+                    [--out DIR] [--backend tcpdump|raw-socket] [--html FILE] [--mermaid]
+                                        run labs in fresh network namespaces (--all: IPv4 and IPv6); captures/<run>/
+                                        with report.json and report.html
+  wirelab inspect FILE|- [--json|--mermaid] [--stream N] [--live] [--html FILE]
+                                        annotate any pcap or pcapng (no root needed); --html writes the
+                                        report with ladder diagrams, --mermaid prints sequence diagrams
+  wirelab report DIR [--out FILE]       (re)build the HTML report of a run from its report.json and pcaps
   wirelab capture [--topology loopback|veth] [--mtu N] [--ipv6] [--json] [--live] [--server CMD] -- COMMAND…
                                         run your own program in a lab namespace, capture and annotate it
   wirelab peer server [--port N] [--out DIR] | peer client HOST [--port N] [--bytes N] [--out DIR] [--json]
@@ -26,11 +31,13 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import('./cmd-inspect.js')).inspectCommand,
   list: async () => (await import('./cmd-list.js')).listCommand,
+  claims: async () => (await import('./cmd-claims.js')).claimsCommand,
   run: async () => (await import('./cmd-run.js')).runCommand,
   doctor: async () => (await import('./cmd-doctor.js')).doctorCommand,
   capture: async () => (await import('./cmd-capture.js')).captureCommand,
   peer: async () => (await import('./cmd-peer.js')).peerCommand,
   merge: async () => (await import('./cmd-merge.js')).mergeCommand,
+  report: async () => (await import('./cmd-report.js')).reportCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -5,6 +5,7 @@
  * that inet_ntop (and so tcpdump and Wireshark) prints for IPv4-mapped and IPv4-compatible
  * addresses.
  */
+import { endpointText } from '../endpoint.js';
 
 export function formatAddress(buf: Uint8Array, offset: number, len: 4 | 16): string {
   if (len === 4) {
@@ -15,8 +16,7 @@ export function formatAddress(buf: Uint8Array, offset: number, len: 4 | 16): str
 
 /** "10.0.0.1:80" or "[::1]:80". */
 export function formatEndpoint(buf: Uint8Array, offset: number, len: 4 | 16, port: number): string {
-  const addr = formatAddress(buf, offset, len);
-  return len === 4 ? `${addr}:${port}` : `[${addr}]:${port}`;
+  return endpointText(formatAddress(buf, offset, len), port);
 }
 
 function formatIPv6(buf: Uint8Array, offset: number): string {

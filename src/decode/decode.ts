@@ -4,7 +4,7 @@
  * flag, a lying header an error value on the packet (earlier layers stay decoded), and anything
  * unexpected is caught here and turned into an error too.
  */
-import type { PacketRecord } from '../capture/record.js';
+import type { PacketRecord } from './record.js';
 import { newDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './packet.js';
 import type { DecodedPacket } from './packet.js';
 import { decodeLink, ETHERTYPE_IPV4 } from './link.js';

@@ -15,7 +15,22 @@ function findRoot(): string {
 
 export const repoRoot = findRoot();
 
-/** Lab programs always run compiled, as separate node processes inside the namespace. */
+/**
+ * The command that starts a lab program: a TypeScript program runs compiled (dist/labs/programs/
+ * NAME.js) in node; NAME.py runs in python3 from labs/programs/ (for what node cannot do: a
+ * listener that never accepts, a TCP Fast Open client).
+ */
+export function programArgv(name: string): string[] {
+  if (name.endsWith('.py')) {
+    if (!/^[a-z0-9-]+\.py$/.test(name)) throw new WirelabError('BAD_LAB', `lab program name "${name}" must be lower-case letters, digits and dashes`);
+    const p = path.join(repoRoot, 'labs', 'programs', name);
+    if (!existsSync(p)) throw new WirelabError('BAD_LAB', `lab program ${path.relative(repoRoot, p)} does not exist`);
+    return ['python3', p];
+  }
+  return [process.execPath, '--enable-source-maps', programPath(name)];
+}
+
+/** Lab programs written in TypeScript run compiled, as separate node processes inside the namespace. */
 export function programPath(name: string): string {
   if (!/^[a-z0-9-]+$/.test(name)) throw new WirelabError('BAD_USAGE', `lab program name "${name}" must be lower-case letters, digits and dashes`);
   const p = path.join(repoRoot, 'dist', 'labs', 'programs', `${name}.js`);

@@ -2,8 +2,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { WirelabError } from '../errors.js';
 import type { HostRole, Sandbox } from '../sandbox/types.js';
-import { programPath } from './paths.js';
-import type { ProgramHandle, ProgramMessage, ProgramResult } from './types.js';
+import { programArgv } from './paths.js';
+import type { ProgramHandle, ProgramMessage, ProgramResult, WaitOptions } from './types.js';
 
 const MAX_STDERR = 16 * 1024;
 
@@ -17,10 +17,11 @@ export class LabProgram implements ProgramHandle {
   constructor(
     sandbox: Sandbox,
     readonly role: HostRole,
+    readonly program: string,
     readonly name: string,
     args: Record<string, unknown>,
   ) {
-    this.child = sandbox.spawn(role, [process.execPath, '--enable-source-maps', programPath(name), JSON.stringify(args)], {
+    this.child = sandbox.spawn(role, [...programArgv(program), JSON.stringify(args)], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let buf = '';
@@ -89,11 +90,26 @@ export class LabProgram implements ProgramHandle {
 
   private failure(what: string): WirelabError {
     const tail = this.stderr.trim().split('\n').slice(-5).join('\n');
-    return new WirelabError('PROGRAM_FAILED', `lab program ${this.name} (${this.role}) ${what}${tail ? `; its stderr:\n${tail}` : ''}`);
+    return new WirelabError('PROGRAM_FAILED', `lab program ${this.name} (${this.program} on ${this.role}) ${what}${tail ? `; its stderr:\n${tail}` : ''}`);
   }
 
-  next(event: string, timeoutMs = 10_000): Promise<ProgramMessage> {
-    return this.waitUntil(`"${event}"`, () => this.messages.find((m) => m.event === event), timeoutMs);
+  next(event: string, opts: WaitOptions | number = {}): Promise<ProgramMessage> {
+    const o = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+    const nth = o.nth ?? 1;
+    const where = o.where;
+    const what = `${nth > 1 ? `the ${ordinal(nth)} ` : ''}"${event}"${where ? ' matching the lab\'s condition' : ''}`;
+    return this.waitUntil(what, () => {
+      let seen = 0;
+      for (const m of this.messages) {
+        if (m.event !== event || (where && !where(m))) continue;
+        if (++seen === nth) return m;
+      }
+      return undefined;
+    }, o.timeoutMs ?? 10_000);
+  }
+
+  all(event: string): ProgramMessage[] {
+    return this.messages.filter((m) => m.event === event);
   }
 
   send(command: Record<string, unknown>): void {
@@ -133,10 +149,15 @@ export class LabProgram implements ProgramHandle {
     return {
       name: this.name,
       role: this.role,
+      program: this.program,
       code: this.exit?.code ?? null,
       signal: this.exit?.signal ?? null,
       messages: this.messages,
       stderr: this.stderr,
     };
   }
+}
+
+function ordinal(n: number): string {
+  return n % 10 === 1 && n % 100 !== 11 ? `${n}st` : n % 10 === 2 && n % 100 !== 12 ? `${n}nd` : n % 10 === 3 && n % 100 !== 13 ? `${n}rd` : `${n}th`;
 }

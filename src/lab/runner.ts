@@ -9,43 +9,34 @@ import path from 'node:path';
 import type { Analysis, SegmentRecord, TcpConnection } from '../analyze/model.js';
 import { inspectStream } from '../analyze/pipeline.js';
 import { startCapture } from '../capture/live.js';
-import type { CaptureBackend, CaptureStats, LiveCapture } from '../capture/live-types.js';
+import type { CaptureBackend, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
 import { readSockets, startObserver, type Observer } from '../observe/index.js';
-import type { SocketEntry } from '../observe/types.js';
+import { readCounters } from '../observe/counters.js';
+import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox, topologyRefusal } from '../sandbox/index.js';
-import type { FaultCount, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
-import { LabJudge } from './judge.js';
-import { joinTimeline, type TimelineRow } from './timeline.js';
+import type { FaultRule, HostRole, Sandbox } from '../sandbox/types.js';
+import { endpointText } from '../endpoint.js';
+import { claimsOf } from './catalogue.js';
+import { craftIn } from './craft-run.js';
+import { check, verdictOf } from './judge.js';
+import { resolveParams, type ParamSpecs, type ParamValues } from './params.js';
+import { faultDrops, type FaultLog } from './fault-drops.js';
+import { joinTimeline } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
-import type { ClaimResult, ExpectationResult, Family, LabDefinition, LabJudgeContext, LabRunContext, ParamValue } from './types.js';
+import type { AnyLab, Check, ClaimResult, Family, LabJudgeContext, LabOutcome, LabRunContext, Mark, ProgramEvent, ProgramResult, RuntimeFault, Setup } from './types.js';
+
+export type ParamValue = number | boolean | string;
 
 const log = child('runner');
 
-export type LabVerdict = 'pass' | 'fail' | 'error' | 'skipped';
-
-export interface LabOutcome {
-  lab: string;
-  family: Family;
-  verdict: LabVerdict;
-  reason: string | null;
-  timedOut: boolean;
-  capture: string | null;
-  durationMs: number;
-  claims: ClaimResult[];
-  expectations: ExpectationResult[];
-  analysis: Analysis | null;
-  captureStats: CaptureStats | null;
-  faults: FaultCount[];
-  sysctls: SysctlResult[];
-  timeline: TimelineRow[]; // packets joined with the sampled socket states
-}
+export type { LabOutcome, LabVerdict, ProgramEvent } from './types.js';
 
 export interface RunOptions {
   family: Family;
-  params: Record<string, string>; // from --param k=v
+  params: Record<string, string>; // from --param k=v (validated against each lab's specs)
   outDir: string; // captures/<run>
   concurrency?: number;
   backend?: CaptureBackend | 'auto';
@@ -54,82 +45,84 @@ export interface RunOptions {
   onLabDone?: (o: LabOutcome) => void;
 }
 
+export interface RunJob {
+  lab: AnyLab;
+  family: Family;
+}
+
 export function defaultConcurrency(): number {
   return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
 }
 
-export async function runLabs(labs: LabDefinition[], opts: RunOptions): Promise<LabOutcome[]> {
+/** Run labs (each over opts.family), several at a time. */
+export async function runLabs(labs: AnyLab[], opts: RunOptions): Promise<LabOutcome[]> {
+  return runJobs(labs.map((lab) => ({ lab, family: opts.family })), opts);
+}
+
+/** Run (lab, family) jobs, several at a time, each in its own fresh namespaces; results in job order. */
+export async function runJobs(jobs: RunJob[], opts: RunOptions): Promise<LabOutcome[]> {
   await mkdir(opts.outDir, { recursive: true });
-  const results: LabOutcome[] = new Array(labs.length);
+  const results: LabOutcome[] = new Array(jobs.length);
+  // The longest labs start first so the short ones fill in around them; results keep job order.
+  const order = jobs.map((_, i) => i).sort((x, y) => jobs[y]!.lab.seconds - jobs[x]!.lab.seconds || x - y);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < labs.length) {
-      const i = next++;
-      results[i] = await runLab(labs[i]!, opts);
+    while (next < order.length) {
+      const i = order[next++]!;
+      results[i] = await runLab(jobs[i]!.lab, { ...opts, family: jobs[i]!.family });
       opts.onLabDone?.(results[i]!);
     }
   };
-  const n = Math.min(labs.length, opts.concurrency ?? defaultConcurrency());
+  const n = Math.min(jobs.length, opts.concurrency ?? defaultConcurrency());
   await Promise.all(Array.from({ length: n }, worker));
   return results;
 }
 
-/** Merge a lab's declared parameters with the user's --param values (typed like the default). */
-export function labParams(lab: LabDefinition, given: Record<string, string>): Record<string, ParamValue> {
-  const out: Record<string, ParamValue> = {};
-  for (const [k, p] of Object.entries(lab.params ?? {})) {
-    const raw = given[k];
-    if (raw === undefined) {
-      out[k] = p.default;
-    } else if (typeof p.default === 'number') {
-      const n = Number(raw);
-      if (!Number.isFinite(n)) throw new WirelabError('BAD_USAGE', `--param ${k}=${raw}: lab ${lab.name} wants a number for ${k} (${p.help})`);
-      out[k] = n;
-    } else if (typeof p.default === 'boolean') {
-      if (!['true', 'false', '1', '0'].includes(raw)) throw new WirelabError('BAD_USAGE', `--param ${k}=${raw}: lab ${lab.name} wants true or false for ${k}`);
-      out[k] = raw === 'true' || raw === '1';
-    } else {
-      out[k] = raw;
-    }
-  }
-  return out;
-}
-
-function skipped(lab: LabDefinition, family: Family, reason: string): LabOutcome {
+function emptyOutcome(lab: AnyLab, family: Family): LabOutcome {
   return {
-    lab: lab.name, family, verdict: 'skipped', reason, timedOut: false, capture: null, durationMs: 0,
-    claims: lab.claims.map((id) => ({ id, verdict: 'untestable', evidence: `not run: ${reason}` })),
-    expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [],
+    lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0, params: {},
+    claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [], observations: {}, drops: null,
   };
 }
 
-export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabOutcome> {
+function untestable(lab: AnyLab, why: string): ClaimResult[] {
+  return claimsOf(lab).map((id) => ({ id, verdict: 'untestable' as const, evidence: why }));
+}
+
+export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome> {
   const family = opts.family;
   if (lab.families && !lab.families.includes(family)) {
-    return skipped(lab, family, `this lab runs over IPv${lab.families.join('/IPv')} only`);
+    const o = emptyOutcome(lab, family);
+    const why = `this lab runs over IPv${lab.families.join('/IPv')} only: ${lab.familyNote ?? 'see the lab'}`;
+    return { ...o, verdict: 'skipped', reason: why, claims: untestable(lab, `not run: ${why}`) };
   }
   const refusal = topologyRefusal(lab.topology, `lab ${lab.name}`); // a container without CAP_SYS_ADMIN
-  if (refusal) return skipped(lab, family, refusal);
+  if (refusal) {
+    const o = emptyOutcome(lab, family);
+    return { ...o, verdict: 'skipped', reason: refusal, claims: untestable(lab, `not run: ${refusal}`) };
+  }
   const started = Date.now();
   const timeoutMs = lab.timeoutMs ?? Math.max(20_000, lab.seconds * 10_000);
   const file = path.join(opts.outDir, `${lab.name}${family === 6 ? '-ipv6' : ''}.pcap`);
-  const outcome: LabOutcome = {
-    lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0,
-    claims: [], expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [],
-  };
+  const outcome = emptyOutcome(lab, family);
   let sandbox: Sandbox | null = null;
   let capture: LiveCapture | null = null;
   const programs: LabProgram[] = [];
-  let observer: Observer | null = null;
+  const observers = new Map<string, Observer>(); // by namespace name
   let analysisP: Promise<Analysis> | null = null;
+  const marks: Mark[] = [];
   try {
-    const params = labParams(lab, opts.params);
+    // --param values meant for other labs of the same run are not this lab's concern (the CLI
+    // rejects a key that no selected lab takes); this lab's own are validated again here.
+    const mine = Object.fromEntries(Object.entries(opts.params).filter(([k]) => lab.params && k in lab.params));
+    const params = resolveParams(lab.name, lab.params, mine) as ParamValues<ParamSpecs>;
+    outcome.params = params;
     sandbox = await createSandbox(lab.topology, { label: lab.name });
     const sb = sandbox;
+    const labSysctls = typeof lab.sysctls === 'function' ? lab.sysctls(params) : (lab.sysctls ?? {});
     // Optional: a container's read-only /proc/sys cannot take it, and a fresh namespace (or the
     // container mode's metrics flush) already starts without cached metrics.
-    outcome.sysctls = await sb.setSysctls({ 'net.ipv4.tcp_no_metrics_save': { value: 1, optional: true }, ...(lab.sysctls ?? {}) });
-    if (lab.faults?.length) await sb.applyFaults(lab.faults);
+    outcome.sysctls = await sb.setSysctls({ 'net.ipv4.tcp_no_metrics_save': { value: 1, optional: true }, ...labSysctls });
     const captureRole: HostRole = lab.captureAt ?? 'server';
     capture = await startCapture({ sandbox: sb, role: captureRole, file, backend: opts.backend ?? 'auto' });
     outcome.capture = path.relative(repoRoot, file);
@@ -140,75 +133,186 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
       ...(opts.onSegment ? { onUpdate: (c: TcpConnection, s: SegmentRecord | null) => s && opts.onSegment!(lab.name, c, s) } : {}),
     });
     analysisP = aP;
-    const obs = startObserver(sb.nsPid(captureRole), { intervalMs: 10 });
-    observer = obs;
-    const marks: { label: string; t: number }[] = [];
+    // Every host observed: one observer per namespace (loopback: one for both roles).
+    const roleNs = (role: HostRole): string => sb.host(role).netns;
+    for (const role of sb.roles) {
+      if (!observers.has(roleNs(role))) observers.set(roleNs(role), startObserver(sb.nsPid(role), { intervalMs: 10 }));
+    }
     const addr = (role: HostRole): string => (family === 6 ? sb.host(role).addr6 : sb.host(role).addr4);
-    const ctx: LabRunContext = {
-      family, params, sandbox: sb, addr,
-      program: (role, name, args) => {
-        const p = new LabProgram(sb, role, name, args);
+    const endpoint = (role: HostRole, port: number): string => endpointText(addr(role), port);
+    const names = new Set<string>();
+    const faultNames = new Set<string>();
+    const faultLogs: FaultLog[] = [];
+    const ctx: LabRunContext<ParamSpecs> = {
+      family, params, sandbox: sb, addr, endpoint,
+      program: (role, program, args, name) => {
+        let n = name ?? program;
+        if (names.has(n)) {
+          if (name) throw new WirelabError('BAD_LAB', `lab ${lab.name}: two programs named "${name}"`);
+          let i = 2;
+          while (names.has(`${program}-${i}`)) i++;
+          n = `${program}-${i}`;
+        }
+        names.add(n);
+        const p = new LabProgram(sb, role, program, n, args);
         programs.push(p);
         return p;
       },
+      fault: async (name, spec) => {
+        if (faultNames.has(name)) throw new WirelabError('BAD_LAB', `lab ${lab.name}: two faults named "${name}"`);
+        faultNames.add(name);
+        const flog: FaultLog = { name, spec, windows: spec.armed === false ? [] : [{ from: Date.now() / 1000, to: Infinity }] };
+        faultLogs.push(flog);
+        await sb.applyFaults([faultRule(name, spec)]);
+        return {
+          name,
+          arm: async (ms) => {
+            const from = Date.now() / 1000;
+            await sb.armFault(name, ms);
+            flog.windows.push({ from, to: ms === undefined ? Infinity : from + ms / 1000 });
+          },
+          disarm: async () => {
+            await sb.disarmFault(name);
+            const now = Date.now() / 1000;
+            for (const w of flog.windows) if (w.to > now) w.to = now;
+          },
+          count: async () => (await sb.faultCounts()).find((f) => f.name === name)?.dropped ?? 0,
+        };
+      },
+      craft: (role, segments) => craftIn(sb, role, segments),
+      exec: async (role, argv) => {
+        const r = await sb.exec(role, argv);
+        if (r.code !== 0) throw new WirelabError('PROGRAM_FAILED', `\`${argv.join(' ')}\` in the ${role} namespace exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+        return r.stdout;
+      },
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      // The observer already samples the capture host's sockets: read its samples rather than
+      // The observers already sample every namespace: read their latest samples rather than
       // /proc/net/tcp a second time (each read walks the kernel's global socket hash, ~5 ms).
-      waitForSocket: (role, pred, ms) =>
-        waitForSocket(sb.nsPid(role) === sb.nsPid(captureRole) ? async () => obs.latest()?.sockets ?? [] : () => readSockets(sb.nsPid(role)), pred, ms),
-      mark: (label) => marks.push({ label, t: Date.now() / 1000 }),
+      waitForSocket: (role, pred, ms) => waitForSocket(role, async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
+      waitForSockets: (role, pred, ms) => waitForTable(role, async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
+      counters: async (role) => (await readCounters(sb.nsPid(role))).values,
+      mark: (label, data) => void marks.push({ label, t: Date.now() / 1000, ...(data ? { data } : {}) }),
     };
 
     await withTimeout(lab.run(ctx), timeoutMs, lab.name);
     // Let the last packets reach the capture before stopping it.
     await new Promise((r) => setTimeout(r, 100));
     const programResults = await Promise.all(programs.map((p) => p.stop()));
-    const observation = await obs.stop();
-    observer = null;
+    const observations: Partial<Record<HostRole, Observation>> = {};
+    const byNs = new Map<string, Observation>();
+    for (const [ns, obs] of observers) byNs.set(ns, await obs.stop());
+    observers.clear();
+    for (const role of sb.roles) observations[role] = byNs.get(roleNs(role))!;
     outcome.captureStats = await cap.stop();
     capture = null;
     const analysis = await aP;
     outcome.analysis = analysis;
+    const observation = observations[captureRole]!;
     outcome.timeline = joinTimeline(analysis, observation);
-    outcome.faults = lab.faults?.length ? await sb.faultCounts() : [];
+    outcome.faults = faultNames.size ? await sb.faultCounts() : [];
+    outcome.observations = observations;
+    if (faultLogs.length) outcome.drops = faultDrops(analysis, faultLogs, outcome.faults, addr, sb.topology.kind === 'loopback');
+    outcome.events = programEvents(programResults, marks);
 
-    const judge = new LabJudge(repoRoot);
-    const progByName: Record<string, (typeof programResults)[number]> = {};
-    programResults.forEach((r, i) => {
-      const key = progByName[r.role] ? `${r.role}${i}` : r.role;
-      progByName[key] = r;
-    });
-    const jctx: LabJudgeContext = {
-      family, params, analysis, observation, programs: progByName, faults: outcome.faults, sysctls: outcome.sysctls,
-      capture: outcome.captureStats, marks, addr,
+    const progByName: Record<string, ProgramResult> = {};
+    for (const r of programResults) progByName[r.name] = r;
+    const jctx: LabJudgeContext<ParamSpecs> = {
+      family, params, analysis, observation, observations, programs: progByName, faults: outcome.faults, sysctls: outcome.sysctls,
+      capture: outcome.captureStats, marks, addr, endpoint,
       connectionsTo: (port) => analysis.tcp.filter((c) => c.serverPort === port),
+      program: (name) => {
+        const p = progByName[name];
+        if (!p) throw new WirelabError('BAD_LAB', `lab ${lab.name} judges program "${name}", but its programs were: ${Object.keys(progByName).join(', ') || 'none'}`);
+        return p;
+      },
+      mark: (label) => marks.find((m) => m.label === label) ?? null,
     };
-    if (!outcome.captureStats.complete) {
-      judge.ok('the capture is complete (tcpdump: 0 packets dropped by kernel)', false, outcome.captureStats.droppedByKernel, 0);
-    }
-    lab.judge(jctx, judge);
-    outcome.expectations = judge.expectations;
-    outcome.claims = lab.claims.map(
-      (id) => judge.claims.find((c) => c.id === id) ?? { id, verdict: 'untestable' as const, evidence: 'the lab reached no verdict on this claim in this run' },
-    );
-    const failed = judge.expectations.filter((e) => !e.ok);
-    outcome.verdict = failed.length ? 'fail' : 'pass';
-    outcome.reason = failed.length ? `${failed.length} of ${judge.expectations.length} expectations failed` : null;
+    judgeRun(lab, jctx, outcome);
   } catch (e) {
     outcome.verdict = 'error';
     outcome.timedOut = isWirelabError(e) && e.code === 'LAB_TIMEOUT';
     outcome.reason = isWirelabError(e) ? `${e.code}: ${e.message}` : `unexpected: ${describeError(e)}`;
     if (!isWirelabError(e)) log.error({ err: e, lab: lab.name }, 'lab crashed');
-    outcome.claims = lab.claims.map((id) => ({ id, verdict: 'untestable', evidence: `the lab did not finish: ${outcome.reason}` }));
+    outcome.claims = untestable(lab, `the lab did not finish: ${outcome.reason}`);
   } finally {
     await Promise.all(programs.map((p) => p.stop(200).catch(() => null)));
-    if (observer) await observer.stop().catch(() => null);
+    for (const obs of observers.values()) await obs.stop().catch(() => null);
     if (capture) outcome.captureStats = await capture.stop().catch(() => null);
     if (analysisP && !outcome.analysis) outcome.analysis = await analysisP.catch(() => null);
     if (sandbox) await sandbox.destroy().catch((e) => log.error({ err: e }, 'sandbox cleanup failed'));
+    if (!outcome.events.length) outcome.events = programEvents(programs.map((p) => p.result()), marks);
     outcome.durationMs = Date.now() - started;
   }
   return outcome;
+}
+
+/** Facts, setup expectations, claim rules, lab checks, story: the verdicts of one finished run. */
+function judgeRun(lab: AnyLab, jctx: LabJudgeContext<ParamSpecs>, outcome: LabOutcome): void {
+  const setupChecks: Check[] = [];
+  const setup: Setup = {
+    expect(text, cond, actual = cond, expected = true) {
+      setupChecks.push({ ...check.ok(text, cond, actual, expected), text: `setup: ${text}` });
+      return cond;
+    },
+  };
+  if (!outcome.captureStats!.complete) {
+    setup.expect('the capture is complete (tcpdump: 0 packets dropped by kernel)', false, outcome.captureStats!.droppedByKernel, 0);
+  }
+  let facts: unknown = null;
+  try {
+    facts = lab.facts(jctx, setup);
+  } catch (e) {
+    setup.expect(`the lab's facts were gathered without error (${describeError(e)})`, false, describeError(e), 'no error');
+  }
+  const failedSetup = setupChecks.filter((c) => !c.ok);
+  if (failedSetup.length || facts === null) {
+    outcome.expectations = setupChecks;
+    outcome.verdict = 'fail';
+    const what = failedSetup.map((c) => c.text.replace(/^setup: /, '')).join('; ') || 'the lab found no facts to judge';
+    outcome.reason = `setup failed: ${what}`;
+    outcome.claims = untestable(lab, `the run did not set up what this claim needs: ${what}`);
+    return;
+  }
+  const checks: Check[] = [...setupChecks];
+  outcome.claims = claimsOf(lab).map((id) => {
+    const v = verdictOf(id, () => lab.claims[id]!(facts, jctx));
+    checks.push(...v.checks.map((c) => ({ ...c, text: `${id}: ${c.text}` })));
+    return v.result;
+  });
+  try {
+    checks.push(...(lab.checks?.(facts, jctx) ?? []));
+  } catch (e) {
+    checks.push(check.ok(`the lab's checks ran without error`, false, describeError(e), 'no error'));
+  }
+  try {
+    outcome.story = lab.story?.(facts, jctx) ?? null;
+  } catch (e) {
+    outcome.story = `(the lab's story failed: ${describeError(e)})`;
+  }
+  outcome.expectations = checks;
+  const failed = checks.filter((c) => !c.ok);
+  outcome.verdict = failed.length ? 'fail' : 'pass';
+  outcome.reason = failed.length ? `${failed.length} of ${checks.length} expectations failed` : null;
+}
+
+function faultRule(name: string, f: RuntimeFault): FaultRule {
+  const base = { name, at: f.at, match: f.match, ...(f.armed === false ? { armed: false } : {}) };
+  const d = f.drop ?? 'all';
+  if (d === 'all') return { kind: 'drop-window', ...base, armed: f.armed !== false };
+  if ('nth' in d) return { kind: 'drop-nth', ...base, nth: d.nth, ...(d.count ? { count: d.count } : {}) };
+  return { kind: 'random-loss', ...base, percent: d.percent };
+}
+
+function programEvents(results: ProgramResult[], marks: Mark[]): ProgramEvent[] {
+  const out: ProgramEvent[] = [];
+  for (const r of results) {
+    for (const m of r.messages) {
+      const { event, t, ...data } = m;
+      out.push({ program: r.name, t, event, data });
+    }
+  }
+  for (const m of marks) out.push({ program: 'mark', t: m.t, event: m.label, data: m.data ?? {} });
+  return out.sort((a, b) => a.t - b.t);
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
@@ -226,12 +330,22 @@ async function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<
   }
 }
 
-async function waitForSocket(sockets: () => Promise<SocketEntry[]>, pred: (s: SocketEntry) => boolean, ms: number): Promise<SocketEntry> {
+async function waitForSocket(role: HostRole, sockets: () => Promise<SocketEntry[]>, pred: (s: SocketEntry) => boolean, ms: number): Promise<SocketEntry> {
   const deadline = Date.now() + ms;
   for (;;) {
     const found = (await sockets()).find(pred);
     if (found) return found;
-    if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `no socket in the lab namespace reached the awaited state within ${ms} ms`);
+    if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `no socket in the ${role}'s namespace reached the awaited state within ${ms} ms (${(await sockets()).map((s) => `${s.local} ${s.remote} ${s.state}`).join('; ') || 'no sockets'})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function waitForTable(role: HostRole, sockets: () => Promise<SocketEntry[]>, pred: (all: SocketEntry[]) => boolean, ms: number): Promise<SocketEntry[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const all = await sockets();
+    if (pred(all)) return all;
+    if (Date.now() > deadline) throw new WirelabError('PROGRAM_FAILED', `the socket table in the ${role}'s namespace did not reach the awaited shape within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

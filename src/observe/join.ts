@@ -1,8 +1,9 @@
 /**
  * Joining the socket timeline with the packet timeline: what state a socket was in at a packet's
  * time, so a report can say "at 1.017 s the server's socket 10.0.0.2:8080 <- 10.0.0.1:41234 was
- * in SYN_RECV (retransmit timer, 983 ms left)".
+ * in SYN_RCVD (retransmit timer, 983 ms left)".
  */
+import { endpointText } from '../endpoint.js';
 import type { Observation, SocketEntry, SocketSample } from './types.js';
 
 /**
@@ -23,7 +24,7 @@ export function canonicalEndpoint(ep: string): string {
   }
   addr = addr.toLowerCase();
   if (addr.startsWith('::ffff:') && addr.includes('.')) addr = addr.slice(7);
-  return addr.includes(':') ? `[${addr}]:${Number(port)}` : `${addr}:${Number(port)}`;
+  return endpointText(addr, Number(port));
 }
 
 /** The last sample taken at or before `time` (epoch seconds), or null. */
@@ -66,7 +67,7 @@ function fmtMs(ms: number): string {
 }
 
 /**
- * One sentence: "at 1.017 s 10.0.0.2:8080 <-> 10.0.0.1:41234 was in SYN_RECV (retransmit timer,
+ * One sentence: "at 1.017 s 10.0.0.2:8080 <-> 10.0.0.1:41234 was in SYN_RCVD (retransmit timer,
  * 983 ms left, 1 retransmit)". `origin` (epoch seconds, e.g. the first packet's time) makes the
  * time relative; without it the epoch time is printed.
  */

@@ -5,22 +5,9 @@
  * USER_HZ (1/100 s; jiffies_delta_to_clock_t), whatever the kernel's HZ (250 here).
  */
 import { readFile } from 'node:fs/promises';
+import { endpointText } from '../endpoint.js';
+import { stateFromKernel } from '../tcp-state.js';
 import type { SocketEntry, SocketProto } from './types.js';
-
-const TCP_STATES: Record<number, string> = {
-  0x01: 'ESTABLISHED',
-  0x02: 'SYN_SENT',
-  0x03: 'SYN_RECV',
-  0x04: 'FIN_WAIT_1',
-  0x05: 'FIN_WAIT_2',
-  0x06: 'TIME_WAIT',
-  0x07: 'CLOSED',
-  0x08: 'CLOSE_WAIT',
-  0x09: 'LAST_ACK',
-  0x0a: 'LISTEN',
-  0x0b: 'CLOSING',
-  0x0c: 'SYN_RECV', // TCP_NEW_SYN_RECV: the request socket of a half-open connection
-};
 
 const TIMERS: Record<number, SocketEntry['timer']> = {
   0: 'none',
@@ -47,11 +34,11 @@ export function decodeEndpoint(hex: string): string {
   const port = parseInt(p, 16);
   let out: string;
   if (a.length === 8) {
-    out = `${hexByte(a, 6)}.${hexByte(a, 4)}.${hexByte(a, 2)}.${hexByte(a, 0)}:${port}`;
+    out = endpointText(`${hexByte(a, 6)}.${hexByte(a, 4)}.${hexByte(a, 2)}.${hexByte(a, 0)}`, port);
   } else {
     const bytes: number[] = [];
     for (let w = 0; w < 4; w++) for (let b = 3; b >= 0; b--) bytes.push(hexByte(a, w * 8 + b * 2));
-    out = `[${formatIPv6(bytes)}]:${port}`;
+    out = endpointText(formatIPv6(bytes), port);
   }
   if (addrCache.size > 10_000) addrCache.clear();
   addrCache.set(hex, out);
@@ -107,9 +94,10 @@ export function parseProcNet(text: string, proto: SocketProto): SocketEntry[] {
     const [tr, when] = f[5]!.split(':') as [string, string];
     const trN = parseInt(tr, 16);
     const timer = TIMERS[trN] ?? 'other';
-    let state: string;
-    if (udp) state = st === 0x07 ? 'UNCONN' : st === 0x01 ? 'ESTABLISHED' : (TCP_STATES[st] ?? `STATE_${st}`);
-    else state = TCP_STATES[st] ?? `STATE_${st}`;
+    // TCP states in the one vocabulary (src/tcp-state.ts): the kernel's SYN_RECV reads SYN_RCVD.
+    let state: SocketEntry['state'];
+    if (udp && st === 0x07) state = 'UNCONN';
+    else state = stateFromKernel(st) ?? `STATE_${st}`;
     out.push({
       proto,
       local: decodeEndpoint(f[1]!),

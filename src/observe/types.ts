@@ -1,4 +1,5 @@
 /** Socket states and kernel counters sampled inside a lab namespace, on the packet timeline. */
+import type { TcpState } from '../tcp-state.js';
 
 export type SocketProto = 'tcp' | 'tcp6' | 'udp' | 'udp6';
 
@@ -6,7 +7,8 @@ export interface SocketEntry {
   proto: SocketProto;
   local: string; // "ip:port" / "[v6]:port"
   remote: string;
-  state: string; // RFC names with underscores: ESTABLISHED, SYN_SENT, SYN_RECV, TIME_WAIT, LISTEN, ... ('UNCONN' for an unconnected UDP socket: kernel state 07 CLOSE)
+  /** The one TCP vocabulary (src/tcp-state.ts: SYN_RCVD, FIN_WAIT_1, ...); 'UNCONN' for an unconnected UDP socket (kernel state 07); STATE_n for a number the kernel never used. */
+  state: TcpState | 'UNCONN' | `STATE_${number}`;
   timer: 'none' | 'retransmit' | 'keepalive' | 'time-wait' | 'zero-window-probe' | 'other';
   timerRemainingMs: number; // 0 when no timer
   retransmits: number;

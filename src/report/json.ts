@@ -2,13 +2,14 @@
  * `wirelab inspect FILE --json`: exactly the contract in DESIGN.md, field for field, in its
  * order. A projection of the Analysis; it computes nothing.
  *
- * toInspectJson builds the whole object (in-process users: the runner, tests);
- * inspectJsonText yields the same object as JSON text piece by piece (the CLI streams it): the
- * header, then one line per connection and per UDP flow, pulling TCP connections one at a time
- * from the analysis so that a million-packet capture never holds all of them, or one giant
- * string, at once.
+ * One type (InspectJson), one writer per part (inspectHead, tcpJson, udpJson): toInspectJson
+ * builds the whole object (in-process users: the runner, tests). inspectJsonText yields the same
+ * object as JSON text piece by piece (the CLI streams it): the header, then one line per
+ * connection (tcpJsonLine: the fast writer, held to tcpJson field by field by a test) and per UDP
+ * flow, pulling TCP connections one at a time through one reused object, so that a
+ * million-packet capture never holds all of them, or one giant string, at once.
  */
-import { tcpConnections, type TcpRow } from '../analyze/analyzer.js';
+import { tcpConnections } from '../analyze/analyzer.js';
 import type { Analysis, CloseKind, Side, TcpConnection, TcpState, UdpFlow } from '../analyze/model.js';
 import type { CaptureFormat } from '../capture/record.js';
 
@@ -53,12 +54,7 @@ export interface InspectJson {
   udp: InspectUdpJson[];
 }
 
-/** The states a side went through, in order ("CLOSED", "SYN_SENT", ...). */
-function path(t: TcpConnection['states']['client']): TcpState[] {
-  if (t.length === 0) return ['CLOSED'];
-  return [t[0]!.from, ...t.map((x) => x.to)];
-}
-
+/** The one writer of a connection's object; tcpJsonLine must write the same (test/unit/report/json.test.ts). */
 export function tcpJson(c: TcpConnection): InspectTcpJson {
   const h = c.handshake;
   return {
@@ -73,21 +69,28 @@ export function tcpJson(c: TcpConnection): InspectTcpJson {
       serverIsn: h.serverIsn,
       synRetransmits: h.synRetransmits,
       synAckRetransmits: h.synAckRetransmits,
-      rttMs: h.rttMs === null ? null : Math.round(h.rttMs * 1000) / 1000,
+      rttMs: roundRtt(h.rttMs),
     },
     close: { kind: c.close.kind, initiator: c.close.initiator },
     timeWait: c.timeWait,
     retransmissions: c.retransmissions,
     resets: c.resets,
-    states: { client: path(c.states.client), server: path(c.states.server) },
+    states: { client: c.statePath.client, server: c.statePath.server },
   };
+}
+
+/** Handshake RTT in the JSON: milliseconds to the microsecond. */
+function roundRtt(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 1000) / 1000;
 }
 
 export function udpJson(u: UdpFlow): InspectUdpJson {
   return { src: u.src, dst: u.dst, datagrams: u.datagrams, bytes: u.bytes, fragmented: u.fragmented, incomplete: u.incomplete };
 }
 
-export function toInspectJson(a: Analysis): InspectJson {
+type InspectHead = Omit<InspectJson, 'tcp' | 'udp'>;
+
+function inspectHead(a: Analysis): InspectHead {
   return {
     file: a.file,
     // DESIGN.md's format is "pcap"|"pcapng": a file that was no capture at all reads as pcap
@@ -97,9 +100,14 @@ export function toInspectJson(a: Analysis): InspectJson {
     packets: a.packets,
     decodeErrors: a.decodeErrors,
     truncated: a.truncated,
-    tcp: a.tcp.map(tcpJson),
-    udp: a.udp.map(udpJson),
   };
+}
+
+export function toInspectJson(a: Analysis): InspectJson {
+  const tcp = tcpConnections(a);
+  const list: InspectTcpJson[] = [];
+  for (let i = 0; i < tcp.count; i++) list.push(tcpJson(tcp.peek(i)));
+  return { ...inspectHead(a), tcp: list, udp: a.udp.map(udpJson) };
 }
 
 export interface InspectJsonTextOptions {
@@ -115,31 +123,14 @@ export interface InspectJsonTextOptions {
  */
 export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {}): Generator<string> {
   const limit = opts.chunkChars ?? 65536;
-  const head = {
-    file: a.file,
-    format: a.format ?? 'pcap',
-    linkType: a.linkType,
-    packets: a.packets,
-    decodeErrors: a.decodeErrors,
-    truncated: a.truncated,
-  };
-  let buf = JSON.stringify(head, null, 2).slice(0, -2) + ',\n  "tcp": [';
+  let buf = JSON.stringify(inspectHead(a), null, 2).slice(0, -2) + ',\n  "tcp": [';
   const tcp = tcpConnections(a);
-  const row = newRow();
-  const statesText = new Map<TcpState[], string>(); // the tracker's rows share their path arrays
+  const statesText = new Map<TcpState[], string>(); // the tracker's connections share their path arrays
   let first = true;
   for (let i = 0; i < tcp.count; i++) {
-    let line: string;
-    if (tcp.row !== undefined) {
-      // Straight from the tracker's numbers: no model object per connection.
-      if (opts.stream !== undefined && i !== opts.stream) continue;
-      line = tcpRowLine(tcp.row(i, row), statesText);
-    } else {
-      const c = tcp.at(i);
-      if (opts.stream !== undefined && c.id !== opts.stream) continue;
-      line = tcpJsonLine(c);
-    }
-    buf += (first ? '\n    ' : ',\n    ') + line;
+    if (opts.stream !== undefined && i !== opts.stream) continue;
+    // One reused object per connection (no model object each), written straight to text.
+    buf += (first ? '\n    ' : ',\n    ') + tcpJsonLine(tcp.peek(i), statesText);
     first = false;
     if (buf.length >= limit) {
       yield buf;
@@ -168,44 +159,6 @@ function jstates(list: TcpState[]): string {
   return list.length === 1 ? `["${list[0]}"]` : `["${list.join('","')}"]`; // state names need no escaping
 }
 
-function newRow(): TcpRow {
-  return {
-    id: 0, client: '', server: '', packets: 0, bytesClient: 0, bytesServer: 0, complete: false, clientIsn: null, serverIsn: null,
-    synRetransmits: 0, synAckRetransmits: 0, rttMs: null, closeKind: 'none', initiator: null, timeWait: null, retransmissions: 0,
-    resets: 0, clientPath: [], serverPath: [],
-  };
-}
-
-/** The row of a model object (what TcpTracker.row gives for a connection it still holds). */
-function rowOf(c: TcpConnection, r: TcpRow): TcpRow {
-  const h = c.handshake;
-  r.id = c.id;
-  r.client = c.client;
-  r.server = c.server;
-  r.packets = c.packets;
-  r.bytesClient = c.bytes.client;
-  r.bytesServer = c.bytes.server;
-  r.complete = h.complete;
-  r.clientIsn = h.clientIsn;
-  r.serverIsn = h.serverIsn;
-  r.synRetransmits = h.synRetransmits;
-  r.synAckRetransmits = h.synAckRetransmits;
-  r.rttMs = h.rttMs;
-  r.closeKind = c.close.kind;
-  r.initiator = c.close.initiator;
-  r.timeWait = c.timeWait;
-  r.retransmissions = c.retransmissions;
-  r.resets = c.resets;
-  r.clientPath = path(c.states.client);
-  r.serverPath = path(c.states.server);
-  return r;
-}
-
-/** JSON.stringify(tcpJson(c)) without the intermediate object (the same text, parsed). */
-export function tcpJsonLine(c: TcpConnection): string {
-  return tcpRowLine(rowOf(c, newRow()));
-}
-
 // '0000' .. '9999': a 32-bit number written as two small integers (a double's own conversion is slower).
 const PAD4: string[] = Array.from({ length: 10000 }, (_, i) => String(i).padStart(4, '0'));
 
@@ -232,17 +185,19 @@ function statesJson(list: TcpState[], cache: Map<TcpState[], string> | undefined
 }
 
 /**
- * One connection's line of the inspect JSON, from its row. `cache`: state-path texts by array,
- * for rows that share their path arrays (TcpTracker.row).
+ * JSON.stringify(tcpJson(c)), written without the intermediate object: the fast streaming writer,
+ * held to tcpJson field by field by test/unit/report/json.test.ts. `cache`: state-path texts by
+ * array, for connections that share their path arrays (the tracker's do).
  */
-export function tcpRowLine(r: TcpRow, cache?: Map<TcpState[], string>): string {
-  const rtt = r.rttMs === null ? 'null' : jnum(Math.round(r.rttMs * 1000) / 1000);
+export function tcpJsonLine(c: TcpConnection, cache?: Map<TcpState[], string>): string {
+  const h = c.handshake;
+  const rtt = h.rttMs === null ? 'null' : jnum(roundRtt(h.rttMs)!);
   // Endpoint texts are digits, dots, hex, colons and brackets: nothing to escape.
-  return `{"id":${r.id},"client":"${r.client}","server":"${r.server}","packets":${r.packets},` +
-    `"bytes":{"client":${r.bytesClient},"server":${r.bytesServer}},` +
-    `"handshake":{"complete":${r.complete},"clientIsn":${isn(r.clientIsn)},"serverIsn":${isn(r.serverIsn)},` +
-    `"synRetransmits":${r.synRetransmits},"synAckRetransmits":${r.synAckRetransmits},"rttMs":${rtt}},` +
-    `"close":{"kind":"${r.closeKind}","initiator":${str(r.initiator)}},"timeWait":${str(r.timeWait)},` +
-    `"retransmissions":${r.retransmissions},"resets":${r.resets},` +
-    `"states":{"client":${statesJson(r.clientPath, cache)},"server":${statesJson(r.serverPath, cache)}}}`;
+  return `{"id":${c.id},"client":"${c.client}","server":"${c.server}","packets":${c.packets},` +
+    `"bytes":{"client":${c.bytes.client},"server":${c.bytes.server}},` +
+    `"handshake":{"complete":${h.complete},"clientIsn":${isn(h.clientIsn)},"serverIsn":${isn(h.serverIsn)},` +
+    `"synRetransmits":${h.synRetransmits},"synAckRetransmits":${h.synAckRetransmits},"rttMs":${rtt}},` +
+    `"close":{"kind":"${c.close.kind}","initiator":${str(c.close.initiator)}},"timeWait":${str(c.timeWait)},` +
+    `"retransmissions":${c.retransmissions},"resets":${c.resets},` +
+    `"states":{"client":${statesJson(c.statePath.client, cache)},"server":${statesJson(c.statePath.server, cache)}}}`;
 }

@@ -1,7 +1,8 @@
 /** The `wirelab run --json` object and report.json: exactly the contract in DESIGN.md. */
-import type { LabOutcome } from '../lab/runner.js';
-import type { ClaimVerdict } from '../lab/types.js';
+import type { LabOutcome } from '../lab/types.js';
+import type { ClaimVerdict, Differs } from '../lab/types.js';
 import { toInspectJson, type InspectJson } from './json.js';
+import { toObservedJson, type ObservedJson } from './observed-json.js';
 
 export interface RunJson {
   run: string;
@@ -9,13 +10,18 @@ export interface RunJson {
   kernel: string;
   labs: {
     lab: string;
+    family: 4 | 6;
     verdict: 'pass' | 'fail' | 'error' | 'skipped';
     reason: string | null;
     capture: string | null;
     durationMs: number;
-    claims: { id: string; verdict: ClaimVerdict; evidence: string }[];
-    expectations: { text: string; ok: boolean; expected: unknown; actual: unknown }[];
+    params: Record<string, unknown>;
+    claims: { id: string; verdict: ClaimVerdict; evidence: string; differs?: Differs }[];
+    expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
+    story: string | null;
     inspect: InspectJson | null;
+    /** The observations the HTML report draws (src/report/observed-json.ts); null when the lab captured nothing. */
+    observed: ObservedJson | null;
   }[];
 }
 
@@ -26,13 +32,17 @@ export function toRunJson(run: string, dir: string, kernel: string, outcomes: La
     kernel,
     labs: outcomes.map((o) => ({
       lab: o.lab,
+      family: o.family,
       verdict: o.verdict,
       reason: o.reason,
       capture: o.capture,
       durationMs: o.durationMs,
-      claims: o.claims.map((c) => ({ id: c.id, verdict: c.verdict, evidence: c.evidence })),
-      expectations: o.expectations.map((e) => ({ text: e.text, ok: e.ok, expected: e.expected, actual: e.actual })),
+      params: o.params,
+      claims: o.claims.map((c) => ({ id: c.id, verdict: c.verdict, evidence: c.evidence, ...(c.differs ? { differs: c.differs } : {}) })),
+      expectations: o.expectations.map((e) => ({ text: e.text, ok: e.ok, expected: e.expected, actual: e.actual, at: e.at })),
+      story: o.story,
       inspect: o.analysis ? toInspectJson(o.analysis) : null,
+      observed: toObservedJson(o),
     })),
   };
 }

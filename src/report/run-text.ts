@@ -1,7 +1,7 @@
 /** `wirelab run` for people: per lab its verdict, its claims with evidence, and any failed expectation. */
 import type { SegmentRecord } from '../analyze/model.js';
-import type { LabOutcome } from '../lab/runner.js';
-import type { LabDefinition } from '../lab/types.js';
+import type { LabOutcome } from '../lab/types.js';
+import type { AnyLab } from '../lab/types.js';
 
 const MARK: Record<string, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' };
 const CLAIM: Record<string, string> = { confirmed: 'confirmed', differs: 'differs  ', refuted: 'refuted  ', untestable: 'untestable' };
@@ -17,16 +17,29 @@ function segmentLine(s: SegmentRecord): string {
 /** The joined packet / socket-state timeline (`wirelab run --timeline`). */
 export function renderTimeline(o: LabOutcome): string {
   if (!o.timeline.length) return '';
-  const lines = ['  timeline: each packet, and the sockets as /proc/net/tcp last showed them (sampled every 10 ms)'];
-  for (const r of o.timeline) {
+  const lines = ['  timeline: each packet, and the sockets as /proc/net/tcp last showed them (sampled every 10 ms); [program] lines: what the lab\'s programs reported, and when'];
+  // Program messages and marks, on the capture's clock (seconds since its first packet), between the packets.
+  const t0 = o.analysis?.firstTime ?? null;
+  const events = t0 === null ? [] : o.events.map((e) => ({ rel: e.t - t0, e }));
+  let ei = 0;
+  const flush = (until: number): void => {
+    for (; ei < events.length && events[ei]!.rel <= until; ei++) {
+      const { rel, e } = events[ei]!;
+      const data = Object.entries(e.data).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+      lines.push(`    ${rel.toFixed(6)} [${e.program}] ${e.event}${data ? ` ${data}` : ''}`);
+    }
+  };
+  for (const r of [...o.timeline].sort((x, y) => x.time - y.time)) {
+    flush(r.time);
     const age = r.sampleAgeMs === null ? "nothing sampled yet" : `this view first seen ${r.sampleAgeMs} ms earlier`;
     lines.push(`    #${r.packet} ${r.time.toFixed(6)} ${r.from === 'client' ? 'C->S' : 'S->C'} ${r.meaning}`);
     lines.push(`        kernel: client ${r.client ?? '-'}; server ${r.server ?? '-'} (${age})`);
   }
+  flush(Infinity);
   return lines.join('\n');
 }
 
-export function renderLabOutcome(o: LabOutcome, lab: LabDefinition | undefined): string {
+export function renderLabOutcome(o: LabOutcome, lab: AnyLab | undefined): string {
   const lines: string[] = [];
   const fam = o.family === 6 ? 'IPv6' : 'IPv4';
   const timed = o.timedOut ? ' (timed out)' : '';
@@ -51,6 +64,7 @@ export function renderLabOutcome(o: LabOutcome, lab: LabDefinition | undefined):
     }
   }
   for (const f of o.faults) lines.push(`  fault ${f.name}: dropped ${f.dropped} packet(s)`);
+  if (o.story) lines.push(`  why: ${wrap(o.story, 96).join('\n       ')}`);
   return lines.join('\n');
 }
 
@@ -63,4 +77,17 @@ export function renderRunSummary(outcomes: LabOutcome[]): string {
     `labs: ${count('pass')} passed, ${count('fail')} failed, ${timedOut} timed out, ${count('error')} errors, ${count('skipped')} skipped`,
     `claims: ${c('confirmed')} confirmed, ${c('differs')} differ, ${c('refuted')} refuted, ${c('untestable')} untestable`,
   ].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
 }

@@ -5,15 +5,18 @@
  * diagram; then UDP flows, ICMP events, and the faults and decode errors with their offsets.
  * Plain functions returning strings: everything printed comes from the Analysis.
  */
-import type { Analysis, OptionSummary, SegmentRecord, TcpConnection, UdpFlow, IcmpEvent, StateTransition } from '../analyze/model.js';
+import type { Analysis, OptionSummary, SegmentRecord, TcpConnection, UdpFlow, IcmpEvent } from '../analyze/model.js';
 import { tcpFlagsText } from '../decode/describe.js';
-import { renderLadder } from './ladder.js';
+import { ACK } from '../decode/packet.js';
+import { renderLadder, type LadderStyle } from './ladder.js';
 
 export interface TextOptions {
   /** Only this TCP connection (tcp.stream id). */
   stream?: number;
   /** Draw the ladder diagram under each connection (default true). */
   ladder?: boolean;
+  /** The ladder's width and colour (a terminal's; plain and 120 wide by default). */
+  style?: LadderStyle;
 }
 
 export function flagsText(flags: number): string {
@@ -33,17 +36,13 @@ export function optionsText(o: OptionSummary): string {
 }
 
 /** One segment on one line (also used live: `#id <line>`). */
-export function renderSegmentLine(_conn: TcpConnection, s: SegmentRecord): string {
+export function renderSegmentLine(s: SegmentRecord): string {
   const dir = s.from === 'client' ? 'C -> S' : 'C <- S';
-  const ack = s.flags & 0x10 ? ` ack ${s.relAck}` : '';
+  const ack = s.flags & ACK ? ` ack ${s.relAck}` : '';
   const opts = optionsText(s.options);
   return `${s.time.toFixed(6).padStart(12)} ${dir} ${flagsText(s.flags).padEnd(6)} seq ${s.relSeq}${ack} len ${s.len} win ${s.window}${opts ? ` ${opts}` : ''}  ${s.meaning}`;
 }
 
-function statePath(t: StateTransition[]): string {
-  if (t.length === 0) return 'CLOSED';
-  return [t[0]!.from, ...t.map((x) => x.to)].join(' -> ');
-}
 
 export function renderConnectionHeader(c: TcpConnection): string {
   const h = c.handshake;
@@ -66,8 +65,8 @@ export function renderConnectionHeader(c: TcpConnection): string {
   lines.push(
     `  ${c.packets} packets; bytes client ${c.bytes.client}, server ${c.bytes.server}; retransmissions ${c.retransmissions}, resets ${c.resets}, dup ACKs ${c.dupAcks}, zero windows ${c.zeroWindows}, out of order ${c.outOfOrder}, not captured ${c.lostSegments}`,
   );
-  lines.push(`  client states: ${statePath(c.states.client)}`);
-  lines.push(`  server states: ${statePath(c.states.server)}`);
+  lines.push(`  client states: ${c.statePath.client.join(' -> ')}`);
+  lines.push(`  server states: ${c.statePath.server.join(' -> ')}`);
   return lines.join('\n');
 }
 
@@ -75,10 +74,10 @@ export function renderConnection(c: TcpConnection, opts: TextOptions = {}): stri
   const out = [renderConnectionHeader(c)];
   if (c.segments.length > 0) {
     out.push('');
-    for (const s of c.segments) out.push(renderSegmentLine(c, s));
+    for (const s of c.segments) out.push(renderSegmentLine(s));
     if (opts.ladder !== false) {
       out.push('');
-      out.push(renderLadder(c));
+      out.push(renderLadder(c, opts.style));
     }
   }
   return out.join('\n');

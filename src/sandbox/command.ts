@@ -1,38 +1,15 @@
 /**
- * Running the system tools the sandbox drives (ip, nft, sysctl via sh) and finding them on PATH.
+ * Running the system tools the sandbox drives (ip, nft, sysctl via sh); `which` (src/which.ts) finds them.
  * Every spawned command is logged at debug level; nothing here prints.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { WirelabError, type WirelabErrorCode } from '../errors.js';
 import { child } from '../log.js';
 import type { ExecResult } from './types.js';
 
+export { which } from '../which.js';
+
 const log = child('sandbox');
-
-const whichCache = new Map<string, string | null>();
-
-/** The absolute path of `tool` on PATH (plus the sbin directories root has), or null. */
-export function which(tool: string): string | null {
-  const cached = whichCache.get(tool);
-  if (cached !== undefined) return cached;
-  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
-  let found: string | null = null;
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, tool);
-    try {
-      accessSync(p, constants.X_OK);
-      found = p;
-      break;
-    } catch {
-      // not here
-    }
-  }
-  whichCache.set(tool, found);
-  return found;
-}
 
 /** Run argv, collect its output; never throws for a non-zero exit (spawn failures give code 127). */
 export function run(argv: string[], input?: string): Promise<ExecResult> {

@@ -6,8 +6,9 @@
  * - drop-nth: `numgen inc mod 4000000000 N-1-(N+count-2)`, after the match expressions, so the
  *   rule's counter counts only matching packets (one counter per address family when `from` is
  *   given: IPv4 and IPv6 packets are numbered apart).
- * - drop-window: the rule looks its packet's family up in a timeout set `arm_<rule>`; armFault adds
- *   the elements (with `timeout Ns` for a duration: the kernel disarms it), disarmFault flushes it.
+ * - every rule looks its packet's family up in a timeout set `arm_<rule>`; armFault adds the
+ *   elements (with `timeout Ns` for a duration: the kernel disarms it), disarmFault flushes it. A
+ *   drop-window starts disarmed (unless armed: true), the other kinds armed (unless armed: false).
  * - random-loss: `numgen random mod 100 < P`.
  * - fragment-loss: `ip frag-off & 0x3fff != 0` and `exthdr frag exists` (IPv6).
  * - TCP shapes 'pure-ack' and 'data' need the payload length, which nft cannot compute: a
@@ -39,7 +40,7 @@ interface Installed {
   rule: FaultRule;
   ns: string;
   counter: string;
-  armSet: string | null;
+  armSet: string;
 }
 
 const PAYLOAD_ZERO = 0x1000;
@@ -161,8 +162,14 @@ export class FaultTables {
       const i = this.seq++;
       const counter = `c_${ident(rule.name, i)}`;
       const lines: string[] = [`add counter ${TABLE} ${counter}`];
-      let armSet: string | null = null;
       const verdict = `counter name ${counter} drop`;
+      // Every rule looks its packet's family up in its own timeout set: arm/disarm (and a timed arm)
+      // work on any kind. A drop-window starts disarmed unless armed: true; the others start armed.
+      const armSet = `arm_${ident(rule.name, i)}`;
+      lines.push(`add set ${TABLE} ${armSet} { type nf_proto; flags timeout; }`);
+      const armed = `meta nfproto @${armSet}`;
+      const startArmed = rule.kind === 'drop-window' ? !!rule.armed : rule.armed !== false;
+      if (startArmed) lines.push(`add element ${TABLE} ${armSet} { ipv4, ipv6 }`);
       switch (rule.kind) {
         case 'drop-nth': {
           const count = rule.count ?? 1;
@@ -171,26 +178,23 @@ export class FaultTables {
           const lo = rule.nth - 1;
           const hi = lo + count - 1;
           const range = lo === hi ? `${lo}` : `${lo}-${hi}`;
-          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} numgen inc mod 4000000000 ${range} ${verdict}`);
+          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} ${armed} numgen inc mod 4000000000 ${range} ${verdict}`);
           break;
         }
         case 'drop-window': {
-          armSet = `arm_${ident(rule.name, i)}`;
-          lines.push(`add set ${TABLE} ${armSet} { type nf_proto; flags timeout; }`);
-          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} meta nfproto @${armSet} ${verdict}`);
-          if (rule.armed) lines.push(`add element ${TABLE} ${armSet} { ipv4, ipv6 }`);
+          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} ${armed} ${verdict}`);
           break;
         }
         case 'random-loss': {
           const p = percentOf(rule);
-          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} numgen random mod 100 < ${p} ${verdict}`);
+          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} ${armed} numgen random mod 100 < ${p} ${verdict}`);
           break;
         }
         case 'fragment-loss': {
           const p = percentOf(rule);
           const rnd = p >= 100 ? '' : ` numgen random mod 100 < ${p}`;
-          lines.push(`add rule ${TABLE} pre ip frag-off & 0x3fff != 0${rnd} ${verdict}`);
-          lines.push(`add rule ${TABLE} pre exthdr frag exists${rnd} ${verdict}`);
+          lines.push(`add rule ${TABLE} pre ip frag-off & 0x3fff != 0 ${armed}${rnd} ${verdict}`);
+          lines.push(`add rule ${TABLE} pre exthdr frag exists ${armed}${rnd} ${verdict}`);
           break;
         }
         default:
@@ -209,11 +213,10 @@ export class FaultTables {
     for (const p of pending) this.installed.set(p.rule.name, p);
   }
 
-  private window(name: string): Installed & { armSet: string } {
+  private window(name: string): Installed {
     const f = this.installed.get(name);
     if (!f) throw new WirelabError('FAULT_RULE_FAILED', `no fault rule named ${JSON.stringify(name)} (applyFaults it first)`, { rule: name });
-    if (!f.armSet) throw new WirelabError('FAULT_RULE_FAILED', `fault rule ${JSON.stringify(name)} is a ${f.rule.kind}, only drop-window rules are armed`, { rule: name });
-    return f as Installed & { armSet: string };
+    return f;
   }
 
   async arm(name: string, durationMs?: number): Promise<void> {

@@ -46,10 +46,10 @@ export interface PacketMatch {
  * that receives the packet), so a capture on that host still shows the packet that was dropped.
  */
 export type FaultRule =
-  | { kind: 'drop-nth'; name: string; at: HostRole; match: PacketMatch; nth: number; count?: number } // drop packets nth..nth+count-1 of those matching
+  | { kind: 'drop-nth'; name: string; at: HostRole; match: PacketMatch; nth: number; count?: number; armed?: boolean } // drop packets nth..nth+count-1 of those matching while armed
   | { kind: 'drop-window'; name: string; at: HostRole; match: PacketMatch; armed?: boolean } // drops while armed (arm/disarm from the lab, or with a timeout)
-  | { kind: 'random-loss'; name: string; at: HostRole; match: PacketMatch; percent: number }
-  | { kind: 'fragment-loss'; name: string; at: HostRole; percent: number };
+  | { kind: 'random-loss'; name: string; at: HostRole; match: PacketMatch; percent: number; armed?: boolean }
+  | { kind: 'fragment-loss'; name: string; at: HostRole; percent: number; armed?: boolean };
 
 export interface FaultCount {
   name: string;
@@ -73,7 +73,7 @@ export interface Sandbox {
   /** Set sysctls in every namespace of the sandbox (or one role). Throws SYSCTL_FAILED for a required key that cannot be set. */
   setSysctls(spec: SysctlSpec, role?: HostRole): Promise<SysctlResult[]>;
   applyFaults(rules: FaultRule[]): Promise<void>;
-  /** Arm a 'drop-window' rule, optionally for a duration (then it disarms by itself). */
+  /** Arm a rule (any kind), optionally for a duration (then it disarms by itself). */
   armFault(name: string, durationMs?: number): Promise<void>;
   disarmFault(name: string): Promise<void>;
   faultCounts(): Promise<FaultCount[]>;

@@ -12,9 +12,10 @@ describe('wirelab CLI', () => {
     const r = await runCli(['list', '--json']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
-    expect(rows.map((x) => x.lab)).toEqual(['handshake', 'four-way-close']);
+    expect(rows.map((x) => x.lab)).toEqual(['handshake', 'third-segment-data', 'isn', 'stale-syn', 'queues', 'lost-third-ack', 'syn-flood', 'four-way-close']);
     for (const row of rows) {
-      expect(Object.keys(row)).toEqual(['lab', 'claims', 'title', 'seconds', 'needs']);
+      // The contract's keys first; topic, families and typed params follow.
+      expect(Object.keys(row).slice(0, 5)).toEqual(['lab', 'claims', 'title', 'seconds', 'needs']);
       expect(Array.isArray(row.claims) && (row.claims as string[]).every((c) => /^[HCTU]\d\d$/.test(c))).toBe(true);
     }
   });

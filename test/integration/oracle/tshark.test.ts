@@ -14,7 +14,7 @@ import type { Analysis } from '../../../src/analyze/model.js';
 import { inspectStream } from '../../../src/analyze/pipeline.js';
 import { openCaptureFile } from '../../../src/capture/read.js';
 import { toInspectJson, type InspectTcpJson } from '../../../src/report/json.js';
-import { which } from '../../../src/sandbox/command.js';
+import { which } from '../../../src/which.js';
 import { describePackets, tsharkStreams, type TsharkStream } from './tshark-streams.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -32,6 +32,8 @@ const FIELDS: [string, (t: TsharkStream) => unknown, (o: InspectTcpJson) => unkn
   ['retransmissions', (t) => t.retransmissions, (o) => o.retransmissions],
   ['resets', (t) => t.resets, (o) => o.resets],
   ['close.initiator', (t) => t.initiator, (o) => o.close.initiator],
+  ['close.kind', (t) => t.closeKind, (o) => o.close.kind],
+  ['timeWait', (t) => t.timeWait, (o) => o.timeWait],
   ['packets', (t) => t.packets.length, (o) => o.packets],
 ];
 
@@ -73,6 +75,11 @@ describe.skipIf(missing !== null)(`inspect agrees with tshark per connection${mi
     expect(streams.filter((s) => s.resets > 0 && !s.complete).length, 'refused connections').toBeGreaterThan(0);
     expect(streams.filter((s) => s.initiator === 'server').length, 'server-first closes').toBeGreaterThan(0);
     expect(streams.filter((s) => s.initiator === 'client').length, 'client-first closes').toBeGreaterThan(0);
+    const kinds = new Set(streams.map((s) => s.closeKind));
+    const holders = new Set(streams.map((s) => s.timeWait));
+    expect(kinds.has('reset'), 'reset closes').toBe(true);
+    expect(kinds.has('four-way') || kinds.has('three-way'), 'FIN closes').toBe(true);
+    expect([...holders], 'TIME_WAIT holders').toEqual(expect.arrayContaining(['client', 'server']));
   });
 
   it('every tshark stream is one of our connections and the other way round', () => {
@@ -85,7 +92,7 @@ describe.skipIf(missing !== null)(`inspect agrees with tshark per connection${mi
     expect(lines, `trace kept: ${trace.file}\n${lines.join('\n')}`).toEqual([]);
   });
 
-  it('handshake, SYN/SYN-ACK retransmissions, retransmissions, resets and close initiator agree', () => {
+  it('handshake, SYN/SYN-ACK retransmissions, retransmissions, resets, close kind, initiator and TIME_WAIT agree', () => {
     const { pairs } = pairUp(streams, tcp, analysis);
     const mismatches: string[] = [];
     for (const { t, ours } of pairs) {

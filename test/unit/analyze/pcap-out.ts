@@ -15,7 +15,7 @@ export function pcapBytes(frames: Frame[]): Buffer {
   gh.writeUInt16LE(4, 6);
   gh.writeUInt32LE(65535, 16);
   gh.writeUInt32LE(1, 20);
-  const parts = [gh];
+  const parts: Buffer[] = [gh];
   for (const f of frames) {
     const rh = Buffer.alloc(16);
     const sec = Math.floor(f.t);

@@ -12,8 +12,7 @@ const c1 = (C + 1) >>> 0;
 const s1 = (S + 1) >>> 0;
 
 function path(c: TcpConnection, side: 'client' | 'server'): string {
-  const t = c.states[side];
-  return t.length === 0 ? 'CLOSED' : [t[0]!.from, ...t.map((x) => x.to)].join(' ');
+  return c.statePath[side].join(' ');
 }
 
 function open(k = new Conv()): Conv {

@@ -41,7 +41,7 @@ describe('UDP', () => {
   });
 
   it('a UDP length below the IP payload is what Linux accepts (it trims): no error, the UDP length wins', () => {
-    let b = Buffer.concat([bytes(udp4.small), Buffer.from('xyz')]);
+    let b: Buffer = Buffer.concat([bytes(udp4.small), Buffer.from('xyz')]);
     b = bumpIPv4Length(b, 14, 3);
     const p = decodeBytes(1, b);
     expect(p.error).toBeNull();

@@ -1,7 +1,14 @@
-/** The inspect JSON contract of DESIGN.md: field names, order and types, nothing more. */
+/**
+ * The inspect JSON contract of DESIGN.md: field names, order and types, nothing more; and the
+ * fast streaming writer held to the one object writer, field by field.
+ */
 import { expect, test } from 'vitest';
-import { Conv, SYN, ACK, FIN, analyzeFrames, udpFrame } from '../analyze/build.js';
-import { inspectJsonText, toInspectJson } from '../../../src/report/json.js';
+import { join } from 'node:path';
+import { Conv, SYN, ACK, FIN, RST, analyzeFrames, udpFrame } from '../analyze/build.js';
+import { inspectJsonText, tcpJson, tcpJsonLine, toInspectJson, type InspectTcpJson } from '../../../src/report/json.js';
+import { tcpConnections } from '../../../src/analyze/analyzer.js';
+import { inspectStream } from '../../../src/analyze/pipeline.js';
+import { openCaptureFile } from '../../../src/capture/read.js';
 
 test('toInspectJson has exactly the DESIGN.md fields, in order, with the right types', () => {
   const k = new Conv().cs(0, SYN, 100, 0).sc(0.001, SYN | ACK, 200, 101).cs(0.002, ACK, 101, 201)
@@ -47,3 +54,44 @@ test('the streamed text (inspectJsonText) parses to toInspectJson, with and with
   const none = analyzeFrames([], false);
   expect(JSON.parse([...inspectJsonText(none)].join(''))).toEqual(toInspectJson(none));
 });
+
+/** Every key of an object, depth first, with its path: the order matters in the contract too. */
+function keyPaths(x: unknown, at = ''): string[] {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return [];
+  return Object.entries(x as Record<string, unknown>).flatMap(([k, v]) => [`${at}${k}`, ...keyPaths(v, `${at}${k}.`)]);
+}
+
+/** The contract's TCP fields, as the one type InspectTcpJson spells them (the compiler checks this object). */
+const CONTRACT: InspectTcpJson = {
+  id: 0, client: '', server: '', packets: 0, bytes: { client: 0, server: 0 },
+  handshake: { complete: false, clientIsn: null, serverIsn: null, synRetransmits: 0, synAckRetransmits: 0, rttMs: null },
+  close: { kind: 'none', initiator: null }, timeWait: null, retransmissions: 0, resets: 0, states: { client: [], server: [] },
+};
+
+test('the fast line writer writes what tcpJson writes, field by field, on real captures and odd connections', async () => {
+  const files = ['tcp4-lo.pcap', 'tcp6-lo.pcap', 'tcp-sack-lo.pcap', 'tcp-tfo-lo.pcap', 'tcp4-sll2.pcap'].map((f) => join(import.meta.dirname, '../../fixtures/pcaps', f));
+  const odd = new Conv('[fd00::1]:40000', '[fd00::2]:80')
+    .cs(0, SYN, 4294967295, 0).sc(0.0012345678, SYN | ACK, 999999999, 0).cs(0.0031234567, ACK, 0, 1000000000)
+    .cs(0.01, FIN | ACK, 0, 1000000000).sc(0.01, FIN | ACK, 1000000000, 0).cs(0.02, ACK, 1, 1000000001).sc(0.02, ACK, 1000000001, 1);
+  const midstream = new Conv().cs(0, ACK, 5, 7, 10).sc(0.1, RST, 7, 0);
+  const analyses = [analyzeFrames(odd.frames, false), analyzeFrames(odd.frames, true), analyzeFrames(midstream.frames, false)];
+  for (const file of files) for (const keepSegments of [false, true]) analyses.push(await inspectStream(openCaptureFile(file), { file, keepSegments }));
+  let checked = 0;
+  for (const a of analyses) {
+    const tcp = tcpConnections(a);
+    for (let i = 0; i < tcp.count; i++) {
+      const c = tcp.peek(i);
+      const want = tcpJson(c);
+      const got = JSON.parse(tcpJsonLine(c)) as InspectTcpJson;
+      expect(keyPaths(got)).toEqual(keyPaths(CONTRACT));
+      expect(keyPaths(want)).toEqual(keyPaths(CONTRACT));
+      for (const k of keyPaths(CONTRACT)) expect(pick(got, k), `${a.file} #${i} ${k}`).toStrictEqual(pick(want, k));
+      checked++;
+    }
+  }
+  expect(checked).toBeGreaterThan(8);
+});
+
+function pick(x: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], x);
+}

@@ -1,0 +1,16 @@
+/** What a lab file imports: the definition helper, checks, facts and observation readers. */
+import type { ParamSpecs } from './params.js';
+import type { LabDefinition } from './types.js';
+
+export { check } from './judge.js';
+export { connFacts, enteredBy, isFin, isPureAck, isRst, isSyn, isSynAck, ms, secs, stateTrail } from './facts.js';
+export type { ConnFacts, Reset, Retransmission, Step } from './facts.js';
+export { delta, firstObserved, observedStates, peakCount } from './observed.js';
+export { TcpState } from '../tcp-state.js';
+export type { CraftSpec } from './craft.js';
+export type { Check, ClaimRule, Differs, LabDefinition, LabJudgeContext, LabRunContext } from './types.js';
+
+/** Identity, for inference: a lab's params and facts types flow into its run, claims and story. */
+export function defineLab<P extends ParamSpecs, F>(lab: LabDefinition<P, F>): LabDefinition<P, F> {
+  return lab;
+}
