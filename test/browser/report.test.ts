@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The HTML report of a real lab run, opened in a real browser (the Debian package's Chromium,
  * driven by playwright-core). lost-third-ack drops the client's pure ACKs at the server's input and
