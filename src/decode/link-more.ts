@@ -94,11 +94,15 @@ export function cHdlc(p: DecodedPacket): number {
   return byEtherType(p, (buf[2]! << 8) | buf[3]!, 4);
 }
 
-/** IP over InfiniBand (RFC 4391 section 6): an ethertype and two reserved bytes. */
+/**
+ * IP over InfiniBand as link type 242 carries it (and Wireshark reads it): a 40-byte pseudo-header
+ * (the GRH of a received packet, or 20 zero bytes and the destination address of a sent one),
+ * then RFC 4391's encapsulation header: an ethertype and two reserved bytes.
+ */
 export function ipoib(p: DecodedPacket): number {
   const buf = p.buf;
-  if (buf.length < 4) return cut(p);
-  return byEtherType(p, (buf[0]! << 8) | buf[1]!, 4);
+  if (buf.length < 44) return cut(p);
+  return byEtherType(p, (buf[40]! << 8) | buf[41]!, 44);
 }
 
 /**

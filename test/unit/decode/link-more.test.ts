@@ -107,10 +107,17 @@ describe('802.2 LLC / SNAP: FDDI (10) and 802.3 frames', () => {
 });
 
 describe('IP over InfiniBand (242)', () => {
-  it('RFC 4391 encapsulation header: ethertype, reserved: IP at 4', () => {
+  // Wireshark's reading (packet-ipoib.c): a 40-byte pseudo-header, then RFC 4391's 4 bytes.
+  const daddr = '00'.repeat(20) + '00 000048 fe800000000000000002c90300a1b2c3'; // sent: zero, then QPN and DGID
+  const grh = '6000 0000 0000 1b40 fe800000000000000002c90300d4e5f6 fe800000000000000002c90300a1b2c3'; // received
+  it('pseudo-header, ethertype, reserved: IP at 44', () => {
     // tshark: ipoib:ip:tcp
-    expectSyn(decodeBytes(242, frame('0800 0000', ip4)), 4);
-    expectSyn(decodeBytes(242, frame('86dd 0000', ip6)), 4, 6);
+    expectSyn(decodeBytes(242, frame(`${daddr} 0800 0000`, ip4)), 44);
+    expectSyn(decodeBytes(242, frame(`${grh} 86dd 0000`, ip6)), 44, 6);
+  });
+
+  it('a frame shorter than the 44 header bytes is truncation', () => {
+    expect(decodeBytes(242, hex(`${daddr} 08`), 100).truncated).toBe(true);
   });
 });
 

@@ -1,0 +1,115 @@
+/**
+ * Captures from the wild (issue 14), each a small real capture in test/fixtures/wild (made by
+ * make-wild.sh from real traffic between two namespaces; see there which framings are re-made
+ * by reframe.mjs), read by `inspect` and compared with tshark connection by connection: sides,
+ * handshake, close kind and initiator, TIME_WAIT side, packets, retransmissions, resets. The
+ * tshark view is committed beside each file (FILE.tshark.tsv); where tshark is installed, the
+ * first test checks that the committed view is still what tshark prints.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Analysis } from '../../../src/analyze/model.js';
+import { inspectStream } from '../../../src/analyze/pipeline.js';
+import { openCaptureFile } from '../../../src/capture/read.js';
+import { toInspectJson, type InspectTcpJson } from '../../../src/report/json.js';
+import { which } from '../../../src/sandbox/command.js';
+import { describeStream, oracleStreams, type OracleStream } from './wild-oracle.js';
+
+const WILD = fileURLToPath(new URL('../../fixtures/wild/', import.meta.url));
+
+/** file, what it holds, the link type, the TCP connections tshark finds in it. */
+export const CASES: [string, string, number, number][] = [
+  ['ipip.pcap', 'IPv4 in IPv4 (protocol 4)', 1, 1],
+  ['sit.pcap', 'IPv6 in IPv4 (protocol 41, 6in4)', 1, 1],
+  ['gre.pcap', 'GRE with a key, IPv4 and IPv6 inside', 1, 2],
+  ['vxlan.pcap', 'VXLAN (UDP 4789, the kernel\'s vxlan device), IPv4 and IPv6 inside', 1, 2],
+  ['teredo.pcap', 'Teredo (UDP 3544), IPv6 inside', 1, 1],
+  ['pppoe.pcap', 'PPPoE session frames (Ethernet 0x8864), IPv4 and IPv6', 1, 2],
+  ['nflog.pcap', 'NFLOG (tcpdump -i nflog:5), IPv4 and IPv6', 239, 2],
+  ['ppp.pcap', 'PPP (link type 9)', 9, 1],
+  ['chdlc.pcap', 'Cisco HDLC (link type 104)', 104, 1],
+  ['fddi.pcap', 'FDDI with 802.2 LLC/SNAP (link type 10)', 10, 1],
+  ['ipoib.pcap', 'IP over InfiniBand (link type 242)', 242, 1],
+  ['cut-by-device.pcap', 'frames cut by the capture device (IP total length > frame length)', 1, 1],
+  ['bad-ts-option.pcap', 'a SYN whose timestamps option has length 8', 1, 1],
+];
+
+export async function inspectFile(file: string): Promise<{ analysis: Analysis; tcp: InspectTcpJson[] }> {
+  const analysis = await inspectStream(openCaptureFile(file), { file, keepSegments: false });
+  return { analysis, tcp: toInspectJson(analysis).tcp };
+}
+
+const FIELDS: [string, (t: OracleStream) => unknown, (o: InspectTcpJson) => unknown][] = [
+  ['client', (t) => t.client, (o) => o.client],
+  ['server', (t) => t.server, (o) => o.server],
+  ['handshake.complete', (t) => t.complete, (o) => o.handshake.complete],
+  ['handshake.synRetransmits', (t) => t.synRetransmits, (o) => o.handshake.synRetransmits],
+  ['handshake.synAckRetransmits', (t) => t.synAckRetransmits, (o) => o.handshake.synAckRetransmits],
+  ['close.kind', (t) => t.kind, (o) => o.close.kind],
+  ['close.initiator', (t) => t.initiator, (o) => o.close.initiator],
+  ['timeWait', (t) => t.timeWait, (o) => o.timeWait],
+  ['packets', (t) => t.packets.length, (o) => o.packets],
+  ['retransmissions', (t) => t.retransmissions, (o) => o.retransmissions],
+  ['resets', (t) => t.resets, (o) => o.resets],
+];
+
+/** Every disagreement, as lines naming the stream, the field and both values. */
+export async function compareWithTshark(name: string): Promise<{ lines: string[]; streams: OracleStream[]; tcp: InspectTcpJson[]; analysis: Analysis }> {
+  const file = WILD + name;
+  const streams = oracleStreams(`${file}.tshark.tsv`);
+  const { analysis, tcp } = await inspectFile(file);
+  const base = analysis.firstTime ?? 0;
+  const first = new Map(analysis.tcp.map((c) => [c.id, (base + c.firstTime) * 1e6]));
+  const used = new Set<number>();
+  const lines: string[] = [];
+  for (const t of streams) {
+    const o = tcp.find((x) => !used.has(x.id) && ((x.client === t.client && x.server === t.server) || (x.client === t.server && x.server === t.client)) && Math.abs(first.get(x.id)! - t.firstUs) <= 2);
+    if (!o) {
+      lines.push(`tshark stream ${t.stream} ${t.client} -> ${t.server} has no wirelab connection: ${describeStream(t)}`);
+      continue;
+    }
+    used.add(o.id);
+    const diffs = FIELDS.filter(([, ft, fo]) => ft(t) !== fo(o)).map(([f, ft, fo]) => `${f}: tshark ${String(ft(t))}, wirelab ${String(fo(o))}`);
+    if (diffs.length) lines.push(`tshark stream ${t.stream} = wirelab #${o.id}: ${diffs.join('; ')}\n    ${describeStream(t)}`);
+  }
+  for (const o of tcp) if (!used.has(o.id)) lines.push(`wirelab connection #${o.id} ${o.client} -> ${o.server} (${o.packets} packets) has no tshark stream`);
+  return { lines, streams, tcp, analysis };
+}
+
+const tshark = which('tshark');
+
+describe('captures from the wild: inspect agrees with tshark per connection', () => {
+  it.skipIf(!tshark)('the committed tshark views are what tshark prints for each file (test/fixtures/wild/tshark-fields.sh)', () => {
+    for (const [name] of CASES) {
+      const r = spawnSync('bash', [WILD + 'tshark-fields.sh', WILD + name], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout, `${name}.tshark.tsv is stale: re-mint with make-wild.sh`).toBe(readFileSync(`${WILD + name}.tshark.tsv`, 'utf8'));
+    }
+  });
+
+  it.each(CASES)('%s (%s)', async (name, _what, linkType, connections) => {
+    const { lines, streams, tcp, analysis } = await compareWithTshark(name);
+    expect(analysis.linkType).toBe(linkType);
+    expect(streams.length, 'connections tshark finds').toBe(connections);
+    expect(tcp.length, 'connections wirelab finds').toBe(connections);
+    expect(lines, lines.join('\n')).toEqual([]);
+    // What the fixture is about actually happened (so the comparison above means something).
+    expect(streams.every((s) => s.complete && s.kind !== 'none'), 'complete handshakes and closes').toBe(true);
+  });
+
+  it('the fixtures carry the cases they are for', async () => {
+    // A retransmission in every file but the IPv6 halves (one drop rule per capture).
+    for (const [name] of CASES) {
+      const streams = oracleStreams(`${WILD + name}.tshark.tsv`);
+      expect(streams.reduce((a, s) => a + s.retransmissions, 0), name).toBeGreaterThan(0);
+    }
+    const cut = await inspectFile(WILD + 'cut-by-device.pcap');
+    expect(cut.analysis.truncated, 'frames kept as truncated').toBeGreaterThan(0);
+    expect(cut.analysis.decodeErrors).toBe(0);
+    const bad = await inspectFile(WILD + 'bad-ts-option.pcap');
+    expect(bad.analysis.errors.map((e) => [e.packet, e.layer])).toEqual([[1, 'tcp-option']]);
+    expect(bad.tcp[0]!.handshake.complete).toBe(true);
+  });
+});
