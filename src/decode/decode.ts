@@ -107,6 +107,11 @@ function transport(p: DecodedPacket, open: boolean): number {
 /** Before the inner IP header is decoded: remember the outermost one, clear what the outer set. */
 function enterTunnel(p: DecodedPacket): void {
   if (p.outerIpOffset < 0) p.outerIpOffset = p.ipOffset;
+  clearFragmentAndPorts(p);
+}
+
+/** The fields an IP decoder leaves alone when its header says nothing of them (IPv6 without a fragment header). */
+function clearFragmentAndPorts(p: DecodedPacket): void {
   p.ipId = 0;
   p.dontFragment = false;
   p.moreFragments = false;
@@ -143,17 +148,8 @@ function reset(p: DecodedPacket): void {
   p.srcOffset = -1;
   p.dstOffset = -1;
   p.ttl = 0;
-  p.ipId = 0;
-  p.dontFragment = false;
-  p.moreFragments = false;
-  p.fragmentOffset = 0;
-  p.isFragment = false;
+  clearFragmentAndPorts(p);
   p.proto = -1;
-  p.l4Offset = -1;
-  p.srcPort = -1;
-  p.dstPort = -1;
-  p.payloadLength = 0;
-  p.payloadOffset = -1;
   p.seq = 0;
   p.ack = 0;
   p.tcpFlags = 0;
@@ -173,7 +169,6 @@ function reset(p: DecodedPacket): void {
   o.tfoCookieLength = 0;
   o.unknownCount = 0;
   o.badOffset = -1;
-  p.udpLength = 0;
   p.icmpType = -1;
   p.icmpCode = -1;
   p.icmpMtu = -1;

@@ -6,7 +6,7 @@
  * tshark view is committed beside each file (FILE.tshark.tsv); where tshark is installed, the
  * first test checks that the committed view is still what tshark prints.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -80,14 +80,27 @@ export async function compareWithTshark(name: string): Promise<{ lines: string[]
 
 const tshark = which('tshark');
 
-describe('captures from the wild: inspect agrees with tshark per connection', () => {
-  it.skipIf(!tshark)('the committed tshark views are what tshark prints for each file (test/fixtures/wild/tshark-fields.sh)', () => {
-    for (const name of [...CASES.map((c) => c[0]), 'after-syn.pcap', 'crossed-fin.pcap']) {
-      const r = spawnSync('bash', [WILD + 'tshark-fields.sh', WILD + name], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout, `${name}.tshark.tsv is stale: re-mint with make-wild.sh`).toBe(readFileSync(`${WILD + name}.tshark.tsv`, 'utf8'));
-    }
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+describe('captures from the wild: inspect agrees with tshark per connection', () => {
+  it.skipIf(!tshark)('the committed tshark views are what tshark prints for each file (test/fixtures/wild/tshark-fields.sh)', async () => {
+    const names = [...CASES.map((c) => c[0]), 'after-syn.pcap', 'crossed-fin.pcap'];
+    const views = await Promise.all(names.map((name) => run('bash', [WILD + 'tshark-fields.sh', WILD + name])));
+    names.forEach((name, i) => {
+      expect(views[i]!.code, views[i]!.stderr).toBe(0);
+      expect(views[i]!.stdout, `${name}.tshark.tsv is stale: re-mint with make-wild.sh`).toBe(readFileSync(`${WILD + name}.tshark.tsv`, 'utf8'));
+    });
+  }, 60_000);
 
   it.each(CASES)('%s (%s)', async (name, _what, linkType, connections) => {
     const { lines, streams, tcp, analysis } = await compareWithTshark(name);
