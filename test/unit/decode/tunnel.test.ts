@@ -63,6 +63,20 @@ describe('IP in IP', () => {
     expect(p.encap).toBe(ENCAP_IP6IP);
   });
 
+  it('an IPv6 outer header carries IPv4 (4, DS-Lite / ip6tnl) and IPv6 (41, 6in6)', () => {
+    const outer6 = (nh: number, payload: Buffer): Buffer => {
+      const h = hex(`6000 0000 0000 00 40 fd090000000000000000000000000001 fd090000000000000000000000000002`);
+      h.writeUInt16BE(payload.length, 4);
+      h[6] = nh;
+      return Buffer.concat([hex('000000000002 000000000001 86dd'), h, payload]);
+    };
+    const p = decodeBytes(1, outer6(4, ip4));
+    expect([p.net, p.ipOffset, p.outerIpOffset, p.encap, p.srcPort, p.error]).toEqual([4, 54, 14, ENCAP_IPIP, 39006, null]);
+    expect(describePacket(p)).toMatch(/^IP6 fd09::1 > fd09::2: ip-in-ip: IP 127\.0\.0\.1\.39006 > /);
+    const q = decodeBytes(1, outer6(41, ip6));
+    expect([q.net, q.ipOffset, q.encap, q.srcPort, q.error]).toEqual([6, 54, ENCAP_IP6IP, 57852, null]);
+  });
+
   it('a fragmented outer datagram is not opened (its inner packet is in pieces)', () => {
     const p = decodeBytes(1, outer4(4, ip4, true));
     expect([p.net, p.proto, p.l4Offset, p.encap, p.outerIpOffset]).toEqual([4, 4, -1, 0, -1]);
