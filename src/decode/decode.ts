@@ -77,7 +77,10 @@ function transport(p: DecodedPacket, open: boolean): number {
     case IPPROTO_UDP:
       decodeUdp(p, off, len);
       if (open && (p.dstPort === VXLAN_PORT || p.srcPort === VXLAN_PORT || p.dstPort === TEREDO_PORT || p.srcPort === TEREDO_PORT) && p.error === null && !p.isFragment) {
-        return udpTunnel(p, p.payloadOffset);
+        const encap = p.encap;
+        const et = p.etherType;
+        const vlan = p.vlan;
+        return tunnelOrBack(p, udpTunnel(p, p.payloadOffset), encap, et, vlan);
       }
       return -1;
     case IPPROTO_ICMP:
@@ -92,16 +95,32 @@ function transport(p: DecodedPacket, open: boolean): number {
     case IPPROTO_IPV6:
     case IPPROTO_GRE:
       // A fragmented outer datagram is not opened: its inner packet is cut in pieces.
-      if (open && !p.isFragment) {
-        const inner = ipTunnel(p, off, len);
-        if (inner >= 0) return inner;
-      }
       otherProto(p, off, len);
+      if (open && !p.isFragment) {
+        const encap = p.encap;
+        const et = p.etherType;
+        const vlan = p.vlan;
+        return tunnelOrBack(p, ipTunnel(p, off, len), encap, et, vlan);
+      }
       return -1;
     default:
       otherProto(p, off, len);
       return -1;
   }
+}
+
+/**
+ * `inner` is where a tunnel's inner IP header starts, or -1 when it holds no IP (ARP in VXLAN,
+ * MPLS in GRE...): then the packet stays the outer one, as if the tunnel had not been looked into
+ * (encapsulation bits, ethertype and VLAN as they were before).
+ */
+function tunnelOrBack(p: DecodedPacket, inner: number, encap: number, etherType: number, vlan: number): number {
+  if (inner < 0) {
+    p.encap = encap;
+    p.etherType = etherType;
+    p.vlan = vlan;
+  }
+  return inner;
 }
 
 /** Before the inner IP header is decoded: remember the outermost one, clear what the outer set. */

@@ -4,7 +4,7 @@
  * 0x6558, PPP inside PPTP's enhanced GRE), VXLAN (UDP 4789; Ethernet inside), Teredo (UDP 3544;
  * IPv6 inside, after the optional authentication and origin-indication headers). Each returns
  * the offset of the inner IP header with p.etherType set and the ENCAP_ bit recorded, or -1 when
- * there is no IP inside (the packet stays decoded as the outer one). No allocation.
+ * there is no IP inside (decode.ts then puts the outer packet's fields back). No allocation.
  */
 import { ENCAP_GRE, ENCAP_IP6IP, ENCAP_IPIP, ENCAP_TEREDO, ENCAP_VXLAN, IPPROTO_GRE, IPPROTO_IPIP } from './packet.js';
 import type { DecodedPacket } from './packet.js';
@@ -83,14 +83,8 @@ export function udpTunnel(p: DecodedPacket, off: number): number {
   if (p.dstPort === VXLAN_PORT || p.srcPort === VXLAN_PORT) {
     // flags (I bit 0x08), 3 reserved, VNI (3), 1 reserved; then an Ethernet frame.
     if (end < off + 8 + 14) return -1;
-    const et = p.etherType;
     p.encap |= ENCAP_VXLAN;
-    const at = ethernet(p, off + 8);
-    if (at < 0) {
-      p.encap &= ~ENCAP_VXLAN;
-      p.etherType = et;
-    }
-    return at;
+    return ethernet(p, off + 8);
   }
   // Teredo (RFC 4380): authentication (0x0001 ...) and origin indication (0x0000, 8 bytes) may precede the IPv6 header.
   let at = off;

@@ -138,7 +138,12 @@ describe('GRE (47)', () => {
     const bad = decodeBytes(1, outer4(47, hex('b000 0800 abcd')));
     expect(bad.error).toMatchObject({ layer: 'tunnel', code: 'BAD_GRE', offset: 34 });
     const mpls = decodeBytes(1, outer4(47, Buffer.concat([hex('0000 8847'), ip4])));
-    expect([mpls.net, mpls.proto, mpls.l4Offset, mpls.error]).toEqual([4, 47, -1, null]);
+    expect([mpls.net, mpls.proto, mpls.l4Offset, mpls.error, mpls.encap]).toEqual([4, 47, -1, null, 0]);
+    // Ethernet inside carrying ARP behind a VLAN tag: the packet stays the GRE one, nothing of the inside kept.
+    const arp = hex('ffffffffffff 020000000001 8100 0009 0806 0001 0800 0604 0001 020000000001 0a000001 000000000000 0a000002');
+    const g = decodeBytes(1, outer4(47, Buffer.concat([hex('0000 6558'), arp])));
+    expect([g.net, g.proto, g.l4Offset, g.encap, g.etherType, g.vlan, g.outerIpOffset]).toEqual([4, 47, -1, 0, 0x0800, -1, -1]);
+    expect(g.payloadLength).toBe(4 + arp.length);
   });
 });
 
