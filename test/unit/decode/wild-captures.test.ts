@@ -112,6 +112,19 @@ describe('captures from the wild: inspect agrees with tshark per connection', ()
     expect(streams.every((s) => s.complete && s.kind !== 'none'), 'complete handshakes and closes').toBe(true);
   });
 
+  it.each(CASES)('%s: every packet lands in the connection tshark puts it in', async (name) => {
+    const streams = oracleStreams(`${WILD + name}.tshark.tsv`);
+    const a = await inspectStream(openCaptureFile(WILD + name), { file: name, keepSegments: true });
+    const ours = new Map<number, number>();
+    for (const c of a.tcp) for (const seg of c.segments) ours.set(seg.packet, c.id);
+    const pairs = new Set<string>();
+    for (const t of streams) for (const p of t.packets) pairs.add(`${t.stream}->${ours.get(p.frame)}`);
+    // One wirelab connection per tshark stream, and every packet of the stream in it.
+    expect([...pairs].sort()).toEqual(streams.map((t) => `${t.stream}->${ours.get(t.packets[0]!.frame)}`).sort());
+    expect(new Set([...pairs].map((x) => x.split('->')[1])).size).toBe(streams.length);
+    expect([...ours.keys()].sort((x, y) => x - y)).toEqual(streams.flatMap((t) => t.packets.map((p) => p.frame)).sort((x, y) => x - y));
+  });
+
   it('the fixtures carry the cases they are for', async () => {
     // A retransmission in every file but the IPv6 halves (one drop rule per capture).
     for (const [name] of CASES) {
