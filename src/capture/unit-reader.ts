@@ -50,7 +50,7 @@ export function announceInterface(ctx: ReadContext, format: CaptureFormat, linkT
     s.snaplen = snaplen;
   }
   if (!DECODABLE_LINK_TYPES.includes(linkType) && !s.linkTypes.includes(linkType)) {
-    addFault(s, 'UNKNOWN_LINK_TYPE', offset, `link type ${describeLinkType(linkType)} at byte ${offset}: wirelab decodes ${DECODABLE_LINK_TYPES.map(describeLinkType).join(', ')}; its packets are counted but not decoded`, false);
+    addFault(s, 'UNKNOWN_LINK_TYPE', offset, `link type ${describeLinkType(linkType)} (at byte ${offset}) is not one wirelab decodes; it decodes ${DECODABLE_LINK_TYPES.map(describeLinkType).join(', ')}; its packets are counted but not decoded`, false);
   }
   s.linkTypes.push(linkType);
   ctx.sink.onHeader?.(format, linkType, snaplen);

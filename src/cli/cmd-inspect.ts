@@ -38,14 +38,22 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       : {}),
   });
   const tcpCount = tcpConnections(analysis).count; // ids are 0 .. count-1 (as tcp.stream)
-  if (stream !== undefined && stream >= tcpCount) {
-    throw new WirelabError('BAD_USAGE', `--stream ${stream}: the capture has TCP streams 0 to ${tcpCount - 1}`);
-  }
   const unreadable = analysis.packets === 0 && analysis.faults.some((f) => f.fatal);
   if (unreadable) {
     // Nothing could be read: no report on stdout, only what was wrong (exit 2).
     for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);
     return 2;
+  }
+  // A link type the decoder does not read is said first, before any report. When it left nothing
+  // to analyse (no connection, flow or ICMP message), there is no report: exit 2.
+  const linkFaults = analysis.faults.filter((f) => f.code === 'UNKNOWN_LINK_TYPE');
+  for (const f of linkFaults) note(`wirelab inspect: ${file}: ${f.message}`);
+  if (linkFaults.length > 0 && tcpCount === 0 && analysis.udp.length === 0 && analysis.icmp.length === 0) {
+    note(`wirelab inspect: ${file}: nothing could be analysed: none of its ${analysis.packets} packets could be decoded to TCP, UDP or ICMP. Capture on an interface whose link type wirelab reads (\`tcpdump -i any\` writes Linux cooked capture), or convert the file to one`);
+    return 2;
+  }
+  if (stream !== undefined && stream >= tcpCount) {
+    throw new WirelabError('BAD_USAGE', `--stream ${stream}: the capture has TCP streams 0 to ${tcpCount - 1}`);
   }
   if (values.html !== undefined) {
     const started = performance.now();
@@ -66,6 +74,6 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     out(text!.renderText(analysis, stream === undefined ? { style } : { stream, style }));
   }
   // A damaged tail keeps what came before it: the fault is named, the exit is 0.
-  for (const f of analysis.faults) note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);
+  for (const f of analysis.faults) if (f.code !== 'UNKNOWN_LINK_TYPE') note(`wirelab inspect: ${file}: ${f.message}${/byte \d/.test(f.message) ? '' : ` (at byte ${f.offset})`}`);
   return 0;
 }

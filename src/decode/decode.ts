@@ -1,11 +1,12 @@
 /**
- * The decoding pipeline: link → IPv4/IPv6 → TCP/UDP/ICMP/ICMPv6, into ONE reused DecodedPacket.
+ * The decoding pipeline: link → IPv4/IPv6 → TCP/UDP/ICMP/ICMPv6, into ONE reused DecodedPacket;
+ * tunnels (IP in IP, GRE, VXLAN, Teredo) are opened and the innermost IP packet decoded.
  * Pure byte math, no allocation for a well-formed packet, no exceptions out: truncation is a
  * flag, a lying header an error value on the packet (earlier layers stay decoded), and anything
  * unexpected is caught here and turned into an error too.
  */
 import type { PacketRecord } from './record.js';
-import { newDecodedPacket, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from './packet.js';
+import { newDecodedPacket, IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from './packet.js';
 import type { DecodedPacket } from './packet.js';
 import { decodeLink, ETHERTYPE_IPV4 } from './link.js';
 import { decodeIPv4 } from './ipv4.js';
@@ -14,6 +15,7 @@ import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import { decodeIcmp } from './icmp.js';
 import { decodeIcmpv6 } from './icmpv6.js';
+import { ipTunnel, TEREDO_PORT, udpTunnel, VXLAN_PORT } from './tunnel.js';
 
 export function decodePacket(rec: PacketRecord, out: DecodedPacket): void {
   out.index = rec.index;
@@ -39,33 +41,19 @@ export function decodeBytes(linkType: number, bytes: Uint8Array, origLen: number
   return p;
 }
 
+/** Tunnels opened inside one another at most this deep (a packet of nothing but tunnels is not worth a loop). */
+const MAX_TUNNELS = 4;
+
 /** Decodes p.buf (p.linkType, p.origLen set) into p, after resetting every decoded field. */
 export function decodeInto(p: DecodedPacket): void {
   reset(p);
   try {
-    const netOff = decodeLink(p);
-    if (netOff < 0) return;
-    const more = p.etherType === ETHERTYPE_IPV4 ? decodeIPv4(p, netOff) : decodeIPv6(p, netOff);
-    if (!more) return;
-    const off = p.l4Offset;
-    const len = p.ipOffset + p.ipTotalLength - off;
-    switch (p.proto) {
-      case IPPROTO_TCP:
-        decodeTcp(p, off, len);
-        break;
-      case IPPROTO_UDP:
-        decodeUdp(p, off, len);
-        break;
-      case IPPROTO_ICMP:
-        if (p.net === 4) decodeIcmp(p, off, len);
-        else otherProto(p, off, len);
-        break;
-      case IPPROTO_ICMPV6:
-        if (p.net === 6) decodeIcmpv6(p, off, len);
-        else otherProto(p, off, len);
-        break;
-      default:
-        otherProto(p, off, len);
+    let netOff = decodeLink(p);
+    for (let depth = 0; netOff >= 0; depth++) {
+      if (depth > 0) enterTunnel(p);
+      const more = p.etherType === ETHERTYPE_IPV4 ? decodeIPv4(p, netOff) : decodeIPv6(p, netOff);
+      if (!more) return;
+      netOff = transport(p, depth < MAX_TUNNELS);
     }
   } catch (e) {
     // Last guard: a decoder bug must cost one packet, not the trace.
@@ -75,7 +63,88 @@ export function decodeInto(p: DecodedPacket): void {
   }
 }
 
-/** SCTP, GRE, ESP...: no transport header of ours; the IP payload is the payload. */
+/**
+ * Decodes the transport layer after the IP header just decoded. Returns the offset of an inner
+ * IP header when the packet is a tunnel to open (`open`), else -1.
+ */
+function transport(p: DecodedPacket, open: boolean): number {
+  const off = p.l4Offset;
+  const len = p.ipOffset + p.ipTotalLength - off;
+  switch (p.proto) {
+    case IPPROTO_TCP:
+      decodeTcp(p, off, len);
+      return -1;
+    case IPPROTO_UDP:
+      decodeUdp(p, off, len);
+      if (open && (p.dstPort === VXLAN_PORT || p.srcPort === VXLAN_PORT || p.dstPort === TEREDO_PORT || p.srcPort === TEREDO_PORT) && p.error === null && !p.isFragment) {
+        const encap = p.encap;
+        const et = p.etherType;
+        const vlan = p.vlan;
+        return tunnelOrBack(p, udpTunnel(p, p.payloadOffset), encap, et, vlan);
+      }
+      return -1;
+    case IPPROTO_ICMP:
+      if (p.net === 4) decodeIcmp(p, off, len);
+      else otherProto(p, off, len);
+      return -1;
+    case IPPROTO_ICMPV6:
+      if (p.net === 6) decodeIcmpv6(p, off, len);
+      else otherProto(p, off, len);
+      return -1;
+    case IPPROTO_IPIP:
+    case IPPROTO_IPV6:
+    case IPPROTO_GRE:
+      // A fragmented outer datagram is not opened: its inner packet is cut in pieces.
+      otherProto(p, off, len);
+      if (open && !p.isFragment) {
+        const encap = p.encap;
+        const et = p.etherType;
+        const vlan = p.vlan;
+        return tunnelOrBack(p, ipTunnel(p, off, len), encap, et, vlan);
+      }
+      return -1;
+    default:
+      otherProto(p, off, len);
+      return -1;
+  }
+}
+
+/**
+ * `inner` is where a tunnel's inner IP header starts, or -1 when it holds no IP (ARP in VXLAN,
+ * MPLS in GRE...): then the packet stays the outer one, as if the tunnel had not been looked into
+ * (encapsulation bits, ethertype and VLAN as they were before).
+ */
+function tunnelOrBack(p: DecodedPacket, inner: number, encap: number, etherType: number, vlan: number): number {
+  if (inner < 0) {
+    p.encap = encap;
+    p.etherType = etherType;
+    p.vlan = vlan;
+  }
+  return inner;
+}
+
+/** Before the inner IP header is decoded: remember the outermost one, clear what the outer set. */
+function enterTunnel(p: DecodedPacket): void {
+  if (p.outerIpOffset < 0) p.outerIpOffset = p.ipOffset;
+  clearFragmentAndPorts(p);
+}
+
+/** The fields an IP decoder leaves alone when its header says nothing of them (IPv6 without a fragment header). */
+function clearFragmentAndPorts(p: DecodedPacket): void {
+  p.ipId = 0;
+  p.dontFragment = false;
+  p.moreFragments = false;
+  p.fragmentOffset = 0;
+  p.isFragment = false;
+  p.l4Offset = -1;
+  p.srcPort = -1;
+  p.dstPort = -1;
+  p.payloadLength = 0;
+  p.payloadOffset = -1;
+  p.udpLength = 0;
+}
+
+/** SCTP, ESP, a tunnel not opened...: no transport header of ours; the IP payload is the payload. */
 function otherProto(p: DecodedPacket, off: number, len: number): void {
   p.l4Offset = -1;
   p.payloadOffset = off;
@@ -89,6 +158,8 @@ function reset(p: DecodedPacket): void {
   p.net = 0;
   p.etherType = 0;
   p.vlan = -1;
+  p.encap = 0;
+  p.outerIpOffset = -1;
   p.ipOffset = -1;
   p.ipHeaderLength = 0;
   p.ipTotalLength = 0;
@@ -96,17 +167,8 @@ function reset(p: DecodedPacket): void {
   p.srcOffset = -1;
   p.dstOffset = -1;
   p.ttl = 0;
-  p.ipId = 0;
-  p.dontFragment = false;
-  p.moreFragments = false;
-  p.fragmentOffset = 0;
-  p.isFragment = false;
+  clearFragmentAndPorts(p);
   p.proto = -1;
-  p.l4Offset = -1;
-  p.srcPort = -1;
-  p.dstPort = -1;
-  p.payloadLength = 0;
-  p.payloadOffset = -1;
   p.seq = 0;
   p.ack = 0;
   p.tcpFlags = 0;
@@ -125,7 +187,7 @@ function reset(p: DecodedPacket): void {
   o.tfoCookieOffset = -1;
   o.tfoCookieLength = 0;
   o.unknownCount = 0;
-  p.udpLength = 0;
+  o.badOffset = -1;
   p.icmpType = -1;
   p.icmpCode = -1;
   p.icmpMtu = -1;

@@ -3,7 +3,7 @@
  * failures and fixtures. Sequence numbers are absolute (as `tcpdump -S` prints them). Not the
  * hot path: it builds strings freely.
  */
-import { ACK, AE, CWR, ECE, FIN, PSH, RST, SYN, URG } from './packet.js';
+import { ACK, AE, CWR, ECE, ENCAP_PPPOE, ENCAP_TUNNEL, FIN, PSH, RST, SYN, URG, encapNames } from './packet.js';
 import type { DecodedPacket } from './packet.js';
 import { formatAddress } from './address.js';
 
@@ -19,6 +19,8 @@ export function tcpFlagsText(flags: number): string {
 
 export function describePacket(p: DecodedPacket): string {
   let s = p.vlan >= 0 ? `vlan ${p.vlan}, ` : '';
+  if (p.encap & ENCAP_PPPOE) s += 'PPPoE, ';
+  if (p.outerIpOffset >= 0) s += outerText(p);
   if (p.net === 0) {
     if (p.error === null && p.etherType !== 0) s += `ethertype ${etherTypeName(p.etherType)}, length ${p.origLen}`;
     else if (p.error === null) s += `link type ${p.linkType}, length ${p.origLen}`;
@@ -53,6 +55,15 @@ export function describePacket(p: DecodedPacket): string {
       s += `ip-proto-${p.proto}, length ${p.payloadLength}`;
   }
   return s + frag + tail(p);
+}
+
+/** "IP 10.9.0.1 > 10.9.0.2: gre: ": the outermost IP header of a tunnelled packet and the tunnels opened. */
+function outerText(p: DecodedPacket): string {
+  const o = p.outerIpOffset;
+  const v6 = p.buf[o]! >> 4 === 6;
+  const src = formatAddress(p.buf, o + (v6 ? 8 : 12), v6 ? 16 : 4);
+  const dst = formatAddress(p.buf, o + (v6 ? 24 : 16), v6 ? 16 : 4);
+  return `${v6 ? 'IP6' : 'IP'} ${src} > ${dst}: ${encapNames(p.encap & ENCAP_TUNNEL).join(', ')}: `;
 }
 
 function tail(p: DecodedPacket): string {

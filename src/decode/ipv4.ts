@@ -1,8 +1,9 @@
 /**
  * IPv4 (RFC 791). Lengths come from the header, never from the captured length: Ethernet pads
  * short frames to 60 bytes, and the pad is not payload. A snaplen that cuts the datagram sets
- * `truncated`; a header that lies (IHL < 5, total length < header length, a total length longer
- * than the frame on the wire) is an error on layer 'ipv4'.
+ * `truncated`, and so does a total length longer than the frame on the wire (a capture device
+ * that cut the frame and recorded the cut length); a header that lies (IHL < 5, total length <
+ * header length) is an error on layer 'ipv4'.
  *
  * Returns true when a transport header follows (not a fragment, or the first fragment).
  */
@@ -59,12 +60,8 @@ export function decodeIPv4(p: DecodedPacket, off: number): boolean {
   }
   p.ipTotalLength = total;
   if (total > captured) {
-    // Cut by the snaplen when the wire carried it all; longer than the frame on the wire
-    // (origLen) is a lie, whatever the snaplen did.
-    if (total > onWire) {
-      setError(p, 'ipv4', 'BAD_TOTAL_LENGTH', `IPv4 total length ${total} > ${onWire} bytes on the wire`, off + 2);
-      return false;
-    }
+    // Cut by the snaplen, or by the capture device before the frame's length was recorded
+    // (origLen shorter than the total length too): truncation either way, as tshark reads it.
     p.truncated = true;
   }
   if (ihl > captured) {

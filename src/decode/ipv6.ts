@@ -116,14 +116,9 @@ export function decodeIPv6(p: DecodedPacket, off: number): boolean {
     total = onWire;
   }
   p.ipTotalLength = total;
-  if (total > captured) {
-    if (total > onWire) {
-      p.ipHeaderLength = 40;
-      setError(p, 'ipv6', 'BAD_PAYLOAD_LENGTH', `IPv6 payload length ${total - 40} > ${onWire - 40} bytes on the wire`, off + 4);
-      return false;
-    }
-    p.truncated = true;
-  }
+  // Longer than the bytes captured: cut by the snaplen, or by a capture device that recorded the
+  // cut length as the frame's: truncation either way, as tshark reads it.
+  if (total > captured) p.truncated = true;
   const end = off + total;
   const capEnd = buf.length < end ? buf.length : end;
   const status = walkExtensions(buf, off + 40, nh, end, capEnd);

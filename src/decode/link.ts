@@ -5,8 +5,10 @@
  * offset, or -1 when there is nothing IP to decode (non-IP ethertype: not an error; short frame:
  * `truncated`; unknown link type: an error on layer 'link').
  */
+import { ENCAP_VLAN } from './packet.js';
 import type { DecodedPacket } from './packet.js';
 import { setError } from './errors.js';
+import { afterOtherEtherType, cHdlc, fddi, ipoib, nflog, ppp, pppoeSession } from './link-more.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
@@ -16,6 +18,16 @@ export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
+export const LINKTYPE_PPP = 9;
+export const LINKTYPE_FDDI = 10;
+export const LINKTYPE_PPP_HDLC = 50;
+export const LINKTYPE_PPP_ETHER = 51; // PPPoE header first, no Ethernet header
+export const LINKTYPE_C_HDLC = 104;
+export const LINKTYPE_NFLOG = 239;
+export const LINKTYPE_IPOIB = 242;
+
+/** Every link type decodeLink understands (the words for messages live in src/capture/link-types.ts). */
+export const DECODED_LINK_TYPES: readonly number[] = [0, 1, 9, 10, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 239, 242, 276];
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
@@ -23,6 +35,7 @@ export const ETHERTYPE_IPV6 = 0x86dd;
 export const ETHERTYPE_VLAN = 0x8100; // 802.1Q
 export const ETHERTYPE_QINQ = 0x88a8; // 802.1ad
 export const ETHERTYPE_QINQ_OLD = 0x9100; // pre-standard stacked tag
+export const ETHERTYPE_PPPOE_SESSION = 0x8864;
 
 /** Upper bound on stacked tags we walk (a frame of nothing but tags is not worth a loop). */
 const MAX_VLAN_TAGS = 8;
@@ -65,13 +78,26 @@ export function decodeLink(p: DecodedPacket): number {
     case LINKTYPE_LOOP:
       if (n < 4) return short(p);
       return nullFamily(p, ((buf[0]! << 24) | (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!) >>> 0);
+    case LINKTYPE_PPP:
+    case LINKTYPE_PPP_HDLC:
+      return ppp(p, 0);
+    case LINKTYPE_PPP_ETHER:
+      return pppoeSession(p, 0);
+    case LINKTYPE_C_HDLC:
+      return cHdlc(p);
+    case LINKTYPE_FDDI:
+      return fddi(p);
+    case LINKTYPE_NFLOG:
+      return nflog(p);
+    case LINKTYPE_IPOIB:
+      return ipoib(p);
     default:
-      setError(p, 'link', 'UNKNOWN_LINK_TYPE', `link type ${p.linkType} is not one wirelab decodes (Ethernet 1, raw IP 101/228/229, Linux SLL 113/276, BSD NULL 0 / LOOP 108)`, 0);
+      setError(p, 'link', 'UNKNOWN_LINK_TYPE', `link type ${p.linkType} is not one wirelab decodes (Ethernet 1, raw IP 101/228/229, Linux SLL 113/276, BSD NULL 0 / LOOP 108, PPP 9/50/51, Cisco HDLC 104, FDDI 10, NFLOG 239, IPoIB 242)`, 0);
       return -1;
   }
 }
 
-function short(p: DecodedPacket): number {
+export function short(p: DecodedPacket): number {
   p.truncated = true;
   return -1;
 }
@@ -84,20 +110,23 @@ function etherTypeAt(p: DecodedPacket, off: number): number {
 }
 
 /** `off` is the first byte after the ethertype field just read into p.etherType. */
-function afterEtherType(p: DecodedPacket, off: number): number {
+export function afterEtherType(p: DecodedPacket, off: number): number {
   const buf = p.buf;
   let et = p.etherType;
   let tags = 0;
   while (et === ETHERTYPE_VLAN || et === ETHERTYPE_QINQ || et === ETHERTYPE_QINQ_OLD) {
     if (buf.length < off + 4) return short(p);
-    if (tags === 0) p.vlan = ((buf[off]! << 8) | buf[off + 1]!) & 0x0fff;
+    if (tags === 0) {
+      p.vlan = ((buf[off]! << 8) | buf[off + 1]!) & 0x0fff;
+      p.encap |= ENCAP_VLAN;
+    }
     et = (buf[off + 2]! << 8) | buf[off + 3]!;
     off += 4;
     if (++tags >= MAX_VLAN_TAGS) break;
   }
   p.etherType = et;
   if (et === ETHERTYPE_IPV4 || et === ETHERTYPE_IPV6) return off;
-  return -1; // ARP, LLC (802.3 length < 0x600), LLDP, ...: not IP, not an error
+  return afterOtherEtherType(p, off); // PPPoE, 802.3 + LLC/SNAP; ARP, LLDP, ...: not IP, not an error
 }
 
 function nullFamily(p: DecodedPacket, family: number): number {
@@ -116,7 +145,7 @@ function nullFamily(p: DecodedPacket, family: number): number {
 }
 
 /** Raw IP: the version nibble says which. */
-function rawIp(p: DecodedPacket, off: number): number {
+export function rawIp(p: DecodedPacket, off: number): number {
   const buf = p.buf;
   if (buf.length <= off) return short(p);
   const version = buf[off]! >> 4;

@@ -22,7 +22,44 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_ICMPV6 = 58;
 
-export type DecodeLayer = 'link' | 'ipv4' | 'ipv6' | 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+export const IPPROTO_IPIP = 4; // IPv4 in IP
+export const IPPROTO_IPV6 = 41; // IPv6 in IP (6in4, 6to4, ISATAP, 6in6)
+export const IPPROTO_GRE = 47;
+
+/**
+ * Encapsulations seen on the way to the innermost IP header: a bitmask on DecodedPacket.encap,
+ * so the analyzer can note them on a connection without any per-packet allocation. Tunnels are
+ * opened as Wireshark opens them: the addresses, ports and flags decoded are the innermost ones.
+ */
+export const ENCAP_VLAN = 1 << 0; // 802.1Q / 802.1ad tags
+export const ENCAP_PPPOE = 1 << 1; // PPPoE session (ethertype 0x8864)
+export const ENCAP_LLC_SNAP = 1 << 2; // 802.2 LLC + SNAP (802.3 length frames, FDDI)
+export const ENCAP_IPIP = 1 << 3; // IPv4 carried in IP (protocol 4)
+export const ENCAP_IP6IP = 1 << 4; // IPv6 carried in IP (protocol 41)
+export const ENCAP_GRE = 1 << 5; // GRE (protocol 47), IP or Ethernet inside
+export const ENCAP_VXLAN = 1 << 6; // VXLAN (UDP 4789), Ethernet inside
+export const ENCAP_TEREDO = 1 << 7; // Teredo (UDP 3544), IPv6 inside
+/** Any of the IP-level tunnels: the packet's outer IP header is not the one decoded. */
+export const ENCAP_TUNNEL = ENCAP_IPIP | ENCAP_IP6IP | ENCAP_GRE | ENCAP_VXLAN | ENCAP_TEREDO;
+
+const ENCAP_NAMES: [number, string][] = [
+  [ENCAP_VLAN, 'vlan'], [ENCAP_PPPOE, 'pppoe'], [ENCAP_LLC_SNAP, 'llc-snap'], [ENCAP_IPIP, 'ip-in-ip'],
+  [ENCAP_IP6IP, 'ipv6-in-ip'], [ENCAP_GRE, 'gre'], [ENCAP_VXLAN, 'vxlan'], [ENCAP_TEREDO, 'teredo'],
+];
+
+/** ["gre", "ipv6-in-ip"]: the names of the bits set, outermost kinds first (not the hot path). */
+export function encapNames(mask: number): string[] {
+  const names: string[] = [];
+  for (const [bit, name] of ENCAP_NAMES) if (mask & bit) names.push(name);
+  return names;
+}
+
+/**
+ * 'tcp-option': the option space lies (a timestamps option of length 8) while the fixed TCP header
+ * is intact: the segment is kept and tracked, the option marked malformed. 'tunnel': a GRE,
+ * VXLAN or Teredo header that lies.
+ */
+export type DecodeLayer = 'link' | 'ipv4' | 'ipv6' | 'tcp' | 'tcp-option' | 'udp' | 'icmp' | 'icmpv6' | 'tunnel';
 
 /** A header that lies (IHL < 5, data offset < 5, total length < header length, ...). */
 export interface DecodeError {
@@ -47,6 +84,8 @@ export interface TcpOptions {
   /** Options we do not interpret: kind and raw bytes offset/length into buf. Rare, so an array. */
   unknown: { kind: number; offset: number; length: number }[];
   unknownCount: number; // valid entries in `unknown` (array is reused)
+  /** Offset into buf of the first malformed option (wrong length for its kind); -1 when none. Parsing stops there. */
+  badOffset: number;
 }
 
 /** The header of the packet quoted inside an ICMP error (port unreachable, frag needed, ...). */
@@ -80,6 +119,8 @@ export interface DecodedPacket {
   net: 0 | 4 | 6; // 0: not IP (ARP, unknown ethertype, ...)
   etherType: number;
   vlan: number; // outermost 802.1Q VLAN id, -1 when untagged
+  encap: number; // ENCAP_* bits: VLAN, PPPoE, LLC/SNAP and the tunnels opened to reach the IP header below
+  outerIpOffset: number; // the outermost IP header when a tunnel was opened (ENCAP_TUNNEL), else -1
   ipOffset: number;
   ipHeaderLength: number; // IPv4 IHL*4; IPv6 40 + extension headers
   ipTotalLength: number; // IPv4 total length; IPv6 40 + payload length
@@ -136,6 +177,7 @@ export function newTcpOptions(): TcpOptions {
     tfoCookieLength: 0,
     unknown: [],
     unknownCount: 0,
+    badOffset: -1,
   };
 }
 
@@ -154,6 +196,8 @@ export function newDecodedPacket(): DecodedPacket {
     net: 0,
     etherType: 0,
     vlan: -1,
+    encap: 0,
+    outerIpOffset: -1,
     ipOffset: -1,
     ipHeaderLength: 0,
     ipTotalLength: 0,

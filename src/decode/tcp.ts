@@ -3,8 +3,11 @@
  * the captured length). Flags include ECE, CWR and AE (the old NS bit, byte 12 bit 0) as 0x100.
  * Options: EOL, NOP, MSS, window scale, SACK-permitted, SACK blocks, timestamps, TFO (34, and
  * the experimental 254 with magic 0xF989); other kinds are kept raw in tcpOptions.unknown.
- * A data offset < 5 or past the segment, or an option whose length runs past the header, is an
- * error on layer 'tcp'; the fixed header fields decoded before it stay.
+ * A data offset < 5 or past the segment is an error on layer 'tcp' (the fixed header fields
+ * decoded before it stay, the segment is not usable). An option with a wrong length (a timestamps
+ * option of length 8, a length past the header) is an error on layer 'tcp-option': the fixed
+ * header is intact, so the segment is kept; options parsing stops at the bad one
+ * (tcpOptions.badOffset), the options before it stay.
  */
 import type { DecodedPacket, TcpOptions } from './packet.js';
 import { setError } from './errors.js';
@@ -129,7 +132,8 @@ function unknown(o: TcpOptions, kind: number, offset: number, length: number): v
 }
 
 function optionError(p: DecodedPacket, kind: number, offset: number, what: string): void {
-  setError(p, 'tcp', 'BAD_OPTION', `TCP option kind ${kind} at byte ${offset}: ${what}`, offset);
+  if (p.tcpOptions.badOffset < 0) p.tcpOptions.badOffset = offset;
+  setError(p, 'tcp-option', 'BAD_OPTION', `TCP option kind ${kind} at byte ${offset}: ${what}`, offset);
 }
 
 function readU32(buf: Uint8Array, i: number): number {

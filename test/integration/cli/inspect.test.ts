@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { root, runCli } from '../../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { cliPath, root, runCli } from '../../support/cli.js';
 
 const fx = (name: string): string => path.join(root, 'test/fixtures', name);
 
@@ -65,6 +66,40 @@ describe('wirelab inspect', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/pcap/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a link type wirelab does not decode is named first; with nothing analysed, exit 2 and no report', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wl-lt-'));
+    const wifi = path.join(dir, 'wifi.pcap');
+    const b = Buffer.from(readFileSync(fx('pcaps/tcp4-lo.pcap')));
+    b.writeUInt32LE(105, 20); // IEEE 802.11: the same bytes, a link type we do not read
+    writeFileSync(wifi, b);
+    for (const args of [[wifi], [wifi, '--json']]) {
+      const r = await runCli(['inspect', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n')[0]).toMatch(/link type 105 \(IEEE802_11\).* is not one wirelab decodes/);
+      expect(r.stderr).toContain('nothing could be analysed');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('a pcapng with one interface of an unknown link type says so before the report of the rest, exit 0', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wl-lt-'));
+    const mixed = path.join(dir, 'mixed.pcapng');
+    const b = Buffer.from(readFileSync(fx('capture/merged-2if.pcapng')));
+    // The second Interface Description Block (type 1): its link type becomes 105.
+    let idbs = 0;
+    for (let off = 0; off + 12 <= b.length; off += b.readUInt32LE(off + 4)) {
+      if (b.readUInt32LE(off) === 1 && ++idbs === 2) b.writeUInt16LE(105, off + 8);
+    }
+    expect(idbs).toBe(2);
+    writeFileSync(mixed, b);
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${cliPath}" inspect "${mixed}" 2>&1`], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const note = r.stdout.indexOf('link type 105 (IEEE802_11)');
+    expect(note).toBeGreaterThanOrEqual(0);
+    expect(r.stdout.indexOf('TCP #0')).toBeGreaterThan(note);
   });
 
   it('--stream N shows one connection; a stream that does not exist is a usage error', async () => {

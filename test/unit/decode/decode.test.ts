@@ -7,12 +7,13 @@ import { decodeBytes, decodePacket } from '../../../src/decode/decode.js';
 import { newDecodedPacket } from '../../../src/decode/packet.js';
 import type { DecodedPacket } from '../../../src/decode/packet.js';
 import { describePacket } from '../../../src/decode/describe.js';
+import { DECODED_LINK_TYPES } from '../../../src/decode/link.js';
 import * as tcp4 from '../../fixtures/decode/tcp4-lo.js';
 import * as udp4 from '../../fixtures/decode/udp4-lo.js';
 import * as udp6 from '../../fixtures/decode/udp6-lo.js';
 import * as router from '../../fixtures/decode/icmp-router-veth.js';
 import * as sll2 from '../../fixtures/decode/tcp4-sll2.js';
-import { PCAPS, bytes, readPcap } from './helpers.js';
+import { PCAPS, WILD, bytes, readPcap } from './helpers.js';
 
 const pcaps = readdirSync(PCAPS).filter((f) => f.endsWith('.pcap')).sort();
 
@@ -73,8 +74,13 @@ describe('decodePacket', () => {
 });
 
 describe('no exceptions out, whatever the bytes', () => {
-  const frames = [tcp4.syn, tcp4.data, udp4.small, udp4.frag1, udp4.portUnreach, udp6.frag1, udp6.portUnreach, router.fragNeeded, router.reasmExceeded6, router.mldHopByHop, sll2.syn].map(bytes);
-  const linkTypes = [0, 1, 12, 101, 108, 113, 228, 229, 276, 9999];
+  const frames: [number, Buffer][] = [tcp4.syn, tcp4.data, udp4.small, udp4.frag1, udp4.portUnreach, udp6.frag1, udp6.portUnreach, router.fragNeeded, router.reasmExceeded6, router.mldHopByHop].map((f) => [1, bytes(f)]);
+  frames.push([276, bytes(sll2.syn)]);
+  // Every frame of the wild captures: tunnels, PPPoE, NFLOG, PPP, HDLC, FDDI, IPoIB (test/fixtures/wild).
+  for (const file of readdirSync(WILD).filter((f) => f.endsWith('.pcap'))) {
+    for (const rec of readPcap(join(WILD, file)).records) frames.push([rec.linkType, rec.data]);
+  }
+  const linkTypes = [...DECODED_LINK_TYPES, 9999];
 
   function sane(p: DecodedPacket): void {
     const n = p.buf.length;
@@ -97,13 +103,14 @@ describe('no exceptions out, whatever the bytes', () => {
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
         fc.nat(),
         (fi, edits, cut) => {
-          const b = Buffer.from(frames[fi]!);
+          const [lt, frame] = frames[fi]!;
+          const b = Buffer.from(frame);
           for (const [at, v] of edits) b[at % b.length] = v;
           const len = cut % (b.length + 1);
-          sane(decodeBytes(fi === frames.length - 1 ? 276 : 1, b.subarray(0, len), b.length));
+          sane(decodeBytes(lt, b.subarray(0, len), b.length));
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: 20000 },
     );
   });
 

@@ -16,6 +16,7 @@ export interface Fixture {
 }
 
 export const PCAPS = fileURLToPath(new URL('../../fixtures/pcaps/', import.meta.url));
+export const WILD = fileURLToPath(new URL('../../fixtures/wild/', import.meta.url));
 
 export function bytes(f: Fixture): Buffer {
   return Buffer.from(f.hex, 'hex');

@@ -135,10 +135,13 @@ describe('IPv4 headers that lie', () => {
     expect(p.ttl).toBe(64);
   });
 
-  it('total length past the frame on the wire is an error, not truncation', () => {
+  it('total length past the frame on the wire is truncation (a device cut the frame and recorded the cut length), as tshark reads it', () => {
     const p = decodeBytes(1, bumpIPv4Length(bytes(tcp4.syn), IP, 100));
-    expect(p.error).toMatchObject({ layer: 'ipv4', code: 'BAD_TOTAL_LENGTH', offset: IP + 2 });
-    expect(p.truncated).toBe(false);
+    expect(p.error).toBeNull();
+    expect(p.truncated).toBe(true);
+    expect(p.ipTotalLength).toBe(160);
+    expect([p.srcPort, p.dstPort, p.seq]).toEqual([39006, 8080, 3591254835]);
+    expect(p.payloadLength).toBe(100); // from the header, as for a snaplen cut
   });
 
   it('total length within origLen but past caplen is truncation', () => {

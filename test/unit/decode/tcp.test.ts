@@ -5,6 +5,7 @@ import * as tcp4 from '../../fixtures/decode/tcp4-lo.js';
 import * as tcp6 from '../../fixtures/decode/tcp6-lo.js';
 import * as sack from '../../fixtures/decode/tcp-sack-lo.js';
 import * as tfo from '../../fixtures/decode/tcp-tfo-lo.js';
+import { describePacket } from '../../../src/decode/describe.js';
 import { bytes, decodeFixture, withByte } from './helpers.js';
 
 const TCP = 14 + 20; // TCP header offset in the IPv4 loopback frames
@@ -127,23 +128,48 @@ describe('TCP options', () => {
     expect(p.tcpOptions.unknownCount).toBe(1);
   });
 
-  it('an option length running past the header is an error; the fixed header stays', () => {
+  it('an option length running past the header is a malformed option; the fixed header and the segment stay', () => {
     const b = withByte(bytes(tcp4.syn), TCP + 21, 0x30); // MSS says 48 bytes
     const p = decodeBytes(1, b);
-    expect(p.error).toMatchObject({ layer: 'tcp', code: 'BAD_OPTION', offset: TCP + 20 });
+    expect(p.error).toMatchObject({ layer: 'tcp-option', code: 'BAD_OPTION', offset: TCP + 20 });
+    expect(p.tcpOptions.badOffset).toBe(TCP + 20);
+    expect(p.payloadOffset).toBe(TCP + 40);
+    expect(p.payloadLength).toBe(0);
     expect([p.srcPort, p.dstPort, p.seq, p.tcpFlags]).toEqual([39006, 8080, CLIENT_ISN, SYN]);
     expect(p.net).toBe(4);
   });
 
-  it('an option length < 2 is an error', () => {
+  it('an option length < 2 is a malformed option', () => {
     const b = withByte(bytes(tcp4.syn), TCP + 21, 0x01);
-    expect(decodeBytes(1, b).error).toMatchObject({ layer: 'tcp', code: 'BAD_OPTION', offset: TCP + 20 });
+    expect(decodeBytes(1, b).error).toMatchObject({ layer: 'tcp-option', code: 'BAD_OPTION', offset: TCP + 20 });
   });
 
-  it('a known option with the wrong length is an error', () => {
+  it('a known option with the wrong length is a malformed option; the options before it stay', () => {
     // wscale at TCP+37 (kind 3): length 3 -> 2 (the next byte becomes part of the stream of options)
     const b = withByte(bytes(tcp4.syn), TCP + 38, 0x02);
-    expect(decodeBytes(1, b).error).toMatchObject({ layer: 'tcp', code: 'BAD_OPTION', offset: TCP + 37 });
+    const p = decodeBytes(1, b);
+    expect(p.error).toMatchObject({ layer: 'tcp-option', code: 'BAD_OPTION', offset: TCP + 37 });
+    expect(p.tcpOptions.mss).toBe(65495);
+    expect(p.tcpOptions.hasTimestamps).toBe(true);
+    expect(p.tcpOptions.wscale).toBe(-1);
+  });
+
+  it('a timestamps option of length 8 (seen in the wild) keeps the SYN: malformed option, describe shows it bad', () => {
+    // TS at TCP+26 (after mss and sackOK; kind 8, length 10) -> length 8
+    const b = withByte(bytes(tcp4.syn), TCP + 27, 0x08);
+    const p = decodeBytes(1, b);
+    expect(p.error).toMatchObject({ layer: 'tcp-option', code: 'BAD_OPTION', offset: TCP + 26 });
+    expect(p.tcpOptions.badOffset).toBe(TCP + 26);
+    expect(p.tcpOptions.hasTimestamps).toBe(false);
+    expect([p.tcpFlags, p.seq, p.tcpHeaderLength]).toEqual([SYN, CLIENT_ISN, 40]);
+    expect(describePacket(p)).toContain('options [mss 65495,sackOK,bad opt 8]');
+    expect(describePacket(p)).toContain('[bad tcp-option at byte');
+    decodeInto(p); // the next packet into the same object starts clean
+    expect(p.tcpOptions.badOffset).toBe(TCP + 26);
+    p.buf = bytes(tcp4.syn);
+    decodeInto(p);
+    expect(p.tcpOptions.badOffset).toBe(-1);
+    expect(p.error).toBeNull();
   });
 
   it('options cut by the snaplen are truncation; what fits is decoded', () => {
