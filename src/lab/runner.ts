@@ -12,7 +12,8 @@ import { startCapture } from '../capture/live.js';
 import type { CaptureBackend, CaptureStats, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
-import { readSockets, startObserver, type Observer } from '../observe/index.js';
+import { readSockets, startKernelEvents, startObserver, summarizeKernelEvents, type KernelEventSource, type Observer } from '../observe/index.js';
+import type { KernelEventsSummary } from '../observe/index.js';
 import type { SocketEntry } from '../observe/types.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { FaultCount, HostRole, Sandbox, SysctlResult } from '../sandbox/types.js';
@@ -40,7 +41,8 @@ export interface LabOutcome {
   captureStats: CaptureStats | null;
   faults: FaultCount[];
   sysctls: SysctlResult[];
-  timeline: TimelineRow[]; // packets joined with the sampled socket states
+  timeline: TimelineRow[]; // packets joined with the sampled socket states (and kernel events)
+  kernelEvents: KernelEventsSummary | null; // null: the lab did not get that far
 }
 
 export interface RunOptions {
@@ -99,7 +101,7 @@ function skipped(lab: LabDefinition, family: Family, reason: string): LabOutcome
   return {
     lab: lab.name, family, verdict: 'skipped', reason, timedOut: false, capture: null, durationMs: 0,
     claims: lab.claims.map((id) => ({ id, verdict: 'untestable', evidence: `not run: ${reason}` })),
-    expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [],
+    expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [], kernelEvents: null,
   };
 }
 
@@ -113,17 +115,20 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
   const file = path.join(opts.outDir, `${lab.name}${family === 6 ? '-ipv6' : ''}.pcap`);
   const outcome: LabOutcome = {
     lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0,
-    claims: [], expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [],
+    claims: [], expectations: [], analysis: null, captureStats: null, faults: [], sysctls: [], timeline: [], kernelEvents: null,
   };
   let sandbox: Sandbox | null = null;
   let capture: LiveCapture | null = null;
   const programs: LabProgram[] = [];
   let observer: Observer | null = null;
+  let kernel: KernelEventSource | null = null;
   let analysisP: Promise<Analysis> | null = null;
   try {
     const params = labParams(lab, opts.params);
     sandbox = await createSandbox(lab.topology, { label: lab.name });
     const sb = sandbox;
+    // bpftrace compiles for a few seconds: start it now, await it before the lab's programs.
+    kernel = startKernelEvents(sb.roles.map((r) => sb.host(r).netns));
     outcome.sysctls = await sb.setSysctls({ 'net.ipv4.tcp_no_metrics_save': 1, ...(lab.sysctls ?? {}) });
     if (lab.faults?.length) await sb.applyFaults(lab.faults);
     const captureRole: HostRole = lab.captureAt ?? 'server';
@@ -155,17 +160,21 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
       mark: (label) => marks.push({ label, t: Date.now() / 1000 }),
     };
 
+    await kernel.ready();
     await withTimeout(lab.run(ctx), timeoutMs, lab.name);
     // Let the last packets reach the capture before stopping it.
     await new Promise((r) => setTimeout(r, 100));
     const programResults = await Promise.all(programs.map((p) => p.stop()));
     const observation = await obs.stop();
     observer = null;
+    const kernelEvents = await kernel.stop();
+    kernel = null;
+    outcome.kernelEvents = summarizeKernelEvents(kernelEvents);
     outcome.captureStats = await cap.stop();
     capture = null;
     const analysis = await aP;
     outcome.analysis = analysis;
-    outcome.timeline = joinTimeline(analysis, observation);
+    outcome.timeline = joinTimeline(analysis, observation, kernelEvents);
     outcome.faults = lab.faults?.length ? await sb.faultCounts() : [];
 
     const judge = new LabJudge(repoRoot);
@@ -175,7 +184,7 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
       progByName[key] = r;
     });
     const jctx: LabJudgeContext = {
-      family, params, analysis, observation, programs: progByName, faults: outcome.faults, sysctls: outcome.sysctls,
+      family, params, analysis, observation, kernelEvents, programs: progByName, faults: outcome.faults, sysctls: outcome.sysctls,
       capture: outcome.captureStats, marks, addr,
       connectionsTo: (port) => analysis.tcp.filter((c) => c.serverPort === port),
     };
@@ -199,6 +208,7 @@ export async function runLab(lab: LabDefinition, opts: RunOptions): Promise<LabO
   } finally {
     await Promise.all(programs.map((p) => p.stop(200).catch(() => null)));
     if (observer) await observer.stop().catch(() => null);
+    if (kernel) await kernel.stop().catch(() => null); // bpftrace ends before the namespaces go
     if (capture) outcome.captureStats = await capture.stop().catch(() => null);
     if (analysisP && !outcome.analysis) outcome.analysis = await analysisP.catch(() => null);
     if (sandbox) await sandbox.destroy().catch((e) => log.error({ err: e }, 'sandbox cleanup failed'));

@@ -6,7 +6,7 @@
  */
 import type { Analysis, TcpConnection } from '../analyze/model.js';
 import type { CaptureStats } from '../capture/live-types.js';
-import type { Observation, SocketEntry } from '../observe/types.js';
+import type { KernelEvents, Observation, SocketEntry } from '../observe/index.js';
 import type { FaultCount, FaultRule, HostRole, Sandbox, SysctlResult, SysctlSpec, TopologySpec } from '../sandbox/types.js';
 
 export type Family = 4 | 6;
@@ -81,6 +81,8 @@ export interface LabJudgeContext {
   readonly params: Record<string, ParamValue>;
   readonly analysis: Analysis;
   readonly observation: Observation;
+  /** The kernel's own events (state changes, retransmissions, resets, drops), or why there are none. */
+  readonly kernelEvents: KernelEvents;
   readonly programs: Record<string, ProgramResult>;
   readonly faults: FaultCount[];
   readonly sysctls: SysctlResult[];

@@ -1,0 +1,141 @@
+/**
+ * The bpftrace program of the kernel-event source. Every probe filters in the kernel on the run's
+ * network namespaces (their inode numbers, written into the program), so other labs' and the
+ * host's events never leave the kernel. `marker` is this run's clock-calibration descriptor: an
+ * fsync() of that (invalid) descriptor, whose kernel time is printed.
+ *
+ * One line per event, space-separated, first the kind and bpftrace's `nsecs`:
+ *   B t                                         the program runs (probes attached)
+ *   C t                                         a calibration fsync
+ *   S t ns sk old new sport dport saddr daddr    inet_sock_set_state (TCP)
+ *   R t ns sk state sport dport saddr daddr seq err       tcp_retransmit_skb
+ *   Y t ns sk sport dport saddr daddr            tcp_retransmit_synack
+ *   I t ns sk sport dport saddr daddr            tcp_receive_reset
+ *   O t ns sk state reason sport dport saddr daddr        tcp_send_reset (sk 0: no socket)
+ *   D t ns reason proto ipver l4 saddr daddr sport dport x y location (hex address)
+ *       kfree_skb; UDP: x = UDP length, y = the first 8 payload bytes as a little-endian u64;
+ *       TCP: x = seq, y = flags; ipver 0: not IP (no addresses follow but the location)
+ * Addresses of socket tracepoints come as IPv6 text (IPv4 as ::ffff:a.b.c.d).
+ * Counters `@emitted[kind]` and `@drops[ns, reason]` are kept in the kernel and printed at exit:
+ * they count every event even when the perf buffer overflowed.
+ */
+import type { TracepointFormat } from './tracepoint-format.js';
+import type { TracepointName } from './tracefs.js';
+
+const SK_NS = (expr: string): string => `((struct sock *)${expr})->__sk_common.skc_net.net->ns.inum`;
+const SOCK_TUPLE = 'args->sport, args->dport, ntop(args->saddr_v6), ntop(args->daddr_v6)';
+
+function has(formats: Map<TracepointName, TracepointFormat>, tp: TracepointName, ...fields: string[]): boolean {
+  const f = formats.get(tp);
+  return !!f && fields.every((x) => f.fields.includes(x));
+}
+
+/** Packet headers of `$skb` (IPv4 or IPv6, then TCP/UDP) printed after `head` (a printf prefix and its args). */
+function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: string): string {
+  const l4 = (p: string): string =>
+    `bswap(*(uint16*)$th), bswap(*(uint16*)($th + 2)), ${p} == 17 ? (uint64)bswap(*(uint16*)($th + 4)) : (uint64)bswap(*(uint32*)($th + 4)), ${p} == 17 ? *(uint64*)($th + 8) : (uint64)*(uint8*)($th + 13)`;
+  return `
+    $nh = $skb->head + $skb->network_header;
+    $th = $skb->head + $skb->transport_header;
+    $v = (*(uint8*)$nh) >> 4;
+    if ($v == 4) {
+      $p = *(uint8*)($nh + 9);
+      printf("${head} 4 %u %s %s %u %u %llu %llu${tail}\\n", ${headArgs}, $p, ntop(2, *(uint32*)($nh + 12)), ntop(2, *(uint32*)($nh + 16)), ${l4('$p')}${tailArgs});
+    } else {
+      if ($v == 6) {
+        $p = *(uint8*)($nh + 6);
+        printf("${head} 6 %u %s %s %u %u %llu %llu${tail}\\n", ${headArgs}, $p, ntop(((struct ipv6hdr *)$nh)->saddr.in6_u.u6_addr8), ntop(((struct ipv6hdr *)$nh)->daddr.in6_u.u6_addr8), ${l4('$p')}${tailArgs});
+      } else {
+        printf("${head} 0${tail}\\n", ${headArgs}${tailArgs});
+      }
+    }`;
+}
+
+export function buildScript(formats: Map<TracepointName, TracepointFormat>, inodes: number[], marker: number): string {
+  if (inodes.length === 0 || !inodes.every((n) => Number.isSafeInteger(n) && n > 0)) throw new TypeError(`namespace inodes must be positive integers, got ${inodes.join(',')}`);
+  if (!Number.isSafeInteger(marker)) throw new TypeError(`marker must be an integer, got ${marker}`);
+  const NS_MATCH = `(${inodes.map((n) => `$ns == ${n}`).join(' || ')})`;
+  const out: string[] = ['BEGIN { printf("B %llu\\n", nsecs); }'];
+  if (has(formats, 'syscalls/sys_enter_fsync', 'fd')) {
+    out.push(`tracepoint:syscalls:sys_enter_fsync / args->fd == ${marker} / { printf("C %llu\\n", nsecs); }`);
+  }
+  out.push(`tracepoint:sock:inet_sock_set_state / args->protocol == 6 / {
+  $ns = ${SK_NS('args->skaddr')};
+  if ${NS_MATCH} {
+    @emitted["state"] = count();
+    printf("S %llu %u %llx %d %d %u %u %s %s\\n", nsecs, $ns, args->skaddr, args->oldstate, args->newstate, ${SOCK_TUPLE});
+  }
+}`);
+  if (has(formats, 'tcp/tcp_retransmit_skb', 'skbaddr', 'skaddr', 'state', 'saddr_v6')) {
+    out.push(`tracepoint:tcp:tcp_retransmit_skb {
+  $ns = ${SK_NS('args->skaddr')};
+  if ${NS_MATCH} {
+    @emitted["retransmit"] = count();
+    $cb = (struct tcp_skb_cb *)((struct sk_buff *)args->skbaddr)->cb;
+    printf("R %llu %u %llx %d %u %u %s %s %u %d\\n", nsecs, $ns, args->skaddr, args->state, ${SOCK_TUPLE}, $cb->seq, ${has(formats, 'tcp/tcp_retransmit_skb', 'err') ? 'args->err' : '0'});
+  }
+}`);
+  }
+  if (has(formats, 'tcp/tcp_retransmit_synack', 'skaddr', 'saddr_v6')) {
+    out.push(`tracepoint:tcp:tcp_retransmit_synack {
+  $ns = ${SK_NS('args->skaddr')};
+  if ${NS_MATCH} {
+    @emitted["synack-retransmit"] = count();
+    printf("Y %llu %u %llx %u %u %s %s\\n", nsecs, $ns, args->skaddr, ${SOCK_TUPLE});
+  }
+}`);
+  }
+  if (has(formats, 'tcp/tcp_receive_reset', 'skaddr', 'saddr_v6')) {
+    out.push(`tracepoint:tcp:tcp_receive_reset {
+  $ns = ${SK_NS('args->skaddr')};
+  if ${NS_MATCH} {
+    @emitted["reset-received"] = count();
+    printf("I %llu %u %llx %u %u %s %s\\n", nsecs, $ns, args->skaddr, ${SOCK_TUPLE});
+  }
+}`);
+  }
+  if (has(formats, 'tcp/tcp_send_reset', 'skbaddr', 'skaddr', 'state')) {
+    const reason = has(formats, 'tcp/tcp_send_reset', 'reason') ? 'args->reason' : '0';
+    // With a socket: its 4-tuple. Without one (a segment to a closed port): the segment's, reversed.
+    out.push(`tracepoint:tcp:tcp_send_reset {
+  $skb = (struct sk_buff *)args->skbaddr;
+  $sk = (struct sock *)args->skaddr;
+  $ns = $sk != 0 ? $sk->__sk_common.skc_net.net->ns.inum : ($skb != 0 && $skb->dev != 0 ? $skb->dev->nd_net.net->ns.inum : 0);
+  if ${NS_MATCH} {
+    @emitted["reset-sent"] = count();
+    if ($sk != 0) {
+      if ($sk->__sk_common.skc_family == 2) {
+        printf("O %llu %u %llx %d %u %u %u %s %s\\n", nsecs, $ns, args->skaddr, args->state, ${reason}, $sk->__sk_common.skc_num, bswap($sk->__sk_common.skc_dport), ntop(2, $sk->__sk_common.skc_rcv_saddr), ntop(2, $sk->__sk_common.skc_daddr));
+      } else {
+        printf("O %llu %u %llx %d %u %u %u %s %s\\n", nsecs, $ns, args->skaddr, args->state, ${reason}, $sk->__sk_common.skc_num, bswap($sk->__sk_common.skc_dport), ntop($sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8), ntop($sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8));
+      }
+    } else {
+      $nh = $skb->head + $skb->network_header;
+      $th = $skb->head + $skb->transport_header;
+      if ((*(uint8*)$nh) >> 4 == 4) {
+        printf("O %llu %u 0 %d %u %u %u %s %s\\n", nsecs, $ns, args->state, ${reason}, bswap(*(uint16*)($th + 2)), bswap(*(uint16*)$th), ntop(2, *(uint32*)($nh + 16)), ntop(2, *(uint32*)($nh + 12)));
+      } else {
+        printf("O %llu %u 0 %d %u %u %u %s %s\\n", nsecs, $ns, args->state, ${reason}, bswap(*(uint16*)($th + 2)), bswap(*(uint16*)$th), ntop(((struct ipv6hdr *)$nh)->daddr.in6_u.u6_addr8), ntop(((struct ipv6hdr *)$nh)->saddr.in6_u.u6_addr8));
+      }
+    }
+  }
+}`);
+  }
+  if (has(formats, 'skb/kfree_skb', 'skbaddr', 'location', 'protocol')) {
+    const reason = has(formats, 'skb/kfree_skb', 'reason') ? 'args->reason' : '0';
+    // The namespace: the receiving socket's (rx_sk, Linux 6.10+), the skb's socket's, or its device's.
+    const rx = has(formats, 'skb/kfree_skb', 'rx_sk') ? '(struct sock *)args->rx_sk' : '(struct sock *)0';
+    out.push(`tracepoint:skb:kfree_skb {
+  $skb = (struct sk_buff *)args->skbaddr;
+  $sk = ${rx};
+  if ($sk == 0) { $sk = $skb->sk; }
+  $ns = $sk != 0 ? $sk->__sk_common.skc_net.net->ns.inum : ($skb->dev != 0 ? $skb->dev->nd_net.net->ns.inum : 0);
+  if ${NS_MATCH} {
+    @emitted["drop"] = count();
+    @drops[$ns, ${reason}] = count();
+    ${packetPrintf('D %llu %u %u %u', `nsecs, $ns, ${reason}, args->protocol`, ' %llx', ', args->location')}
+  }
+}`);
+  }
+  return out.join('\n');
+}
