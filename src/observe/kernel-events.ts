@@ -128,7 +128,7 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
       return;
     }
     const script = buildScript(support.formats, namespaces.map((n) => n.inode), marker);
-    const argv = withPrivateTracefs(['bpftrace', '-f', 'json', '-B', 'line', '-e', script]);
+    const argv = withPrivateTracefs([support.bpftrace!, '-f', 'json', '-B', 'line', '-e', script]);
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     p.stderr!.on('data', (b: Buffer) => {

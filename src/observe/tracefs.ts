@@ -4,12 +4,24 @@
  * never change. Also: reading the tracepoints' format files there, and whether this machine can
  * run kernel events at all (bpftrace, BTF, privileges, tracefs), with the fix when it cannot.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { run, which } from '../sandbox/command.js';
 import { readPrivileges } from '../sandbox/privileges.js';
 import { parseTracepointFormat, type TracepointFormat } from './tracepoint-format.js';
 
 export const TRACEFS = '/sys/kernel/tracing';
+
+/** The bpftrace to run: WIRELAB_BPFTRACE (a name on PATH or a path), else `bpftrace`; null when absent. */
+export function bpftraceBinary(): string | null {
+  const b = process.env.WIRELAB_BPFTRACE || 'bpftrace';
+  if (!b.includes('/')) return which(b);
+  try {
+    accessSync(b, constants.X_OK);
+    return b;
+  } catch {
+    return null;
+  }
+}
 const MOUNT_FAILED = 97;
 const MOUNT_SH = `[ -d ${TRACEFS}/events ] || mount -t tracefs tracefs ${TRACEFS} 2>/dev/null || exit ${MOUNT_FAILED}; exec "$@"`;
 
@@ -35,13 +47,14 @@ export interface KernelEventsSupport {
   detail: string; // what was found, or what is missing
   fix: string | null;
   formats: Map<TracepointName, TracepointFormat>;
+  bpftrace: string | null;
 }
 
 const CONTAINER_FIX =
   'run as root; in a container: docker run --cap-add SYS_ADMIN --cap-add BPF --cap-add PERFMON --security-opt apparmor=unconfined (or --privileged)';
 
 function missing(detail: string, fix: string): KernelEventsSupport {
-  return { ok: false, detail, fix, formats: new Map() };
+  return { ok: false, detail, fix, formats: new Map(), bpftrace: null };
 }
 
 let cached: Promise<KernelEventsSupport> | null = null;
@@ -57,7 +70,9 @@ export function kernelEventsSupport(): Promise<KernelEventsSupport> {
 }
 
 async function probeSupport(): Promise<KernelEventsSupport> {
-  if (!which('bpftrace')) return missing('bpftrace is not installed', 'apt-get install bpftrace (scripts/setup.sh installs it)');
+  if (process.env.WIRELAB_KERNEL_EVENTS === 'off') return missing('turned off (WIRELAB_KERNEL_EVENTS=off)', 'unset WIRELAB_KERNEL_EVENTS');
+  const bpftrace = bpftraceBinary();
+  if (!bpftrace) return missing(`bpftrace is not installed (${process.env.WIRELAB_BPFTRACE || 'bpftrace'} not found)`, 'apt-get install bpftrace (scripts/setup.sh installs it)');
   if (!which('unshare')) return missing('unshare is not installed (tracefs is mounted in a private mount namespace)', 'apt-get install util-linux');
   if (!existsSync('/sys/kernel/btf/vmlinux')) {
     return missing('the kernel has no BTF (/sys/kernel/btf/vmlinux): bpftrace cannot read socket structures', 'a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian and Ubuntu kernels are)');
@@ -83,6 +98,6 @@ async function probeSupport(): Promise<KernelEventsSupport> {
     return missing('the kernel has no sock:inet_sock_set_state tracepoint (Linux 4.16+)', 'a newer kernel');
   }
   const absent = TRACEPOINTS.filter((t) => !formats.has(t));
-  const detail = `bpftrace ${which('bpftrace')}, BTF, tracefs in a private mount namespace; ${formats.size} tracepoints${absent.length ? ` (absent: ${absent.join(', ')})` : ''}`;
-  return { ok: true, detail, fix: null, formats };
+  const detail = `bpftrace ${bpftrace}, BTF, tracefs in a private mount namespace; ${formats.size} tracepoints${absent.length ? ` (absent: ${absent.join(', ')})` : ''}`;
+  return { ok: true, detail, fix: null, formats, bpftrace };
 }
