@@ -57,16 +57,17 @@ function missing(detail: string, fix: string): KernelEventsSupport {
   return { ok: false, detail, fix, formats: new Map(), bpftrace: null };
 }
 
-let cached: Promise<KernelEventsSupport> | null = null;
+let cached: { key: string; p: Promise<KernelEventsSupport> } | null = null;
 
 /**
  * What stands between this machine and kernel events: bpftrace, BTF, privileges, tracefs, the
- * tracepoints. Cached per process; the format files come with it (they do not change while the
+ * tracepoints. Cached per process (and WIRELAB_KERNEL_EVENTS / WIRELAB_BPFTRACE); the format files come with it (they do not change while the
  * kernel runs). Never throws.
  */
 export function kernelEventsSupport(): Promise<KernelEventsSupport> {
-  cached ??= probeSupport();
-  return cached;
+  const key = `${process.env.WIRELAB_KERNEL_EVENTS ?? ''}|${process.env.WIRELAB_BPFTRACE ?? ''}`;
+  if (cached?.key !== key) cached = { key, p: probeSupport() };
+  return cached.p;
 }
 
 async function probeSupport(): Promise<KernelEventsSupport> {
