@@ -30,8 +30,11 @@ function has(formats: Map<TracepointName, TracepointFormat>, tp: TracepointName,
   return !!f && fields.every((x) => f.fields.includes(x));
 }
 
-/** Packet headers of `$skb` (IPv4 or IPv6, then TCP/UDP) printed after `head` (a printf prefix and its args). */
-function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: string): string {
+/**
+ * Packet headers of `$skb` (IPv4 or IPv6, then TCP/UDP) printed after `head` (a printf prefix and
+ * its args); `wrap` places each IP printf in further logic (it sees `$p`, the IP protocol).
+ */
+function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: string, wrap: (printf: string) => string = (x) => x): string {
   const l4 = (p: string): string =>
     `bswap(*(uint16*)$th), bswap(*(uint16*)($th + 2)), ${p} == 17 ? (uint64)bswap(*(uint16*)($th + 4)) : (uint64)bswap(*(uint32*)($th + 4)), ${p} == 17 ? *(uint64*)($th + 8) : (uint64)*(uint8*)($th + 13)`;
   return `
@@ -40,16 +43,40 @@ function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: st
     $v = (*(uint8*)$nh) >> 4;
     if ($v == 4) {
       $p = *(uint8*)($nh + 9);
-      printf("${head} 4 %u %s %s %u %u %llu %llu${tail}\\n", ${headArgs}, $p, ntop(2, *(uint32*)($nh + 12)), ntop(2, *(uint32*)($nh + 16)), ${l4('$p')}${tailArgs});
+      ${wrap(`printf("${head} 4 %u %s %s %u %u %llu %llu${tail}\\n", ${headArgs}, $p, ntop(2, *(uint32*)($nh + 12)), ntop(2, *(uint32*)($nh + 16)), ${l4('$p')}${tailArgs});`)}
     } else {
       if ($v == 6) {
         $p = *(uint8*)($nh + 6);
-        printf("${head} 6 %u %s %s %u %u %llu %llu${tail}\\n", ${headArgs}, $p, ntop(((struct ipv6hdr *)$nh)->saddr.in6_u.u6_addr8), ntop(((struct ipv6hdr *)$nh)->daddr.in6_u.u6_addr8), ${l4('$p')}${tailArgs});
+        ${wrap(`printf("${head} 6 %u %s %s %u %u %llu %llu${tail}\\n", ${headArgs}, $p, ntop(((struct ipv6hdr *)$nh)->saddr.in6_u.u6_addr8), ntop(((struct ipv6hdr *)$nh)->daddr.in6_u.u6_addr8), ${l4('$p')}${tailArgs});`)}
       } else {
+        @emitted["drop"] = count();
         printf("${head} 0${tail}\\n", ${headArgs}${tailArgs});
       }
     }`;
 }
+
+/**
+ * UDP drops of datagrams numbered consecutively (a big-endian u32 at payload offset 0, as labs
+ * number them) are folded into runs in the kernel: the first drop of a run prints in full (D), the
+ * run's end prints once (U t ns reason sport dport last count) when the next drop does not continue
+ * it; runs still open at exit are in the @rl/@rn/@rt maps. A blast that overflows a buffer then
+ * costs a few lines, not one per datagram. Other drops print one D line each.
+ */
+const K = '[$ns, $r, $sp, $dp]';
+const udpRuns = (printf: string): string => `if ($p == 17) {
+        $sp = bswap(*(uint16*)$th); $dp = bswap(*(uint16*)($th + 2)); $q = bswap(*(uint32*)($th + 8));
+        if (@rn${K} > 0 && $q == @rl${K} + 1) {
+          @rl${K} = $q; @rn${K} = @rn${K} + 1; @rt${K} = nsecs;
+        } else {
+          if (@rn${K} > 1) { @emitted["run"] = count(); printf("U %llu %u %u %u %u %u %u\\n", @rt${K}, $ns, $r, $sp, $dp, @rl${K}, @rn${K}); }
+          @rl${K} = $q; @rn${K} = 1; @rt${K} = nsecs;
+          @emitted["drop"] = count();
+          ${printf}
+        }
+      } else {
+        @emitted["drop"] = count();
+        ${printf}
+      }`;
 
 export function buildScript(formats: Map<TracepointName, TracepointFormat>, inodes: number[], marker: number): string {
   if (inodes.length === 0 || !inodes.every((n) => Number.isSafeInteger(n) && n > 0)) throw new TypeError(`namespace inodes must be positive integers, got ${inodes.join(',')}`);
@@ -131,9 +158,9 @@ export function buildScript(formats: Map<TracepointName, TracepointFormat>, inod
   if ($sk == 0) { $sk = $skb->sk; }
   $ns = $sk != 0 ? $sk->__sk_common.skc_net.net->ns.inum : ($skb->dev != 0 ? $skb->dev->nd_net.net->ns.inum : 0);
   if ${NS_MATCH} {
-    @emitted["drop"] = count();
-    @drops[$ns, ${reason}] = count();
-    ${packetPrintf('D %llu %u %u %u', `nsecs, $ns, ${reason}, args->protocol`, ' %llx', ', args->location')}
+    $r = ${reason};
+    @drops[$ns, $r] = count();
+    ${packetPrintf('D %llu %u %u %u', 'nsecs, $ns, $r, args->protocol', ' %llx', ', args->location', udpRuns)}
   }
 }`);
   }

@@ -8,5 +8,5 @@ export { readCounters, counterDelta, parsePairedCounters, parseSnmp6 } from './c
 export { socketStateAt, describeAt, sampleAt, canonicalEndpoint } from './join.js';
 export { startKernelEvents, type KernelEventSource } from './kernel-events.js';
 export { kernelEventsSupport, type KernelEventsSupport } from './tracefs.js';
-export { completeTuples, datagramNumber, describeKernelEvent, drops, dropsByReason, sideOf, stateChanges, statePath } from './kernel-join.js';
+export { completeTuples, datagramNumber, datagramNumbers, describeKernelEvent, drops, dropsByReason, dropTotal, sideOf, stateChanges, statePath } from './kernel-join.js';
 export { kernelStateName, rfcStateName, kernelStateNumber } from './kernel-tcp-states.js';

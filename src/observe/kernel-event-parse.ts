@@ -68,6 +68,7 @@ export function parseEventLine(line: string, c: ParseContext): KernelEvent | nul
       const ev: DropEvent = {
         kind: 'drop', time, netns, reason: symbolName(c.dropFormat, 'reason', Number(f[3])), location: c.symbols.get(loc) ?? `0x${loc}`,
         ethertype: Number(f[4]), proto: null, src: null, dst: null, udpLength: null, firstBytes: null, seq: null, tcpFlags: null,
+        count: 1, lastNumber: null, lastTime: null,
       };
       if (!ip || f.length < 14) return ev;
       const proto = PROTO[f[6]!] ?? 'other';
@@ -99,4 +100,64 @@ export function dropLocations(lines: string[]): Set<string> {
   const out = new Set<string>();
   for (const l of lines) if (l.charCodeAt(0) === 68 /* D */) out.add(l.slice(l.lastIndexOf(' ') + 1));
   return out;
+}
+
+/** A run of consecutively numbered UDP datagrams dropped for one reason (a U line, or a run open at exit). */
+export interface DropRun {
+  kernelNs: number; // the last datagram's drop
+  inode: number;
+  reason: number;
+  sport: number;
+  dport: number;
+  last: number; // the last datagram's number
+  count: number;
+}
+
+/** "U t ns reason sport dport last count" */
+export function parseRunLine(line: string): DropRun | null {
+  const f = line.split(' ');
+  if (f[0] !== 'U' || f.length < 8) return null;
+  return { kernelNs: Number(f[1]), inode: Number(f[2]), reason: Number(f[3]), sport: Number(f[4]), dport: Number(f[5]), last: Number(f[6]), count: Number(f[7]) };
+}
+
+/** Runs still open when bpftrace exited, from its printed maps @rl (last), @rn (count), @rt (time), keyed "ns,reason,sport,dport". */
+export function openRuns(maps: Record<string, Record<string, number>>): DropRun[] {
+  const out: DropRun[] = [];
+  for (const [key, count] of Object.entries(maps['@rn'] ?? {})) {
+    if (count < 2) continue;
+    const [inode, reason, sport, dport] = key.split(',').map(Number) as [number, number, number, number];
+    out.push({ kernelNs: maps['@rt']?.[key] ?? 0, inode, reason, sport, dport, last: maps['@rl']?.[key] ?? 0, count });
+  }
+  return out;
+}
+
+/**
+ * Fold each run into the drop event that began it (the same namespace, reason and ports, numbered
+ * last - count + 1, at or before the run's end). Returns how many runs found no beginning (its
+ * first line was lost).
+ */
+export function applyRuns(events: DropEvent[], runs: DropRun[], c: Pick<ParseContext, 'toEpoch' | 'netnsOf' | 'dropFormat'>): number {
+  const byKey = new Map<string, DropEvent[]>();
+  for (const e of events) {
+    if (e.proto !== 'udp' || !e.src || !e.dst) continue;
+    const k = `${e.netns} ${e.reason} ${e.src.slice(e.src.lastIndexOf(':') + 1)} ${e.dst.slice(e.dst.lastIndexOf(':') + 1)}`;
+    const list = byKey.get(k);
+    if (list) list.push(e);
+    else byKey.set(k, [e]);
+  }
+  let orphans = 0;
+  for (const r of runs) {
+    const list = byKey.get(`${c.netnsOf(r.inode)} ${symbolName(c.dropFormat, 'reason', r.reason)} ${r.sport} ${r.dport}`) ?? [];
+    const first = (r.last - r.count + 1) >>> 0;
+    const end = c.toEpoch(r.kernelNs);
+    const e = list.find((x) => x.count === 1 && x.time <= end && x.firstBytes !== null && x.firstBytes.length >= 8 && parseInt(x.firstBytes.slice(0, 8), 16) === first);
+    if (!e) {
+      orphans++;
+      continue;
+    }
+    e.count = r.count;
+    e.lastNumber = r.last;
+    e.lastTime = end;
+  }
+  return orphans;
 }

@@ -16,9 +16,9 @@ import { child } from '../log.js';
 import { buildScript } from './bpftrace-script.js';
 import { symbolize } from './kallsyms.js';
 import { calibrationPoint, kernelToEpoch, markerSyscall, realtimeMinusMonotonic, type CalibrationPoint } from './kernel-clock.js';
-import { dropLocations, parseEventLine } from './kernel-event-parse.js';
+import { applyRuns, dropLocations, openRuns, parseEventLine, parseRunLine, type DropRun } from './kernel-event-parse.js';
 import { completeTuples } from './kernel-join.js';
-import type { KernelEvent, KernelEventKind, KernelEvents, KernelEventsMissing } from './kernel-types.js';
+import type { DropEvent, KernelEvent, KernelEvents, KernelEventsMissing } from './kernel-types.js';
 import { kernelEventsSupport, withPrivateTracefs } from './tracefs.js';
 import { symbolName } from './tracepoint-format.js';
 
@@ -182,24 +182,24 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
     const symbols = await symbolize(dropLocations(lines));
     const toEpoch = kernelToEpoch(startCal, endCal);
     const events: KernelEvent[] = [];
+    const netnsOf = (i: number): string => byInode.get(i) ?? `inode ${i}`;
     for (const l of lines) {
-      const ev = parseEventLine(l, { toEpoch, netnsOf: (i) => byInode.get(i) ?? `inode ${i}`, dropFormat, resetFormat, symbols });
+      const ev = parseEventLine(l, { toEpoch, netnsOf, dropFormat, resetFormat, symbols });
       if (ev) events.push(ev);
     }
     events.sort((a, b) => a.time - b.time);
     completeTuples(events);
-    const emitted: Partial<Record<KernelEventKind, number>> = {};
-    let emittedTotal = 0;
-    for (const [k, v] of Object.entries(maps['@emitted'] ?? {})) {
-      emitted[k as KernelEventKind] = v;
-      emittedTotal += v;
-    }
+    const runs = lines.map(parseRunLine).filter((r): r is DropRun => r !== null).concat(openRuns(maps));
+    applyRuns(events.filter((e): e is DropEvent => e.kind === 'drop'), runs, { toEpoch, netnsOf, dropFormat });
+    const emitted: Record<string, number> = { ...maps['@emitted'] };
+    const emittedTotal = Object.values(emitted).reduce((a, b) => a + b, 0);
     const dropCounts: { netns: string; reason: string; count: number }[] = [];
     for (const [k, v] of Object.entries(maps['@drops'] ?? {})) {
       const [ino, reason] = k.split(',').map(Number) as [number, number];
       dropCounts.push({ netns: byInode.get(ino) ?? `inode ${ino}`, reason: symbolName(dropFormat, 'reason', reason), count: v });
     }
-    const lost = Math.max(lostReported, emittedTotal - events.length);
+    // every D line is an event, every U line a run folded into one: what is missing was lost
+    const lost = Math.max(lostReported, emittedTotal - events.length - (runs.length - openRuns(maps).length));
     const driftUs = endCal ? Number(endCal.offsetNs - startCal.offsetNs) / 1000 : null;
     return {
       available: true, events, lost, emitted, dropCounts, namespaces, startMs: attachMs,

@@ -80,10 +80,24 @@ export function datagramNumber(d: DropEvent, bytes: 1 | 2 | 4 = 4): number | nul
   return parseInt(d.firstBytes.slice(0, bytes * 2), 16);
 }
 
+/** Every datagram number a drop event stands for (a run: first..last); [] when not numbered. */
+export function datagramNumbers(d: DropEvent): number[] {
+  const first = datagramNumber(d);
+  if (first === null) return [];
+  return Array.from({ length: d.count }, (_, i) => (first + i) >>> 0);
+}
+
+/** How many packets the drop events stand for (runs counted in full). */
+export function dropTotal(ds: DropEvent[]): number {
+  let n = 0;
+  for (const d of ds) n += d.count;
+  return n;
+}
+
 /** Drops per reason, from the events (the in-kernel counts are `dropCounts`). */
 export function dropsByReason(k: KernelEventsAvailable): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const e of k.events) if (e.kind === 'drop') out[e.reason] = (out[e.reason] ?? 0) + 1;
+  for (const e of k.events) if (e.kind === 'drop') out[e.reason] = (out[e.reason] ?? 0) + e.count;
   return out;
 }
 
@@ -108,7 +122,7 @@ export function describeKernelEvent(e: KernelEvent, obs?: Observation): string {
     case 'reset-received':
       return `received RST from ${e.remote} (kernel)`;
     case 'drop': {
-      const what = e.proto === 'udp' ? `UDP datagram ${e.src} -> ${e.dst}${e.firstBytes ? ` starting ${e.firstBytes}` : ''}` : e.proto === 'tcp' ? `TCP segment ${e.src} -> ${e.dst} seq ${e.seq}` : e.proto ? `${e.proto} packet ${e.src} -> ${e.dst}` : `non-IP packet (ethertype 0x${e.ethertype.toString(16)})`;
+      const what = e.proto === 'udp' && e.count > 1 ? `${e.count} UDP datagrams ${e.src} -> ${e.dst} numbered ${datagramNumber(e)}..${e.lastNumber}` : e.proto === 'udp' ? `UDP datagram ${e.src} -> ${e.dst}${e.firstBytes ? ` starting ${e.firstBytes}` : ''}` : e.proto === 'tcp' ? `TCP segment ${e.src} -> ${e.dst} seq ${e.seq}` : e.proto ? `${e.proto} packet ${e.src} -> ${e.dst}` : `non-IP packet (ethertype 0x${e.ethertype.toString(16)})`;
       return `dropped ${what}: ${e.reason} in ${e.location} (kernel)`;
     }
   }

@@ -61,6 +61,14 @@ export interface DropEvent extends Base {
   /** TCP: the segment's sequence number and flags */
   seq: number | null;
   tcpFlags: number | null;
+  /**
+   * How many datagrams this event stands for: 1, or a run of consecutively numbered UDP datagrams
+   * (first 4 payload bytes, big-endian) dropped one after another for the same reason, folded in
+   * the kernel; then `lastNumber` and `lastTime` are the run's last datagram.
+   */
+  count: number;
+  lastNumber: number | null;
+  lastTime: number | null;
 }
 
 export type KernelEvent = StateEvent | RetransmitEvent | SynAckRetransmitEvent | ResetEvent | DropEvent;
@@ -79,9 +87,10 @@ export interface ClockMapping {
 export interface KernelEventsAvailable {
   available: true;
   events: KernelEvent[];
-  /** events the kernel emitted that did not reach us (perf buffer full), by kind */
+  /** events the kernel emitted that did not reach us (perf buffer full) */
   lost: number;
-  emitted: Partial<Record<KernelEventKind, number>>;
+  /** lines the kernel emitted, by kind ("run": a fold of consecutive UDP drops) */
+  emitted: Record<string, number>;
   /** dropped packets per namespace and reason, counted in the kernel (never lost) */
   dropCounts: { netns: string; reason: string; count: number }[];
   clock: ClockMapping;

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildScript } from '../../../src/observe/bpftrace-script.js';
 import { calibrationPoint, kernelToEpoch, type RealtimeOffset } from '../../../src/observe/kernel-clock.js';
-import { leBytesHex, parseEventLine, type ParseContext } from '../../../src/observe/kernel-event-parse.js';
-import { completeTuples, datagramNumber, describeKernelEvent, sideOf } from '../../../src/observe/kernel-join.js';
+import { applyRuns, leBytesHex, openRuns, parseEventLine, parseRunLine, type ParseContext } from '../../../src/observe/kernel-event-parse.js';
+import { completeTuples, datagramNumber, datagramNumbers, describeKernelEvent, dropTotal, sideOf } from '../../../src/observe/kernel-join.js';
 import { kernelStateName, kernelStateNumber, rfcStateName } from '../../../src/observe/kernel-tcp-states.js';
 import type { DropEvent, KernelEvent, StateEvent } from '../../../src/observe/kernel-types.js';
 import type { TracepointName } from '../../../src/observe/tracefs.js';
@@ -98,6 +98,26 @@ describe('event lines', () => {
     expect(describeKernelEvent(nonIp)).toContain('non-IP packet (ethertype 0x806)');
     expect(parseEventLine('S 1 2', ctx)).toBeNull();
     expect(parseEventLine('B 12', ctx)).toBeNull();
+  });
+
+  it('folds runs of consecutively numbered drops (U lines and runs open at exit) into the drop that began each', () => {
+    // the payload's first 4 bytes (n big-endian) as bpftrace reads them: a little-endian u64
+    const le = (n: number): number => (((n & 0xff) << 24) | (((n >> 8) & 0xff) << 16) | (((n >> 16) & 0xff) << 8) | (n >>> 24)) >>> 0;
+    const d = (t: number, n: number): DropEvent => parseEventLine(`D ${t} 4026532175 6 2048 4 17 127.0.0.1 127.0.0.1 40000 5000 108 ${le(n)} ffffffff820a7607`, ctx) as DropEvent;
+    const evs = [d(100, 9), d(300, 1500), d(500, 1000), d(700, 7)];
+    expect(datagramNumber(evs[1]!)).toBe(1500);
+    const closed = [parseRunLine('U 200 4026532175 6 40000 5000 999 991')!, parseRunLine('U 400 4026532175 6 40000 5000 1999 500')!];
+    const open = openRuns({ '@rn': { '4026532175,6,40000,5000': 500, '4026532175,6,1,2': 1 }, '@rl': { '4026532175,6,40000,5000': 1499 }, '@rt': { '4026532175,6,40000,5000': 600 } });
+    expect(open).toEqual([{ kernelNs: 600, inode: 4026532175, reason: 6, sport: 40000, dport: 5000, last: 1499, count: 500 }]);
+    expect(applyRuns(evs, [...closed, ...open], ctx)).toBe(0);
+    expect(evs.map((e) => [datagramNumber(e), e.count, e.lastNumber])).toEqual([[9, 991, 999], [1500, 500, 1999], [1000, 500, 1499], [7, 1, null]]);
+    expect(dropTotal(evs)).toBe(1992);
+    expect(datagramNumbers(evs[0]!)).toHaveLength(991);
+    expect(datagramNumbers(evs[0]!).at(-1)).toBe(999);
+    expect(describeKernelEvent(evs[1]!)).toBe('dropped 500 UDP datagrams 127.0.0.1:40000 -> 127.0.0.1:5000 numbered 1500..1999: SOCKET_RCVBUFF in udp_queue_rcv_one_skb+0x437 (kernel)');
+    // a run whose first line never arrived is reported, not guessed
+    expect(applyRuns([d(1, 50)], [parseRunLine('U 9 4026532175 6 40000 5000 80 10')!], ctx)).toBe(1);
+    expect(parseRunLine('U 1 2')).toBeNull();
   });
 
   it('turns a little-endian u64 into the bytes as they were on the wire', () => {
