@@ -59,17 +59,18 @@ function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: st
  * UDP drops of datagrams numbered consecutively (a big-endian u32 at payload offset 0, as labs
  * number them) are folded into runs in the kernel: the first drop of a run prints in full (D), the
  * run's end prints once (U t ns reason sport dport last count) when the next drop does not continue
- * it; runs still open at exit are in the @rl/@rn/@rt maps. A blast that overflows a buffer then
- * costs a few lines, not one per datagram. Other drops print one D line each.
+ * it; runs still open at exit are in the @run map (last, count, time). A blast that overflows a
+ * buffer then costs a few lines, not one per datagram. Other drops print one D line each.
  */
 const K = '[$ns, $r, $sp, $dp]';
 const udpRuns = (printf: string): string => `if ($p == 17) {
         $sp = bswap(*(uint16*)$th); $dp = bswap(*(uint16*)($th + 2)); $q = bswap(*(uint32*)($th + 8));
-        if (@rn${K} > 0 && $q == @rl${K} + 1) {
-          @rl${K} = $q; @rn${K} = @rn${K} + 1; @rt${K} = nsecs;
+        $c = @run${K};
+        if ($c.1 > 0 && $q == $c.0 + 1) {
+          @run${K} = ($q, (uint64)($c.1 + 1), nsecs);
         } else {
-          if (@rn${K} > 1) { @emitted["run"] = count(); printf("U %llu %u %u %u %u %u %u\\n", @rt${K}, $ns, $r, $sp, $dp, @rl${K}, @rn${K}); }
-          @rl${K} = $q; @rn${K} = 1; @rt${K} = nsecs;
+          if ($c.1 > 1) { @emitted["run"] = count(); printf("U %llu %u %u %u %u %u %u\\n", $c.2, $ns, $r, $sp, $dp, $c.0, $c.1); }
+          @run${K} = ($q, (uint64)1, nsecs);
           @emitted["drop"] = count();
           ${printf}
         }
@@ -78,12 +79,16 @@ const udpRuns = (printf: string): string => `if ($p == 17) {
         ${printf}
       }`;
 
-export function buildScript(formats: Map<TracepointName, TracepointFormat>, inodes: number[], marker: number): string {
+export function buildScript(formats: Map<TracepointName, TracepointFormat>, inodes: number[], marker: number, opts: { kprobeFsync?: boolean } = {}): string {
   if (inodes.length === 0 || !inodes.every((n) => Number.isSafeInteger(n) && n > 0)) throw new TypeError(`namespace inodes must be positive integers, got ${inodes.join(',')}`);
   if (!Number.isSafeInteger(marker)) throw new TypeError(`marker must be an integer, got ${marker}`);
   const NS_MATCH = `(${inodes.map((n) => `$ns == ${n}`).join(' || ')})`;
   const out: string[] = ['BEGIN { printf("B %llu\\n", nsecs); }'];
-  if (has(formats, 'syscalls/sys_enter_fsync', 'fd')) {
+  // The calibration marker: a kprobe on do_fsync where the kernel has one (enabling any syscall
+  // tracepoint sends every syscall of every task through the slow path), else the syscall tracepoint.
+  if (opts.kprobeFsync) {
+    out.push(`kprobe:do_fsync / arg0 == ${marker} / { printf("C %llu\\n", nsecs); }`);
+  } else if (has(formats, 'syscalls/sys_enter_fsync', 'fd')) {
     out.push(`tracepoint:syscalls:sys_enter_fsync / args->fd == ${marker} / { printf("C %llu\\n", nsecs); }`);
   }
   out.push(`tracepoint:sock:inet_sock_set_state / args->protocol == 6 / {

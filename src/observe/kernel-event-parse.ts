@@ -120,13 +120,13 @@ export function parseRunLine(line: string): DropRun | null {
   return { kernelNs: Number(f[1]), inode: Number(f[2]), reason: Number(f[3]), sport: Number(f[4]), dport: Number(f[5]), last: Number(f[6]), count: Number(f[7]) };
 }
 
-/** Runs still open when bpftrace exited, from its printed maps @rl (last), @rn (count), @rt (time), keyed "ns,reason,sport,dport". */
-export function openRuns(maps: Record<string, Record<string, number>>): DropRun[] {
+/** Runs still open when bpftrace exited, from its printed map @run: "ns,reason,sport,dport" -> [last, count, time]. */
+export function openRuns(maps: Record<string, Record<string, unknown>>): DropRun[] {
   const out: DropRun[] = [];
-  for (const [key, count] of Object.entries(maps['@rn'] ?? {})) {
-    if (count < 2) continue;
+  for (const [key, v] of Object.entries(maps['@run'] ?? {})) {
+    if (!Array.isArray(v) || Number(v[1]) < 2) continue;
     const [inode, reason, sport, dport] = key.split(',').map(Number) as [number, number, number, number];
-    out.push({ kernelNs: maps['@rt']?.[key] ?? 0, inode, reason, sport, dport, last: maps['@rl']?.[key] ?? 0, count });
+    out.push({ kernelNs: Number(v[2]), inode, reason, sport, dport, last: Number(v[0]), count: Number(v[1]) });
   }
   return out;
 }

@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describeError } from '../errors.js';
 import { child } from '../log.js';
@@ -66,7 +66,7 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
   const lines: string[] = [];
   const marks: bigint[] = [];
   const markWaiters: (() => void)[] = [];
-  const maps: Record<string, Record<string, number>> = {};
+  const maps: Record<string, Record<string, unknown>> = {}; // bpftrace's maps as printed at exit
   let lostReported = 0;
   let stderr = '';
   let proc: ChildProcess | null = null;
@@ -76,6 +76,7 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
   let attachMs = 0;
   let stopping: Promise<KernelEvents> | null = null;
   let onBegin: (() => void) | null = null;
+  let cpuAtReady: number | null = null;
 
   const onLine = (line: string): void => {
     if (line.startsWith(PRINTF)) {
@@ -127,7 +128,7 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
       failure = { available: false, missing: support.detail, fix: support.fix };
       return;
     }
-    const script = buildScript(support.formats, namespaces.map((n) => n.inode), marker);
+    const script = buildScript(support.formats, namespaces.map((n) => n.inode), marker, { kprobeFsync: support.kprobeFsync });
     const argv = withPrivateTracefs([support.bpftrace!, '-f', 'json', '-B', 'line', '-e', script]);
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
@@ -153,6 +154,7 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
       return;
     }
     startCal = await calibrate();
+    cpuAtReady = cpuMsOf(p.pid);
     if (!startCal) {
       failure = { available: false, missing: 'bpftrace attached but never saw the clock-calibration marker (sys_enter_fsync)', fix: null };
       p.kill('SIGKILL');
@@ -171,6 +173,7 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
     }
     // The end marker is also the flush barrier: what the kernel emitted before it has been read.
     const endCal = await calibrate();
+    const cpuMs = cpuAtReady === null ? null : (cpuMsOf(p.pid) ?? cpuAtReady) - cpuAtReady;
     p.kill('SIGINT');
     const killer = setTimeout(() => p.kill('SIGKILL'), 5000);
     await exited;
@@ -189,20 +192,23 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
     }
     events.sort((a, b) => a.time - b.time);
     completeTuples(events);
-    const runs = lines.map(parseRunLine).filter((r): r is DropRun => r !== null).concat(openRuns(maps));
+    const open = openRuns(maps);
+    const closedRuns = lines.map(parseRunLine).filter((r): r is DropRun => r !== null);
+    const runs = closedRuns.concat(open);
     applyRuns(events.filter((e): e is DropEvent => e.kind === 'drop'), runs, { toEpoch, netnsOf, dropFormat });
-    const emitted: Record<string, number> = { ...maps['@emitted'] };
+    const emitted: Record<string, number> = {};
+    for (const [k, v] of Object.entries(maps['@emitted'] ?? {})) emitted[k] = Number(v);
     const emittedTotal = Object.values(emitted).reduce((a, b) => a + b, 0);
     const dropCounts: { netns: string; reason: string; count: number }[] = [];
     for (const [k, v] of Object.entries(maps['@drops'] ?? {})) {
       const [ino, reason] = k.split(',').map(Number) as [number, number];
-      dropCounts.push({ netns: byInode.get(ino) ?? `inode ${ino}`, reason: symbolName(dropFormat, 'reason', reason), count: v });
+      dropCounts.push({ netns: byInode.get(ino) ?? `inode ${ino}`, reason: symbolName(dropFormat, 'reason', reason), count: Number(v) });
     }
     // every D line is an event, every U line a run folded into one: what is missing was lost
-    const lost = Math.max(lostReported, emittedTotal - events.length - (runs.length - openRuns(maps).length));
+    const lost = Math.max(lostReported, emittedTotal - events.length - closedRuns.length);
     const driftUs = endCal ? Number(endCal.offsetNs - startCal.offsetNs) / 1000 : null;
     return {
-      available: true, events, lost, emitted, dropCounts, namespaces, startMs: attachMs,
+      available: true, events, lost, emitted, dropCounts, namespaces, startMs: attachMs, cpuMs,
       clock: {
         method: 'fsync() marker seen by bpftrace, bracketed by CLOCK_MONOTONIC reads; CLOCK_MONOTONIC to CLOCK_REALTIME from a Date.now() millisecond edge',
         offsetS: Number(startCal.offsetNs) / 1e9,
@@ -220,6 +226,19 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
     })),
   };
 }
+
+/** CPU time (user + system) a process has used, ms; null when unreadable. */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+const CLK_TCK = 100; // USER_HZ
 
 /** bpftrace's stderr without its harmless RLIMIT_MEMLOCK warning, first lines only. */
 function explainStderr(s: string): string {

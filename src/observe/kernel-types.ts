@@ -96,6 +96,7 @@ export interface KernelEventsAvailable {
   clock: ClockMapping;
   namespaces: { netns: string; inode: number }[];
   startMs: number; // how long bpftrace took to attach
+  cpuMs: number | null; // CPU time bpftrace used between ready and stop (its cost while the lab ran)
 }
 
 export interface KernelEventsMissing {

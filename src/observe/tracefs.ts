@@ -48,13 +48,15 @@ export interface KernelEventsSupport {
   fix: string | null;
   formats: Map<TracepointName, TracepointFormat>;
   bpftrace: string | null;
+  /** do_fsync can take a kprobe (the clock marker then costs nothing to other syscalls) */
+  kprobeFsync: boolean;
 }
 
 const CONTAINER_FIX =
   'run as root; in a container: docker run --cap-add SYS_ADMIN --cap-add BPF --cap-add PERFMON --security-opt apparmor=unconfined (or --privileged)';
 
 function missing(detail: string, fix: string): KernelEventsSupport {
-  return { ok: false, detail, fix, formats: new Map(), bpftrace: null };
+  return { ok: false, detail, fix, formats: new Map(), bpftrace: null, kprobeFsync: false };
 }
 
 let cached: { key: string; p: Promise<KernelEventsSupport> } | null = null;
@@ -83,12 +85,15 @@ async function probeSupport(): Promise<KernelEventsSupport> {
     return missing(`eBPF tracing and mounting tracefs need CAP_SYS_ADMIN (uid ${p.uid}, CAP_SYS_ADMIN ${p.sysAdmin ? 'yes' : 'no'})`, CONTAINER_FIX);
   }
   const script = TRACEPOINTS.map((t) => `printf '\\n@@ ${t}\\n'; cat ${TRACEFS}/events/${t}/format 2>/dev/null`).join('; ');
-  const r = await run(withPrivateTracefs(['sh', '-c', script]));
+  // kprobe-able do_fsync (the clock marker's cheap probe): kprobe events on, do_fsync not inlined
+  const kprobeCheck = `; [ -e ${TRACEFS}/kprobe_events ] && grep -qE '^do_fsync( |$)' ${TRACEFS}/available_filter_functions 2>/dev/null && printf '\\n@@ kprobe:do_fsync\\n'`;
+  const r = await run(withPrivateTracefs(['sh', '-c', script + kprobeCheck]));
   if (r.code === MOUNT_FAILED || (r.code === 127 && /unshare/.test(r.stderr))) {
     return missing(`tracefs could not be mounted in a private mount namespace (${r.stderr.trim() || `exit ${r.code}`})`, CONTAINER_FIX);
   }
   if (r.code !== 0 && !r.stdout.includes('@@')) return missing(`unshare failed: ${r.stderr.trim() || `exit ${r.code}`}`, CONTAINER_FIX);
   const formats = new Map<TracepointName, TracepointFormat>();
+  const kprobeFsync = r.stdout.includes('\n@@ kprobe:do_fsync');
   for (const part of r.stdout.split('\n@@ ').slice(1)) {
     const nl = part.indexOf('\n');
     const name = part.slice(0, nl) as TracepointName;
@@ -100,5 +105,5 @@ async function probeSupport(): Promise<KernelEventsSupport> {
   }
   const absent = TRACEPOINTS.filter((t) => !formats.has(t));
   const detail = `bpftrace ${bpftrace}, BTF, tracefs in a private mount namespace; ${formats.size} tracepoints${absent.length ? ` (absent: ${absent.join(', ')})` : ''}`;
-  return { ok: true, detail, fix: null, formats, bpftrace };
+  return { ok: true, detail, fix: null, formats, bpftrace, kprobeFsync };
 }

@@ -107,7 +107,8 @@ describe('event lines', () => {
     const evs = [d(100, 9), d(300, 1500), d(500, 1000), d(700, 7)];
     expect(datagramNumber(evs[1]!)).toBe(1500);
     const closed = [parseRunLine('U 200 4026532175 6 40000 5000 999 991')!, parseRunLine('U 400 4026532175 6 40000 5000 1999 500')!];
-    const open = openRuns({ '@rn': { '4026532175,6,40000,5000': 500, '4026532175,6,1,2': 1 }, '@rl': { '4026532175,6,40000,5000': 1499 }, '@rt': { '4026532175,6,40000,5000': 600 } });
+    // as bpftrace -f json prints the map at exit
+    const open = openRuns(JSON.parse('{"@run": {"4026532175,6,40000,5000": [1499,500,600], "4026532175,6,1,2": [7,1,5]}}'));
     expect(open).toEqual([{ kernelNs: 600, inode: 4026532175, reason: 6, sport: 40000, dport: 5000, last: 1499, count: 500 }]);
     expect(applyRuns(evs, [...closed, ...open], ctx)).toBe(0);
     expect(evs.map((e) => [datagramNumber(e), e.count, e.lastNumber])).toEqual([[9, 991, 999], [1500, 500, 1999], [1000, 500, 1499], [7, 1, null]]);
