@@ -5,7 +5,9 @@
  *   overflow: the receiver (4 KiB buffer) does not read until the end, so nearly every datagram
  *     overflows its buffer: one kfree_skb event (SOCKET_RCVBUFF, with its first bytes) per datagram,
  *     the worst case for the source;
- *   drain: the receiver (default buffer) reads as fast as it can; only what it cannot take drops.
+ *   drain: the receiver (default buffer) reads as fast as it can; only what it cannot take drops;
+ *   floor (overflow, once a round): instead of the source, a bpftrace whose kfree_skb probe only
+ *     counts: the cost of having any BPF program on that tracepoint.
  * The rate compared is datagrams per CPU second of the sender plus bpftrace (the loopback receive
  * path, the drop and the tracepoint's program all run in the sender's system time): what one full
  * core would send. Wall-clock rates are reported too but on a shared, loaded machine they measure
@@ -20,7 +22,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { startKernelEvents } from '../src/observe/kernel-events.js';
+import { withPrivateTracefs } from '../src/observe/tracefs.js';
 import { createSandbox } from '../src/sandbox/index.js';
 import type { Sandbox } from '../src/sandbox/types.js';
 
@@ -62,7 +66,7 @@ function line(cp: import('node:child_process').ChildProcess, re: RegExp): Promis
   });
 }
 
-type Mode = 'overflow' | 'drain';
+type Mode = 'overflow' | 'drain' | 'floor';
 
 interface Round {
   mode: Mode;
@@ -80,9 +84,25 @@ interface Round {
   lost: number | null;
 }
 
-async function blast(sb: Sandbox, mode: Mode, seconds: number, events: boolean): Promise<Round> {
-  const src = events ? startKernelEvents(sb.roles.map((r) => sb.host(r).netns)) : null;
+/**
+ * The floor: bpftrace with a kfree_skb probe that only counts, no filter. What any BPF program on
+ * that tracepoint costs per dropped packet here, whatever it does.
+ */
+async function floorProbe(): Promise<() => Promise<void>> {
+  const argv = withPrivateTracefs(['bpftrace', '-e', 'tracepoint:skb:kfree_skb { @n = count(); }']);
+  const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+  await line(p, /Attaching \d+ probe/);
+  return async () => {
+    const done = new Promise((r) => p.once('close', r));
+    p.kill('SIGINT');
+    await done;
+  };
+}
+
+async function blast(sb: Sandbox, mode: Mode, seconds: number, events: boolean, floor = false): Promise<Round> {
+  const src = events && !floor ? startKernelEvents(sb.roles.map((r) => sb.host(r).netns)) : null;
   await src?.ready();
+  const stopFloor = floor ? await floorProbe() : null;
   const rcv = sb.spawn('server', ['node', '-e', RECEIVER, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = Number((await line(rcv, /READY (\d+)/))[1]);
   const snd = sb.spawn('client', ['node', '-e', SENDER, String(port), String(seconds * 1000)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -91,12 +111,13 @@ async function blast(sb: Sandbox, mode: Mode, seconds: number, events: boolean):
   rcv.stdin!.write('x');
   const received = Number((await line(rcv, /GOT (\d+)/))[1]);
   const k = await src?.stop();
+  await stopFloor?.();
   if (k && !k.available) throw new Error(`kernel events unavailable: ${k.missing}`);
   const sent = Number(m[1]);
   const el = Number(m[2]);
   const ka = k && k.available ? k : null;
   return {
-    mode, events, sent, seconds: el, sendRate: sent / el, senderCpuS: Number(m[3]), bpftraceCpuS: ka?.cpuMs != null ? ka.cpuMs / 1000 : null,
+    mode: floor ? 'floor' : mode, events, sent, seconds: el, sendRate: sent / el, senderCpuS: Number(m[3]), bpftraceCpuS: ka?.cpuMs != null ? ka.cpuMs / 1000 : null,
     cpuRate: sent / (Number(m[3]) + (ka?.cpuMs ?? 0) / 1000), received, dropped: sent - received,
     dropEvents: ka ? ka.events.filter((e) => e.kind === 'drop').length : null,
     dropCountInKernel: ka ? ka.dropCounts.reduce((s, d) => s + d.count, 0) : null,
@@ -122,6 +143,11 @@ async function main(): Promise<void> {
         results.push(r);
         process.stderr.write(`[bench] ${mode} events ${ev ? 'on ' : 'off'}: ${Math.round(r.sendRate)} datagrams/s sent (${Math.round(r.cpuRate)} per CPU s; sender ${r.senderCpuS.toFixed(2)} s CPU${ev ? `, bpftrace ${r.bpftraceCpuS?.toFixed(2)} s` : ''}), ${r.received} received, ${r.dropped} dropped${ev ? `, ${r.dropEvents} drop events (${r.dropCountInKernel} counted in the kernel), ${r.lost} lost` : ''}\n`);
       }
+      {
+        const r = await blast(sb, 'overflow', seconds, true, true);
+        results.push(r);
+        process.stderr.write(`[bench] floor (a count-only kfree_skb probe): ${Math.round(r.sendRate)} datagrams/s sent (${Math.round(r.cpuRate)} per CPU s; sender ${r.senderCpuS.toFixed(2)} s CPU), ${r.dropped} dropped\n`);
+      }
     }
   } finally {
     await sb.destroy();
@@ -129,13 +155,14 @@ async function main(): Promise<void> {
   const modes = (['overflow', 'drain'] as Mode[]).map((mode) => {
     const rs = results.filter((r) => r.mode === mode);
     const off = median(rs.filter((r) => !r.events).map((r) => r.cpuRate));
+    const floorRate = median(results.filter((r) => r.mode === 'floor').map((r) => r.cpuRate));
     const on = median(rs.filter((r) => r.events).map((r) => r.cpuRate));
     const drop = (off - on) / off;
     const wallOff = median(rs.filter((r) => !r.events).map((r) => r.sendRate));
     const wallOn = median(rs.filter((r) => r.events).map((r) => r.sendRate));
     const lost = rs.filter((r) => r.events).reduce((s, r) => s + (r.lost ?? 0), 0);
     const dropEvents = rs.filter((r) => r.events).reduce((s, r) => s + (r.dropEvents ?? 0), 0);
-    return { mode, medianCpuRate: { off: Math.round(off), on: Math.round(on) }, medianWallRate: { off: Math.round(wallOff), on: Math.round(wallOn) }, rateDropPercent: Math.round(drop * 1000) / 10, dropEvents, lostEvents: lost, met: { rate: drop < 0.05, lost: lost === 0 } };
+    return { mode, medianCpuRate: { off: Math.round(off), on: Math.round(on), ...(mode === 'overflow' ? { floor: Math.round(floorRate) } : {}) }, medianWallRate: { off: Math.round(wallOff), on: Math.round(wallOn) }, rateDropPercent: Math.round(drop * 1000) / 10, dropEvents, lostEvents: lost, met: { rate: drop < 0.05, lost: lost === 0 } };
   });
   const summary = {
     date: new Date().toISOString(),
@@ -148,7 +175,8 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, JSON.stringify(summary, null, 2) + '\n');
   for (const m of modes) {
-    console.log(`${m.mode}: median ${m.medianCpuRate.off} datagrams per CPU second without kernel events, ${m.medianCpuRate.on} with (bpftrace's CPU included): ${m.rateDropPercent}% slower (target < 5%: ${m.met.rate ? 'met' : 'MISSED'}); ${m.dropEvents} drop events, ${m.lostEvents} lost (target 0: ${m.met.lost ? 'met' : 'MISSED'})`);
+    const fl = 'floor' in m.medianCpuRate ? `; any program on kfree_skb (count only): ${m.medianCpuRate.floor} (${Math.round((1 - m.medianCpuRate.floor! / m.medianCpuRate.off) * 1000) / 10}% slower)` : '';
+    console.log(`${m.mode}: median ${m.medianCpuRate.off} datagrams per CPU second without kernel events, ${m.medianCpuRate.on} with (bpftrace's CPU included): ${m.rateDropPercent}% slower${fl} (target < 5%: ${m.met.rate ? 'met' : 'MISSED'}); ${m.dropEvents} drop events, ${m.lostEvents} lost (target 0: ${m.met.lost ? 'met' : 'MISSED'})`);
   }
   console.log(`wall-clock rates (noisy under load): ${modes.map((m) => `${m.mode} ${m.medianWallRate.off} -> ${m.medianWallRate.on}/s`).join(', ')}`);
   console.log(`${rounds} rounds x ${seconds} s each way, load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; written to ${path.relative(process.cwd(), values.out!)}`);
