@@ -19,7 +19,8 @@ import { calibrationPoint, kernelToEpoch, markerSyscall, realtimeMinusMonotonic,
 import { applyRuns, dropLocations, openRuns, parseEventLine, parseRunLine, type DropRun } from './kernel-event-parse.js';
 import { completeTuples } from './kernel-join.js';
 import type { DropEvent, KernelEvent, KernelEvents, KernelEventsMissing } from './kernel-types.js';
-import { kernelEventsSupport, withPrivateTracefs } from './tracefs.js';
+import { which } from '../sandbox/command.js';
+import { kernelEventsSupport, PRIVILEGE_FIX, withPrivateTracefs } from './tracefs.js';
 import { symbolName } from './tracepoint-format.js';
 
 const log = child('kernel-events');
@@ -77,6 +78,8 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
   let stopping: Promise<KernelEvents> | null = null;
   let onBegin: (() => void) | null = null;
   let cpuAtReady: number | null = null;
+  let readyDone = false;
+  let aborted = false;
 
   const onLine = (line: string): void => {
     if (line.startsWith(PRINTF)) {
@@ -129,7 +132,12 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
       return;
     }
     const script = buildScript(support.formats, namespaces.map((n) => n.inode), marker, { kprobeFsync: support.kprobeFsync });
-    const argv = withPrivateTracefs([support.bpftrace!, '-f', 'json', '-B', 'line', '-e', script]);
+    if (aborted) {
+      failure = { available: false, missing: 'the lab stopped before kernel events were ready', fix: null };
+      return;
+    }
+    // setpriv --pdeathsig: bpftrace ends (SIGINT) when we die, even by SIGKILL: no probe outlives its run.
+    const argv = withPrivateTracefs([...(which('setpriv') ? ['setpriv', '--pdeathsig', 'INT'] : []), support.bpftrace!, '-f', 'json', '-B', 'line', '-e', script]);
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     p.stderr!.on('data', (b: Buffer) => {
@@ -149,7 +157,8 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
     onBegin = null;
     attachMs = Date.now() - started;
     if (!attached) {
-      failure = { available: false, missing: `bpftrace did not attach its probes: ${explainStderr(stderr) || 'it timed out'}`, fix: null };
+      const why = aborted ? 'the lab stopped before kernel events were ready' : `bpftrace did not attach its probes: ${explainStderr(stderr) || 'it timed out'}`;
+      failure = { available: false, missing: why, fix: /not permitted|permission/i.test(stderr) ? PRIVILEGE_FIX : null };
       p.kill('SIGKILL');
       return;
     }
@@ -160,11 +169,20 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
       p.kill('SIGKILL');
     }
     log.debug({ attachMs, namespaces, errorNs: startCal?.halfNs }, 'kernel events ready');
-  })().catch((e) => {
-    failure = { available: false, missing: `kernel events failed to start: ${describeError(e)}`, fix: null };
-  });
+  })()
+    .catch((e) => {
+      failure = { available: false, missing: `kernel events failed to start: ${describeError(e)}`, fix: null };
+    })
+    .finally(() => {
+      readyDone = true;
+    });
 
   const finish = async (): Promise<KernelEvents> => {
+    if (!readyDone) {
+      // stopped before the probes were attached (the lab failed early): do not wait for the compile
+      aborted = true;
+      (proc as ChildProcess | null)?.kill('SIGKILL');
+    }
     await readyP;
     const p = proc as ChildProcess | null;
     if (failure || !p || !startCal) {

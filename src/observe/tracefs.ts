@@ -52,7 +52,7 @@ export interface KernelEventsSupport {
   kprobeFsync: boolean;
 }
 
-const CONTAINER_FIX =
+export const PRIVILEGE_FIX =
   'run as root; in a container: docker run --cap-add SYS_ADMIN --cap-add BPF --cap-add PERFMON --security-opt apparmor=unconfined (or --privileged)';
 
 function missing(detail: string, fix: string): KernelEventsSupport {
@@ -82,16 +82,16 @@ async function probeSupport(): Promise<KernelEventsSupport> {
   }
   const p = readPrivileges();
   if (p.uid !== 0 || !p.sysAdmin) {
-    return missing(`eBPF tracing and mounting tracefs need CAP_SYS_ADMIN (uid ${p.uid}, CAP_SYS_ADMIN ${p.sysAdmin ? 'yes' : 'no'})`, CONTAINER_FIX);
+    return missing(`eBPF tracing and mounting tracefs need CAP_SYS_ADMIN (uid ${p.uid}, CAP_SYS_ADMIN ${p.sysAdmin ? 'yes' : 'no'})`, PRIVILEGE_FIX);
   }
   const script = TRACEPOINTS.map((t) => `printf '\\n@@ ${t}\\n'; cat ${TRACEFS}/events/${t}/format 2>/dev/null`).join('; ');
   // kprobe-able do_fsync (the clock marker's cheap probe): kprobe events on, do_fsync not inlined
   const kprobeCheck = `; [ -e ${TRACEFS}/kprobe_events ] && grep -qE '^do_fsync( |$)' ${TRACEFS}/available_filter_functions 2>/dev/null && printf '\\n@@ kprobe:do_fsync\\n'`;
   const r = await run(withPrivateTracefs(['sh', '-c', script + kprobeCheck]));
   if (r.code === MOUNT_FAILED || (r.code === 127 && /unshare/.test(r.stderr))) {
-    return missing(`tracefs could not be mounted in a private mount namespace (${r.stderr.trim() || `exit ${r.code}`})`, CONTAINER_FIX);
+    return missing(`tracefs could not be mounted in a private mount namespace (${r.stderr.trim() || `exit ${r.code}`})`, PRIVILEGE_FIX);
   }
-  if (r.code !== 0 && !r.stdout.includes('@@')) return missing(`unshare failed: ${r.stderr.trim() || `exit ${r.code}`}`, CONTAINER_FIX);
+  if (r.code !== 0 && !r.stdout.includes('@@')) return missing(`unshare failed: ${r.stderr.trim() || `exit ${r.code}`}`, PRIVILEGE_FIX);
   const formats = new Map<TracepointName, TracepointFormat>();
   const kprobeFsync = r.stdout.includes('\n@@ kprobe:do_fsync');
   for (const part of r.stdout.split('\n@@ ').slice(1)) {

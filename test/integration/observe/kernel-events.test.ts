@@ -5,7 +5,8 @@
  * Udp.RcvbufErrors; two labs in parallel see only their own events while the host's mounts,
  * namespaces and rules stay as they were; without bpftrace a lab still runs and says what is missing.
  */
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -207,6 +208,41 @@ describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', (
     expect(host()).toEqual(hostBefore);
     // and this process's namespaces are gone
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`/run/netns/wirelab-${process.pid}-`);
+  });
+});
+
+describe.skipIf(!canRun)('kernel events: a killed run (needs root and bpftrace)', () => {
+  const bpftraces = (): Set<number> => {
+    const out = new Set<number>();
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'bpftrace') out.add(Number(d));
+      } catch {
+        // gone
+      }
+    }
+    return out;
+  };
+
+  it('a SIGKILLed run leaves no bpftrace behind (it ends with its parent)', async () => {
+    const before = bpftraces();
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures/kernel-events-child.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let netns = '';
+    try {
+      netns = (await waitLine(child, /READY (\S+)/, 60_000))[1]!;
+      const ours = [...bpftraces()].filter((p) => !before.has(p) && readFileSync(`/proc/${p}/status`, 'utf8').includes(`PPid:\t${child.pid}\n`));
+      expect(ours).toHaveLength(1);
+      child.kill('SIGKILL');
+      const deadline = Date.now() + 15_000;
+      while (existsSync(`/proc/${ours[0]}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const left = existsSync(`/proc/${ours[0]}`) ? readFileSync(`/proc/${ours[0]}/stat`, 'utf8').split(' ')[2] : 'gone';
+      expect(left === 'gone' || left === 'Z', `bpftrace ${ours[0]} is still ${left}`).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      // the killed run's namespace (a later run's stale cleanup may have removed it already)
+      if (netns) spawnSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
+    }
   });
 });
 
