@@ -8,7 +8,7 @@
  *   B t                                         the program runs (probes attached)
  *   C t                                         a calibration fsync
  *   S t ns sk old new sport dport saddr daddr    inet_sock_set_state (TCP)
- *   R t ns sk state sport dport saddr daddr seq err       tcp_retransmit_skb
+ *   R t ns sk state sport dport saddr daddr seq err       tcp_retransmit_skb (seq "-": unknown)
  *   Y t ns sk sport dport saddr daddr            tcp_retransmit_synack
  *   I t ns sk sport dport saddr daddr            tcp_receive_reset
  *   O t ns sk state reason sport dport saddr daddr        tcp_send_reset (sk 0: no socket)
@@ -79,7 +79,7 @@ const udpRuns = (printf: string): string => `if ($p == 17) {
         ${printf}
       }`;
 
-export function buildScript(formats: Map<TracepointName, TracepointFormat>, inodes: number[], marker: number, opts: { kprobeFsync?: boolean } = {}): string {
+export function buildScript(formats: Map<TracepointName, TracepointFormat>, inodes: number[], marker: number, opts: { kprobeFsync?: boolean; skbCbOffset?: number | null } = {}): string {
   if (inodes.length === 0 || !inodes.every((n) => Number.isSafeInteger(n) && n > 0)) throw new TypeError(`namespace inodes must be positive integers, got ${inodes.join(',')}`);
   if (!Number.isSafeInteger(marker)) throw new TypeError(`marker must be an integer, got ${marker}`);
   const NS_MATCH = `(${inodes.map((n) => `$ns == ${n}`).join(' || ')})`;
@@ -99,12 +99,17 @@ export function buildScript(formats: Map<TracepointName, TracepointFormat>, inod
   }
 }`);
   if (has(formats, 'tcp/tcp_retransmit_skb', 'skbaddr', 'skaddr', 'state', 'saddr_v6')) {
+    // The segment's sequence number lives in the skb's control block (TCP_SKB_CB(skb)->seq, its
+    // first field); bpftrace 0.17 has no `&`, so the block's offset comes from BTF. Unknown: "-".
+    const off = opts.skbCbOffset;
+    const seq = off === undefined || off === null
+      ? { decl: '', fmt: '-', arg: '' }
+      : { decl: `$cb = (struct tcp_skb_cb *)((uint64)args->skbaddr + ${off});\n    `, fmt: '%u', arg: ', $cb->seq' };
     out.push(`tracepoint:tcp:tcp_retransmit_skb {
   $ns = ${SK_NS('args->skaddr')};
   if ${NS_MATCH} {
     @emitted["retransmit"] = count();
-    $cb = (struct tcp_skb_cb *)((struct sk_buff *)args->skbaddr)->cb;
-    printf("R %llu %u %llx %d %u %u %s %s %u %d\\n", nsecs, $ns, args->skaddr, args->state, ${SOCK_TUPLE}, $cb->seq, ${has(formats, 'tcp/tcp_retransmit_skb', 'err') ? 'args->err' : '0'});
+    ${seq.decl}printf("R %llu %u %llx %d %u %u %s %s ${seq.fmt} %d\\n", nsecs, $ns, args->skaddr, args->state, ${SOCK_TUPLE}${seq.arg}, ${has(formats, 'tcp/tcp_retransmit_skb', 'err') ? 'args->err' : '0'});
   }
 }`);
   }

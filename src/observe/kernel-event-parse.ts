@@ -43,7 +43,7 @@ export function parseEventLine(line: string, c: ParseContext): KernelEvent | nul
       return { kind: 'state', time, netns, socket: f[3]!, from: kernelStateName(Number(f[4])), to: kernelStateName(Number(f[5])), local: endpoint(f[8]!, f[6]!), remote: endpoint(f[9]!, f[7]!) };
     case 'R':
       if (f.length < 11) return null;
-      return { kind: 'retransmit', time, netns, socket: f[3]!, state: kernelStateName(Number(f[4])), local: endpoint(f[7]!, f[5]!), remote: endpoint(f[8]!, f[6]!), seq: Number(f[9]), err: Number(f[10]) };
+      return { kind: 'retransmit', time, netns, socket: f[3]!, state: kernelStateName(Number(f[4])), local: endpoint(f[7]!, f[5]!), remote: endpoint(f[8]!, f[6]!), seq: f[9] === '-' ? null : Number(f[9]), err: Number(f[10]) };
     case 'Y':
       if (f.length < 8) return null;
       return { kind: 'synack-retransmit', time, netns, local: endpoint(f[6]!, f[4]!), remote: endpoint(f[7]!, f[5]!) };

@@ -131,7 +131,7 @@ export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions
       failure = { available: false, missing: support.detail, fix: support.fix };
       return;
     }
-    const script = buildScript(support.formats, namespaces.map((n) => n.inode), marker, { kprobeFsync: support.kprobeFsync });
+    const script = buildScript(support.formats, namespaces.map((n) => n.inode), marker, { kprobeFsync: support.kprobeFsync, skbCbOffset: support.skbCbOffset });
     if (aborted) {
       failure = { available: false, missing: 'the lab stopped before kernel events were ready', fix: null };
       return;

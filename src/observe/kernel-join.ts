@@ -114,7 +114,7 @@ export function describeKernelEvent(e: KernelEvent, obs?: Observation): string {
       return s;
     }
     case 'retransmit':
-      return `retransmitted seq ${e.seq} in ${e.state} (kernel)${e.err ? `, transmit failed ${e.err}` : ''}`;
+      return `retransmitted ${e.seq === null ? 'a segment' : `seq ${e.seq}`} in ${e.state} (kernel)${e.err ? `, transmit failed ${e.err}` : ''}`;
     case 'synack-retransmit':
       return `retransmitted its SYN-ACK to ${e.remote} (kernel)`;
     case 'reset-sent':

@@ -26,7 +26,7 @@ export interface RetransmitEvent extends Base {
   state: string;
   local: string;
   remote: string;
-  seq: number; // the retransmitted segment's first sequence number (absolute)
+  seq: number | null; // the retransmitted segment's first sequence number (absolute); null when the kernel's BTF did not say where it lives
   err: number; // 0: sent; otherwise the -errno the transmit returned
 }
 

@@ -7,6 +7,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { run, which } from '../sandbox/command.js';
 import { readPrivileges } from '../sandbox/privileges.js';
+import { memberOffset } from './btf-offset.js';
 import { parseTracepointFormat, type TracepointFormat } from './tracepoint-format.js';
 
 export const TRACEFS = '/sys/kernel/tracing';
@@ -50,13 +51,15 @@ export interface KernelEventsSupport {
   bpftrace: string | null;
   /** do_fsync can take a kprobe (the clock marker then costs nothing to other syscalls) */
   kprobeFsync: boolean;
+  /** offsetof(struct sk_buff, cb) from BTF, or null */
+  skbCbOffset: number | null;
 }
 
 export const PRIVILEGE_FIX =
   'run as root; in a container: docker run --cap-add SYS_ADMIN --cap-add BPF --cap-add PERFMON --security-opt apparmor=unconfined (or --privileged)';
 
 function missing(detail: string, fix: string): KernelEventsSupport {
-  return { ok: false, detail, fix, formats: new Map(), bpftrace: null, kprobeFsync: false };
+  return { ok: false, detail, fix, formats: new Map(), bpftrace: null, kprobeFsync: false, skbCbOffset: null };
 }
 
 let cached: { key: string; p: Promise<KernelEventsSupport> } | null = null;
@@ -105,5 +108,5 @@ async function probeSupport(): Promise<KernelEventsSupport> {
   }
   const absent = TRACEPOINTS.filter((t) => !formats.has(t));
   const detail = `bpftrace ${bpftrace}, BTF, tracefs in a private mount namespace; ${formats.size} tracepoints${absent.length ? ` (absent: ${absent.join(', ')})` : ''}`;
-  return { ok: true, detail, fix: null, formats, bpftrace, kprobeFsync };
+  return { ok: true, detail, fix: null, formats, bpftrace, kprobeFsync, skbCbOffset: memberOffset('sk_buff', 'cb') };
 }

@@ -162,6 +162,50 @@ describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.det
   });
 });
 
+describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (needs root and bpftrace)', () => {
+  it('a dropped SYN and a dropped SYN-ACK: NETFILTER_DROP events, then the SYN and SYN-ACK retransmissions at the resent packets', async () => {
+    let jctx: LabJudgeContext | null = null;
+    const o = await runLab(
+      lab({
+        faults: [
+          { kind: 'drop-nth', name: 'first-syn', at: 'server', match: { proto: 'tcp', tcp: 'syn' }, nth: 1 },
+          { kind: 'drop-nth', name: 'first-syn-ack', at: 'client', match: { proto: 'tcp', tcp: 'syn-ack' }, nth: 1 },
+        ],
+        run: async (ctx) => void (await tcpEcho(ctx.sandbox, 4)),
+        judge: (ctx) => void (jctx = ctx),
+      }),
+      { family: 4, params: {}, outDir: outDir() },
+    );
+    expect(o.verdict, o.reason ?? '').toBe('pass');
+    const k = available(jctx!.kernelEvents);
+    const c = jctx!.analysis.tcp[0]!;
+    const tol = k.clock.errorUs / 1e6 + 2e-6;
+    const syns = c.segments.filter((s) => s.from === 'client' && (s.flags & (SYN | ACK)) === SYN);
+    const synAcks = c.segments.filter((s) => s.from === 'server' && (s.flags & (SYN | ACK)) === (SYN | ACK));
+    // Linux retransmits a SYN every second at first (tcp_syn_linear_timeouts), so the client's timer
+    // and the server's SYN-ACK timer may both fire: count what the capture shows.
+    expect(syns.length).toBeGreaterThanOrEqual(2);
+    expect(synAcks.length).toBeGreaterThanOrEqual(2);
+    const nf = drops(k, { reason: 'NETFILTER_DROP' });
+    expect(nf.map((d) => [d.proto, d.seq, d.tcpFlags])).toEqual([
+      ['tcp', syns[0]!.seq, SYN],
+      ['tcp', synAcks[0]!.seq, SYN | ACK],
+    ]);
+    expect(nf[0]!.dst).toBe(c.server);
+    // Each resent SYN is a retransmit event of the client's socket in SYN_SENT, with the ISN, just
+    // before the capture saw it (the event fires before the segment is handed to the device).
+    const rtx = k.events.filter((e) => e.kind === 'retransmit');
+    expect(rtx.map((e) => e.kind === 'retransmit' && [e.state, e.seq, e.local, e.remote])).toEqual(syns.slice(1).map(() => ['SYN_SENT', syns[0]!.seq, c.client, c.server]));
+    const near = (t: number, packet: number): boolean => t <= packet + tol && t >= packet - tol - 200e-6;
+    rtx.forEach((e, i) => expect(near(e.time, syns[i + 1]!.absTime), `retransmit ${i} at ${e.time} vs SYN ${syns[i + 1]!.absTime}`).toBe(true));
+    // Each resent SYN-ACK (by the timer, or answering a resent SYN) is a synack-retransmit event.
+    const sa = k.events.filter((e) => e.kind === 'synack-retransmit');
+    expect(sa.map((e) => e.kind === 'synack-retransmit' && [e.local, e.remote])).toEqual(synAcks.slice(1).map(() => [c.server, c.client]));
+    sa.forEach((e, i) => expect(near(e.time, synAcks[i + 1]!.absTime), `SYN-ACK retransmit ${i} at ${e.time} vs ${synAcks[i + 1]!.absTime}`).toBe(true));
+    console.log(`SYN retransmit ${((rtx[0]!.time - syns[1]!.absTime) * 1e6).toFixed(1)} µs from the second SYN, SYN-ACK retransmit ${((sa[0]!.time - synAcks[1]!.absTime) * 1e6).toFixed(1)} µs from the second SYN-ACK; drops in ${nf.map((d) => d.location).join(', ')}`);
+  });
+});
+
 describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', () => {
   it("two labs in parallel each see only their own events; the host's mounts, namespaces and rules are unchanged", async () => {
     const mountsBefore = hostMounts();

@@ -2,10 +2,11 @@
  * The kernel-event source's pure parts: the bpftrace program it builds, its lines to events (lines
  * as bpftrace printed them on this machine), tuple completion, sides, datagram numbers, the clock.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildScript } from '../../../src/observe/bpftrace-script.js';
+import { memberOffset } from '../../../src/observe/btf-offset.js';
 import { calibrationPoint, kernelToEpoch, type RealtimeOffset } from '../../../src/observe/kernel-clock.js';
 import { applyRuns, leBytesHex, openRuns, parseEventLine, parseRunLine, type ParseContext } from '../../../src/observe/kernel-event-parse.js';
 import { completeTuples, datagramNumber, datagramNumbers, describeKernelEvent, dropTotal, sideOf } from '../../../src/observe/kernel-join.js';
@@ -93,6 +94,10 @@ describe('event lines', () => {
     expect(parseEventLine('O 556522625676 4026532175 0 0 1 9 52242 127.0.0.1 127.0.0.1', ctx)).toMatchObject({ kind: 'reset-sent', socket: null, state: null, reason: 'NO_SOCKET', local: '127.0.0.1:9', remote: '127.0.0.1:52242' });
     expect(parseEventLine('I 5 4026532175 ffff1 52242 9 ::ffff:127.0.0.1 ::ffff:127.0.0.1', ctx)).toMatchObject({ kind: 'reset-received', local: '127.0.0.1:52242', remote: '127.0.0.1:9' });
     expect(parseEventLine('R 5 4026532175 ffff1 1 41000 80 ::ffff:10.0.0.1 ::ffff:10.0.0.2 4242 0', ctx)).toMatchObject({ kind: 'retransmit', state: 'ESTABLISHED', seq: 4242, err: 0, local: '10.0.0.1:41000' });
+    // without the skb control block's offset (no BTF) the sequence number is unknown, not made up
+    const unknown = parseEventLine('R 5 4026532175 ffff1 2 41000 80 ::ffff:10.0.0.1 ::ffff:10.0.0.2 - 0', ctx)!;
+    expect(unknown).toMatchObject({ kind: 'retransmit', state: 'SYN_SENT', seq: null });
+    expect(describeKernelEvent(unknown)).toBe('retransmitted a segment in SYN_SENT (kernel)');
     const nonIp = parseEventLine('D 5 4026532175 2 2054 0 ffffffff820a7607', ctx) as DropEvent;
     expect(nonIp).toMatchObject({ reason: 'NOT_SPECIFIED', proto: null, src: null, ethertype: 0x806 });
     expect(describeKernelEvent(nonIp)).toContain('non-IP packet (ethertype 0x806)');
@@ -155,6 +160,19 @@ describe('joining events with connections', () => {
 
   it("says the active closer's TIME_WAIT lives on in a timewait socket", () => {
     expect(describeKernelEvent(st(1, 'a', 'FIN_WAIT2', 'CLOSE', '10.0.0.1:4', '10.0.0.2:80'))).toMatch(/TIME_WAIT continues in a timewait socket/);
+  });
+});
+
+describe.skipIf(!existsSync('/sys/kernel/btf/vmlinux'))("struct offsets from the running kernel's BTF", () => {
+  it('finds the skb control block and the TCP sequence number at the start of it', () => {
+    expect(memberOffset('tcp_skb_cb', 'seq')).toBe(0);
+    expect(memberOffset('tcp_skb_cb', 'end_seq')).toBe(4);
+    const cb = memberOffset('sk_buff', 'cb');
+    expect(cb).toBeGreaterThanOrEqual(16);
+    expect(cb! % 8).toBe(0);
+    expect(memberOffset('sk_buff', 'no_such_member')).toBeNull();
+    expect(memberOffset('no_such_struct', 'cb')).toBeNull();
+    expect(memberOffset('sk_buff', 'cb', '/nonexistent')).toBeNull();
   });
 });
 
