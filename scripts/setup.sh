@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian machine with Node 20, as root: installs only what is missing.
 #   Debian packages: tcpdump (captures), tshark (the oracle in tests, bench anchors), nftables and
-#   iptables (fault rules), iproute2 (namespaces), procps (sysctl), python3 make g++ (raw-socket's
-#   native build), chromium (the HTML report's browser test); node_modules (npm ci); the TypeScript
-#   build (dist/).
+#   iptables (fault rules), iproute2 (namespaces), procps (sysctl), bpftrace (kernel events: state
+#   changes, retransmissions, drop reasons), python3 make g++ (raw-socket's native build), chromium
+#   (the HTML report's browser test); node_modules (npm ci); the TypeScript build (dist/).
 # Environment: WIRELAB_SKIP_APT=1 skips the Debian packages (e.g. inside a locked-down container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
   have iptables  || need_pkgs+=(iptables)
   have ip        || need_pkgs+=(iproute2)
   have sysctl    || need_pkgs+=(procps)
+  have bpftrace  || need_pkgs+=(bpftrace)
   have python3   || need_pkgs+=(python3)
   have make      || need_pkgs+=(make)
   have g++       || need_pkgs+=(g++)

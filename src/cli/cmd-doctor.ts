@@ -3,6 +3,7 @@ import os from 'node:os';
 import { describeError } from '../errors.js';
 import { cleanupStale, createSandbox, listSandboxNamespaces, readPrivileges, sandboxMode, which } from '../sandbox/index.js';
 import type { Sandbox } from '../sandbox/types.js';
+import { kernelEventsSupport, startKernelEvents } from '../observe/index.js';
 import { parse } from './args.js';
 import { out, outJson } from './output.js';
 
@@ -64,6 +65,7 @@ async function kernelChecks(checks: Check[], values: Record<string, string>): Pr
       detail: missing.length ? `this kernel lacks ${missing.join(', ')}` : 'every sysctl labs rely on is present',
       fix: missing.length ? 'labs that need these keys say so and are skipped' : null,
     });
+    checks.push(await kernelEventsCheck(sb.host('server').netns));
   } catch (e) {
     checks.push({ name: 'network namespaces', ok: false, required: true, detail: describeError(e), fix: 'run as root with CAP_NET_ADMIN and CAP_SYS_ADMIN (ip netns needs to mount)' });
   } finally {
@@ -71,6 +73,23 @@ async function kernelChecks(checks: Check[], values: Record<string, string>): Pr
     await sb?.exec('server', ['sh', '-c', 'nft delete table inet wirelab_doctor; tc qdisc del dev lo root; true']).catch(() => null);
     await sb?.destroy();
   }
+}
+
+/** Kernel events: the prerequisites, then a real attach to the doctor's namespace. */
+async function kernelEventsCheck(netns: string): Promise<Check> {
+  const name = 'kernel events (eBPF)';
+  const without = 'without them labs run on /proc samples every 10 ms and counters, and their reports say so';
+  const support = await kernelEventsSupport();
+  if (!support.ok) return { name, ok: false, required: false, detail: `unavailable: ${support.detail}; ${without}`, fix: support.fix };
+  const src = startKernelEvents([netns]);
+  await src.ready();
+  const k = await src.stop();
+  if (!k.available) return { name, ok: false, required: false, detail: `${k.missing}; ${without}`, fix: k.fix };
+  return {
+    name, ok: true, required: false,
+    detail: `${support.detail}; attached in ${(k.startMs / 1000).toFixed(1)} s, kernel times on the pcap clock ± ${k.clock.errorUs.toFixed(1)} µs`,
+    fix: null,
+  };
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {

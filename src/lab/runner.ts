@@ -12,7 +12,7 @@ import { startCapture } from '../capture/live.js';
 import type { CaptureBackend, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
-import { readSockets, startObserver, type Observer } from '../observe/index.js';
+import { readSockets, startKernelEvents, startObserver, summarizeKernelEvents, type KernelEventSource, type Observer } from '../observe/index.js';
 import { readCounters } from '../observe/counters.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox, topologyRefusal } from '../sandbox/index.js';
@@ -81,7 +81,7 @@ export async function runJobs(jobs: RunJob[], opts: RunOptions): Promise<LabOutc
 function emptyOutcome(lab: AnyLab, family: Family): LabOutcome {
   return {
     lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0, params: {},
-    claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [], observations: {}, drops: null,
+    claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [], observations: {}, drops: null, kernelEvents: null,
   };
 }
 
@@ -109,6 +109,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
   let capture: LiveCapture | null = null;
   const programs: LabProgram[] = [];
   const observers = new Map<string, Observer>(); // by namespace name
+  let kernel: KernelEventSource | null = null;
   let analysisP: Promise<Analysis> | null = null;
   const marks: Mark[] = [];
   try {
@@ -119,6 +120,8 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     outcome.params = params;
     sandbox = await createSandbox(lab.topology, { label: lab.name });
     const sb = sandbox;
+    // bpftrace compiles for a few seconds: start it now, await it before the lab's programs.
+    kernel = startKernelEvents(sb.roles.map((r) => sb.host(r).netns));
     const labSysctls = typeof lab.sysctls === 'function' ? lab.sysctls(params) : (lab.sysctls ?? {});
     // Optional: a container's read-only /proc/sys cannot take it, and a fresh namespace (or the
     // container mode's metrics flush) already starts without cached metrics.
@@ -194,6 +197,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       mark: (label, data) => void marks.push({ label, t: Date.now() / 1000, ...(data ? { data } : {}) }),
     };
 
+    await kernel.ready();
     await withTimeout(lab.run(ctx), timeoutMs, lab.name);
     // Let the last packets reach the capture before stopping it.
     await new Promise((r) => setTimeout(r, 100));
@@ -202,13 +206,16 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     const byNs = new Map<string, Observation>();
     for (const [ns, obs] of observers) byNs.set(ns, await obs.stop());
     observers.clear();
+    const kernelEvents = await kernel.stop();
+    kernel = null;
+    outcome.kernelEvents = summarizeKernelEvents(kernelEvents);
     for (const role of sb.roles) observations[role] = byNs.get(roleNs(role))!;
     outcome.captureStats = await cap.stop();
     capture = null;
     const analysis = await aP;
     outcome.analysis = analysis;
     const observation = observations[captureRole]!;
-    outcome.timeline = joinTimeline(analysis, observation);
+    outcome.timeline = joinTimeline(analysis, observation, kernelEvents);
     outcome.faults = faultNames.size ? await sb.faultCounts() : [];
     outcome.observations = observations;
     if (faultLogs.length) outcome.drops = faultDrops(analysis, faultLogs, outcome.faults, addr, sb.topology.kind === 'loopback');
@@ -217,7 +224,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     const progByName: Record<string, ProgramResult> = {};
     for (const r of programResults) progByName[r.name] = r;
     const jctx: LabJudgeContext<ParamSpecs> = {
-      family, params, analysis, observation, observations, programs: progByName, faults: outcome.faults, sysctls: outcome.sysctls,
+      family, params, analysis, observation, observations, kernelEvents, programs: progByName, faults: outcome.faults, sysctls: outcome.sysctls,
       capture: outcome.captureStats, marks, addr, endpoint,
       connectionsTo: (port) => analysis.tcp.filter((c) => c.serverPort === port),
       program: (name) => {
@@ -237,6 +244,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
   } finally {
     await Promise.all(programs.map((p) => p.stop(200).catch(() => null)));
     for (const obs of observers.values()) await obs.stop().catch(() => null);
+    if (kernel) await kernel.stop().catch(() => null); // bpftrace ends before the namespaces go
     if (capture) outcome.captureStats = await capture.stop().catch(() => null);
     if (analysisP && !outcome.analysis) outcome.analysis = await analysisP.catch(() => null);
     if (sandbox) await sandbox.destroy().catch((e) => log.error({ err: e }, 'sandbox cleanup failed'));

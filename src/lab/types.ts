@@ -8,7 +8,7 @@
  */
 import type { Analysis, TcpConnection } from '../analyze/model.js';
 import type { CaptureStats } from '../capture/live-types.js';
-import type { Observation, SocketEntry } from '../observe/types.js';
+import type { KernelEvents, KernelEventsSummary, Observation, SocketEntry } from '../observe/index.js';
 import type { FaultCount, HostRole, PacketMatch, Sandbox, SysctlResult, SysctlSpec, TopologySpec, FaultRule } from '../sandbox/types.js';
 import type { CraftSpec } from './craft.js';
 import type { FaultDrops } from './fault-drops.js';
@@ -170,6 +170,8 @@ export interface LabJudgeContext<P extends ParamSpecs = ParamSpecs> {
   readonly observation: Observation;
   /** Every host's observation (client and server namespaces on veth; one shared one on loopback). */
   readonly observations: Partial<Record<HostRole, Observation>>;
+  /** The kernel's own events (state changes, retransmissions, resets, drops), or why there are none. */
+  readonly kernelEvents: KernelEvents;
   readonly programs: Record<string, ProgramResult>;
   readonly faults: FaultCount[];
   readonly sysctls: SysctlResult[];
@@ -216,6 +218,7 @@ export interface LabOutcome {
   timeline: TimelineRow[]; // packets joined with the sampled socket states
   observations: Partial<Record<HostRole, Observation>>; // every host's sockets and counters (the HTML report's state timeline)
   drops: FaultDrops | null; // the captured packets the lab's faults dropped
+  kernelEvents: KernelEventsSummary | null; // the kernel's own events, summarised (null: the lab did not get that far)
 }
 
 export interface ProgramEvent {

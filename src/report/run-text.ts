@@ -14,10 +14,12 @@ function segmentLine(s: SegmentRecord): string {
   return `      #${s.packet} ${s.time.toFixed(6)} ${s.from === 'client' ? 'client -> server' : 'server -> client'}: ${s.meaning}`;
 }
 
-/** The joined packet / socket-state timeline (`wirelab run --timeline`). */
+/** The joined packet / socket-state timeline (`wirelab run --timeline`), with kernel events where available. */
 export function renderTimeline(o: LabOutcome): string {
   if (!o.timeline.length) return '';
+  const k = o.kernelEvents;
   const lines = ['  timeline: each packet, and the sockets as /proc/net/tcp last showed them (sampled every 10 ms); [program] lines: what the lab\'s programs reported, and when'];
+  if (k?.available) lines.push(`  kernel events (tracepoints) between them, on the pcap clock ± ${k.errorUs.toFixed(1)} µs`);
   // Program messages and marks, on the capture's clock (seconds since its first packet), between the packets.
   const t0 = o.analysis?.firstTime ?? null;
   const events = t0 === null ? [] : o.events.map((e) => ({ rel: e.t - t0, e }));
@@ -31,6 +33,11 @@ export function renderTimeline(o: LabOutcome): string {
   };
   for (const r of [...o.timeline].sort((x, y) => x.time - y.time)) {
     flush(r.time);
+    if (r.kind === 'kernel') {
+      const after = r.after ? ` · ${r.after.gapUs} µs after #${r.after.packet}` : ' · before the first packet';
+      lines.push(`      ${r.time.toFixed(6)} s ${r.who} ${r.text}${after}`);
+      continue;
+    }
     const age = r.sampleAgeMs === null ? "nothing sampled yet" : `this view first seen ${r.sampleAgeMs} ms earlier`;
     lines.push(`    #${r.packet} ${r.time.toFixed(6)} ${r.from === 'client' ? 'C->S' : 'S->C'} ${r.meaning}`);
     lines.push(`        kernel: client ${r.client ?? '-'}; server ${r.server ?? '-'} (${age})`);
@@ -51,6 +58,13 @@ export function renderLabOutcome(o: LabOutcome, lab: AnyLab | undefined): string
     lines.push(`  capture: ${o.capture}${counts}${st && !st.complete ? ' INCOMPLETE: the kernel dropped packets, the analysis may miss some' : ''}`);
   }
   if (o.captureStats?.limits.length) lines.push(`  capture limits: ${o.captureStats.limits.join('; ')}`);
+  const k = o.kernelEvents;
+  if (k?.available) {
+    const dropped = k.dropCounts.map((d) => `${d.count} ${d.reason}`).join(', ');
+    lines.push(`  kernel events: ${k.events}${k.lost ? ` (${k.lost} LOST: the counts below are still exact)` : ', none lost'}; clock ± ${k.errorUs.toFixed(1)} µs${dropped ? `; drops: ${dropped}` : ''}`);
+  } else if (k) {
+    lines.push(`  kernel events: missing (${k.missing})${k.fix ? `; fix: ${k.fix}` : ''}; states are /proc samples every 10 ms, drops only counters`);
+  }
   for (const c of o.claims) lines.push(`  ${c.id} ${CLAIM[c.verdict]}  ${c.evidence}`);
   const segs = new Map<number, SegmentRecord>();
   for (const conn of o.analysis?.tcp ?? []) for (const s of conn.segments) segs.set(s.packet, s);
