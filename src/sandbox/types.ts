@@ -48,7 +48,7 @@ export interface PacketMatch {
 export type FaultRule =
   | { kind: 'drop-nth'; name: string; at: HostRole; match: PacketMatch; nth: number; count?: number } // drop packets nth..nth+count-1 of those matching
   | { kind: 'drop-window'; name: string; at: HostRole; match: PacketMatch; armed?: boolean } // drops while armed (arm/disarm from the lab, or with a timeout)
-  | { kind: 'random-loss'; name: string; at: HostRole; match: PacketMatch; percent: number }
+  | { kind: 'random-loss'; name: string; at: HostRole; match: PacketMatch; percent: number; nflogGroup?: number } // percent in steps of 0.01; nflogGroup: also hand each dropped packet to NFLOG group N (capture it with tcpdump -i nflog:N)
   | { kind: 'fragment-loss'; name: string; at: HostRole; percent: number };
 
 export interface FaultCount {

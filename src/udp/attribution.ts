@@ -1,0 +1,107 @@
+/**
+ * Where each lost datagram died. Per datagram first, from independent evidence:
+ *   1. its send failed (the sender's callback said so)              -> send-error
+ *   2. the loss rule's NFLOG capture holds one of its packets       -> injected-loss
+ *   3. it never showed up in the receiver's capture (complete only) -> before-receiver
+ *   4. it reached the receiving host whole and was not read         -> inside the host
+ * The "inside the host" datagrams are then counted against the kernel's own counters: the
+ * socket's drop count (/proc/net/udp, = Udp RcvbufErrors when the buffer was full) and reassembly
+ * failures (Ip/Ip6 ReasmFails, less those the injected loss explains). Whatever no source accounts
+ * for is `unexplained`: the causes are never made to add up by subtraction alone.
+ */
+import type { InterfaceScan, NflogScan } from './capture-scan.js';
+import type { UdpAttribution, UdpCause } from './result.js';
+
+export interface AttributionInput {
+  count: number;
+  received: Uint8Array; // per seq: 1 when the receiver read it
+  failedSends: number[]; // seqs whose send failed
+  errorCodes: Record<string, number>;
+  iface: InterfaceScan;
+  captureComplete: boolean;
+  nflog: NflogScan | null;
+  ruleDropped: number | null;
+  socketDrops: number | null;
+  receiverCounters: Record<string, number>;
+  senderCounters: Record<string, number>;
+  linkDrops: number;
+}
+
+const n = (c: Record<string, number>, k: string): number => c[k] ?? 0;
+
+export function attribute(x: AttributionInput): UdpAttribution {
+  const failed = new Uint8Array(x.count);
+  for (const s of x.failedSends) if (s >= 0 && s < x.count) failed[s] = 1;
+  let lost = 0;
+  let sendErrors = 0;
+  let injected = 0;
+  let injectedPartial = 0; // some of its packets reached reassembly: a ReasmFails each
+  let notCaptured = 0;
+  let inHost = 0;
+  for (let seq = 0; seq < x.count; seq++) {
+    if (x.received[seq]) continue;
+    lost++;
+    if (failed[seq]) sendErrors++;
+    else if (x.nflog && x.nflog.dropped[seq]! > 0) {
+      injected++;
+      if (x.nflog.dropped[seq]! < x.iface.fragments[seq]!) injectedPartial++;
+    } else if (x.iface.reached[seq] === 0) notCaptured++;
+    else inHost++;
+  }
+  const rc = x.receiverCounters;
+  const sc = x.senderCounters;
+  const reasmFails = n(rc, 'Ip.ReasmFails') + n(rc, 'Ip6.ReasmFails');
+  const reasmTimeouts = n(rc, 'Ip.ReasmTimeout') + n(rc, 'Ip6.ReasmTimeout');
+  const rcvbufErrors = n(rc, 'Udp.RcvbufErrors') + n(rc, 'Udp6.RcvbufErrors');
+  const sndbufErrors = n(sc, 'Udp.SndbufErrors') + n(sc, 'Udp6.SndbufErrors');
+  const notes: string[] = [];
+
+  // When the capture missed packets, a datagram it did not see may still have reached the host.
+  let pool = inHost + (x.captureComplete ? 0 : notCaptured);
+  const socketDrops = x.socketDrops ?? rcvbufErrors;
+  const rcvbuf = Math.min(pool, socketDrops);
+  pool -= rcvbuf;
+  const reasmOther = Math.min(pool, Math.max(0, reasmFails - injectedPartial));
+  pool -= reasmOther;
+  let before = x.captureComplete ? notCaptured : 0;
+  if (!x.captureComplete) {
+    const bySender = Math.min(pool, sndbufErrors + x.linkDrops);
+    before += bySender;
+    pool -= bySender;
+    if (notCaptured > 0) notes.push(`the capture missed packets (tcpdump's kernel drops): ${notCaptured} lost datagrams it did not see were counted by the kernel's counters instead`);
+  }
+  if (socketDrops > rcvbuf) notes.push(`the socket counted ${socketDrops} drops but only ${rcvbuf} lost datagrams reached the host whole`);
+  if (x.nflog && x.ruleDropped !== null && x.ruleDropped !== x.nflog.packets) {
+    notes.push(`the rule's counter says ${x.ruleDropped} packets, its NFLOG capture holds ${x.nflog.packets}`);
+  }
+  if (x.nflog && x.nflog.unresolved > 0) notes.push(`${x.nflog.unresolved} dropped packets could not be tied to a datagram`);
+
+  const codes = Object.entries(x.errorCodes).map(([k, v]) => `${k} ${v}`).join(', ');
+  const causes: UdpCause[] = [
+    { cause: 'send-error', datagrams: sendErrors, evidence: sendErrors ? `the send callback reported ${codes}` : 'no send callback reported an error' },
+    {
+      cause: 'before-receiver',
+      datagrams: before,
+      evidence: `${x.captureComplete ? `${notCaptured} never appeared in the receiver's capture; ` : ''}Udp SndbufErrors +${sndbufErrors} (qdisc drops the kernel hides from the sender), interface drops +${x.linkDrops}`,
+    },
+    {
+      cause: 'injected-loss',
+      datagrams: injected,
+      evidence: x.nflog
+        ? `the loss rule dropped ${x.ruleDropped ?? x.nflog.packets} packets (nft counter), its NFLOG capture ties them to ${injected} datagrams`
+        : 'no loss rule',
+    },
+    {
+      cause: 'reassembly',
+      datagrams: reasmOther,
+      evidence: `ReasmFails +${reasmFails}, ReasmTimeout +${reasmTimeouts}${injectedPartial ? ` (${injectedPartial} of them explained by the injected loss)` : ''}`,
+    },
+    {
+      cause: 'receive-buffer',
+      datagrams: rcvbuf,
+      evidence: `the socket's drop count ${x.socketDrops ?? 'n/a'} (/proc/net/udp), Udp RcvbufErrors +${rcvbufErrors}`,
+    },
+  ];
+  const explained = causes.reduce((s, c) => s + c.datagrams, 0);
+  return { lost, causes, explained, unexplained: lost - explained, notes };
+}
