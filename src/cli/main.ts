@@ -14,6 +14,13 @@ const HELP = `wirelab: see TCP and UDP behave on a real kernel
                                         annotate any pcap or pcapng (no root needed)
   wirelab capture [--topology loopback|veth] [--mtu N] [--ipv6] [--json] [--live] [--server CMD] -- COMMAND…
                                         run your own program in a lab namespace, capture and annotate it
+  wirelab udp [--rate N|max] [--size BYTES] [--count N] [--rcvbuf BYTES] [--work-us US] [--reader inline|queue]
+              [--loss P%] [--mtu N] [--topology loopback|veth|router] [--pace] [--ipv6] [--json] [--out DIR]
+                                        one UDP loss experiment with your numbers: loss, jitter, reordering as
+                                        iperf3 reports them, and where each lost datagram died
+  wirelab sweep udp --rcvbuf 8k,64k,1m --rate 10k,100k,max --size 100,1472,4000 --loss 0,1% [--count N]
+                    [--jobs N] [--ipv6] [--json] [--out DIR]
+                                        the same over a grid: progress bar, CSV, JSON and an SVG plot
 
 exit codes: 0 good, 1 a lab's expectation failed, 2 bad usage or input, 3 this machine can't run it`;
 
@@ -25,6 +32,7 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./cmd-run.js')).runCommand,
   doctor: async () => (await import('./cmd-doctor.js')).doctorCommand,
   capture: async () => (await import('./cmd-capture.js')).captureCommand,
+  udp: async () => (await import('./cmd-udp.js')).udpCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -18,7 +18,7 @@ import type { HostRole, Sandbox, TopologySpec } from '../sandbox/types.js';
 import { attribute } from './attribution.js';
 import { scanInterface, scanNflog, type NflogScan } from './capture-scan.js';
 import { roleDelta, rmemLimits, snapshot, waitReassemblyIdle } from './kernel-state.js';
-import { validateParams, type UdpParams } from './params.js';
+import { formatBytes, validateParams, type UdpParams } from './params.js';
 import { formatPercent, type DropReasonSource, type UdpResult } from './result.js';
 
 const log = child('udp');
@@ -158,8 +158,8 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       rcvbuf: {
         requested, effective: got.rcvbuf, rmemMax: rm.max, rmemDefault: rm.dflt, clamped,
         explanation: requested === null
-          ? `the kernel's default, net.core.rmem_default = ${rm.dflt ?? '?'} bytes`
-          : `asked for ${requested} bytes; the kernel doubles SO_RCVBUF (half is bookkeeping) ${clamped ? `after clamping it at net.core.rmem_max = ${rm.max} (the host's; a namespace cannot raise it)` : `(under net.core.rmem_max = ${rm.max ?? '?'})`}: ${got.rcvbuf} bytes`,
+          ? `the kernel's default (net.core.rmem_default = ${rm.dflt ?? '?'})`
+          : `asked for ${formatBytes(requested)}; the kernel doubles SO_RCVBUF (half is bookkeeping)${clamped ? ` after clamping the request at net.core.rmem_max = ${rm.max} (the host's; a namespace cannot raise it)` : `, up to net.core.rmem_max = ${rm.max ?? '?'}`}`,
       },
       attribution,
       fragments: {

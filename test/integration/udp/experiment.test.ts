@@ -1,0 +1,77 @@
+/**
+ * Real UDP experiments in fresh namespaces (real sockets, tcpdump, nftables): the loss a user sees
+ * and the attribution of every lost datagram to its cause, over IPv4 and IPv6. Small counts keep
+ * them fast; the counts that must match the kernel match exactly, random ones carry a tolerance.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runUdpInFreshSandbox } from '../../../src/udp/engine.js';
+import { DEFAULT_PARAMS, type UdpParams } from '../../../src/udp/params.js';
+import type { UdpCauseId, UdpResult } from '../../../src/udp/result.js';
+import { isRoot } from '../../support/cli.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wirelab-udp-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+const run = (p: Partial<UdpParams>): Promise<UdpResult> => runUdpInFreshSandbox({ ...DEFAULT_PARAMS, ...p }, { dir, name: `t${n++}` });
+const cause = (r: UdpResult, id: UdpCauseId): number => r.attribution.causes.find((c) => c.cause === id)!.datagrams;
+
+describe.skipIf(!isRoot)('wirelab udp experiments', () => {
+  for (const family of [4, 6] as const) {
+    it(`IPv${family}: a 4 KiB receive buffer loses datagrams, and every one is charged to the receive buffer`, async () => {
+      const r = await run({ family, count: 2000, size: 100, rate: 'max', rcvbuf: 4096, workUs: 50 });
+      expect(r.rcvbuf.effective).toBe(8192); // the kernel doubles SO_RCVBUF
+      expect(r.sender.errors).toBe(0);
+      expect(r.receiver.lost).toBeGreaterThan(0);
+      expect(r.receiver.lost).toBe(2000 - r.receiver.received);
+      expect(cause(r, 'receive-buffer')).toBe(r.receiver.lost);
+      expect(r.attribution.unexplained).toBe(0);
+      expect(r.counters.receiver[family === 6 ? 'Udp6.RcvbufErrors' : 'Udp.RcvbufErrors']).toBe(r.receiver.lost);
+      expect(r.capture.complete).toBe(true);
+      expect(r.capture.packets).toBe(2000); // the capture saw every datagram reach the host
+    });
+
+    it(`IPv${family}: a generous buffer and paced sends lose nothing`, async () => {
+      const r = await run({ family, count: 2000, size: 1000, rate: 5000, pace: true, rcvbuf: 4 << 20 });
+      expect(r.receiver.lost).toBe(0);
+      expect(r.receiver.received).toBe(2000);
+      expect(r.receiver.duplicates).toBe(0);
+      expect(r.receiver.outOfOrder).toBe(0);
+      expect(r.attribution.unexplained).toBe(0);
+      expect(r.receiver.lossText).toBe('0%');
+      expect(r.sender.ratePerSec).toBeGreaterThan(5000 * 0.8);
+      expect(r.sender.ratePerSec).toBeLessThan(5000 * 1.2);
+      expect(r.receiver.jitterMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it(`IPv${family}: an injected 10% loss on a veth pair is charged to the rule, datagram by datagram`, async () => {
+      const r = await run({ family, topology: 'veth', count: 3000, size: 100, rate: 10_000, pace: true, rcvbuf: 4 << 20, loss: 10 });
+      // 3000 draws at p = 0.1: mean 300, sd 16.4; 6 sd either side
+      expect(r.receiver.lost).toBeGreaterThan(200);
+      expect(r.receiver.lost).toBeLessThan(400);
+      expect(cause(r, 'injected-loss')).toBe(r.receiver.lost);
+      expect(r.counters.ruleDropped).toBe(r.receiver.lost); // one packet per datagram
+      expect(r.attribution.unexplained).toBe(0);
+      expect(r.fragments.model?.packetsPerDatagram).toBe(1);
+    });
+  }
+
+  it('IPv4: 4000-byte datagrams over MTU 1500 travel as 3 fragments; 10% packet loss kills about 1-(0.9)^3 of them, all charged to the rule', async () => {
+    const r = await run({ topology: 'veth', count: 2000, size: 4000, rate: 5000, pace: true, rcvbuf: 4 << 20, loss: 10 });
+    expect(r.fragments.packetsPerDatagram).toBe(3);
+    expect(r.fragments.model?.predictedLossPercent).toBeCloseTo(27.1, 1);
+    // 2000 draws at p = 0.271: sd 1.0 percentage points; 6 sd either side
+    expect(r.receiver.lossPercent).toBeGreaterThan(21);
+    expect(r.receiver.lossPercent).toBeLessThan(33);
+    expect(cause(r, 'injected-loss')).toBe(r.receiver.lost);
+    expect(r.attribution.unexplained).toBe(0);
+    // each datagram that lost some but not all of its fragments failed reassembly once
+    expect(r.counters.receiver['Ip.ReasmFails'] ?? 0).toBeGreaterThan(0);
+  });
+});
