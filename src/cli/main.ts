@@ -33,6 +33,7 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./cmd-doctor.js')).doctorCommand,
   capture: async () => (await import('./cmd-capture.js')).captureCommand,
   udp: async () => (await import('./cmd-udp.js')).udpCommand,
+  sweep: async () => (await import('./cmd-sweep.js')).sweepCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -102,10 +102,14 @@ function nflogPayload(rec: PacketRecord, p: DecodedPacket): boolean {
     const type = d.readUInt16LE(off + 2) & 0x7fff;
     if (len < 4) return false;
     if (type === NFULA_PAYLOAD) {
-      p.buf = d.subarray(off + 4, Math.min(d.length, off + len));
+      const b = d.subarray(off + 4, Math.min(d.length, off + len));
+      p.buf = b;
       p.linkType = LINKTYPE_RAW;
-      p.caplen = p.buf.length;
-      p.origLen = p.buf.length;
+      p.caplen = b.length;
+      // The rule logs a copy cut at the capture's snaplen: the packet's own length is in its IP header.
+      const v = b.length > 0 ? b[0]! >> 4 : 0;
+      const ipLen = v === 4 && b.length >= 4 ? b.readUInt16BE(2) : v === 6 && b.length >= 6 ? 40 + b.readUInt16BE(4) : 0;
+      p.origLen = Math.max(b.length, ipLen);
       p.tsSec = rec.tsSec;
       p.tsNsec = rec.tsNsec;
       p.index = rec.index;

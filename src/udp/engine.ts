@@ -94,7 +94,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
   const programs: LabProgram[] = [];
   try {
     captures.push(await startCapture({ sandbox: sb, role: 'server', file, backend: 'tcpdump', snaplen: 128, bufferKiB: 65536 }));
-    if (nflogFile) captures.push(await startCapture({ sandbox: sb, role: 'server', iface: `nflog:${NFLOG_GROUP}`, file: nflogFile, backend: 'tcpdump', bufferKiB: 65536 }));
+    if (nflogFile) captures.push(await startCapture({ sandbox: sb, role: 'server', iface: `nflog:${NFLOG_GROUP}`, file: nflogFile, backend: 'tcpdump', snaplen: 256, bufferKiB: 65536 }));
     const before = await snapshot(sb);
     const receiver = new LabProgram(sb, 'server', 'udp-receiver', {
       addr: addr('server'), family: p.family, rcvbuf: p.rcvbuf, workUs: p.workUs, reader: p.reader, count: p.count,

@@ -50,6 +50,15 @@ describe.skipIf(!isRoot)('wirelab udp experiments', () => {
       expect(r.receiver.jitterMs).toBeGreaterThanOrEqual(0);
     });
 
+    it(`IPv${family}: datagrams longer than the rule's logged copy (4000 bytes on loopback) are still tied to the rule`, async () => {
+      const r = await run({ family, count: 1000, size: 4000, rate: 5000, pace: true, rcvbuf: 4 << 20, loss: 10 });
+      expect(r.fragments.packetsPerDatagram).toBe(1); // lo's MTU is 65536
+      expect(r.receiver.lost).toBeGreaterThan(40); // mean 100, sd 9.5
+      expect(cause(r, 'injected-loss')).toBe(r.receiver.lost);
+      expect(r.attribution.unexplained).toBe(0);
+      expect(r.attribution.notes).toEqual([]);
+    });
+
     it(`IPv${family}: an injected 10% loss on a veth pair is charged to the rule, datagram by datagram`, async () => {
       const r = await run({ family, topology: 'veth', count: 3000, size: 100, rate: 10_000, pace: true, rcvbuf: 4 << 20, loss: 10 });
       // 3000 draws at p = 0.1: mean 300, sd 16.4; 6 sd either side
