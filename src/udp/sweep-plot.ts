@@ -4,8 +4,7 @@
  * 1-(1-P)^k as a dashed line wherever a loss was injected. Drawn with Vega-Lite, rendered to SVG
  * by Vega in Node (no browser, no canvas: text is measured by Vega's estimate).
  */
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { UdpParams } from './params.js';
 import type { SweepRecord } from './sweep-output.js';
 import type { SweepAxis } from './sweep.js';
@@ -71,6 +70,8 @@ export function plotSpec(p: PlotInput): TopLevelSpec {
 }
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded here, not at startup: vega is large, and only a finished sweep draws.
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
