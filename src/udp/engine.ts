@@ -166,7 +166,12 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
         packetsPerDatagram: +k.toFixed(3),
         fragmentedDatagrams: iface.fragmentedDatagrams,
         model: p.loss > 0
-          ? { perPacketLossPercent: p.loss, packetsPerDatagram: kInt, predictedLossPercent: (1 - Math.pow(1 - p.loss / 100, kInt)) * 100 }
+          ? {
+            perPacketLossPercent: p.loss,
+            packetsPerDatagram: kInt,
+            predictedLossPercent: (1 - Math.pow(1 - p.loss / 100, kInt)) * 100,
+            measuredLossPercent: (100 * (attribution.causes.find((c) => c.cause === 'injected-loss')?.datagrams ?? 0)) / p.count,
+          }
           : null,
       },
       counters: {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { formatRate } from './params.js';
-import type { UdpCauseId, UdpResult } from './result.js';
+import { formatPercent, type UdpCauseId, type UdpResult } from './result.js';
 
 const CAUSE_TEXT: Record<UdpCauseId, string> = {
   'send-error': 'the send failed',
@@ -62,7 +62,7 @@ export function renderUdpText(r: UdpResult, cwd = process.cwd()): string {
   if (f.model) {
     const k = f.model.packetsPerDatagram;
     lines.push(
-      `model: per-packet loss P = ${f.model.perPacketLossPercent}% over k = ${k} packet${k === 1 ? '' : 's'}: 1-(1-P)^k = ${f.model.predictedLossPercent.toPrecision(3)}% predicted, ${v.lossText} measured`,
+      `model: per-packet loss P = ${f.model.perPacketLossPercent}% over k = ${k} packet${k === 1 ? '' : 's'} per datagram: 1-(1-P)^k = ${f.model.predictedLossPercent.toPrecision(3)}% predicted; the rule killed ${formatPercent(f.model.measuredLossPercent)} of the datagrams`,
     );
   }
   if (r.kernelReasons) {

@@ -70,7 +70,12 @@ export interface UdpResult {
     packetsPerDatagram: number; // packets per datagram on the wire at the receiver (1: not fragmented)
     fragmentedDatagrams: number;
     /** The model 1 - (1 - P)^k for an injected per-packet loss P over k packets per datagram. */
-    model: { perPacketLossPercent: number; packetsPerDatagram: number; predictedLossPercent: number } | null;
+    model: {
+      perPacketLossPercent: number;
+      packetsPerDatagram: number;
+      predictedLossPercent: number;
+      measuredLossPercent: number; // datagrams charged to the rule, in percent of those sent
+    } | null;
   };
   counters: {
     receiver: Record<string, number>; // deltas of /proc/net/snmp, snmp6, netstat in the receiver's namespace

@@ -29,6 +29,7 @@ export interface SweepRecord {
   unexplained: number | null;
   packetsPerDatagram: number | null;
   modelLossPercent: number | null;
+  ruleLossPercent: number | null; // datagrams charged to the loss rule, in percent
   captureComplete: boolean | null;
   error: string | null;
 }
@@ -54,6 +55,7 @@ export function toRecords(rows: SweepRow[]): SweepRecord[] {
     unexplained: r ? r.attribution.unexplained : null,
     packetsPerDatagram: r ? r.fragments.packetsPerDatagram : null,
     modelLossPercent: r?.fragments.model ? r.fragments.model.predictedLossPercent : null,
+    ruleLossPercent: r?.fragments.model ? r.fragments.model.measuredLossPercent : null,
     captureComplete: r ? r.capture.complete : null,
     error,
   }));
@@ -63,7 +65,7 @@ const CAUSE_COLUMNS: UdpCauseId[] = ['send-error', 'before-receiver', 'injected-
 const COLUMNS = [
   'cell', 'rcvbuf', 'rate', 'size', 'loss', 'workUs', 'family', 'topology', 'count', 'sent', 'received', 'lost', 'lossPercent',
   'outOfOrder', 'duplicates', 'jitterMs', 'senderRate', 'rcvbufEffective', ...CAUSE_COLUMNS, 'unexplained', 'packetsPerDatagram',
-  'modelLossPercent', 'captureComplete', 'error',
+  'modelLossPercent', 'ruleLossPercent', 'captureComplete', 'error',
 ] as const;
 
 function csvField(v: unknown): string {

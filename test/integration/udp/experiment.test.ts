@@ -45,7 +45,7 @@ describe.skipIf(!isRoot)('wirelab udp experiments', () => {
       expect(r.receiver.outOfOrder).toBe(0);
       expect(r.attribution.unexplained).toBe(0);
       expect(r.receiver.lossText).toBe('0%');
-      expect(r.sender.ratePerSec).toBeGreaterThan(5000 * 0.8);
+      expect(r.sender.ratePerSec).toBeGreaterThan(5000 * 0.6); // a loaded machine can hold the sender back, never speed it up
       expect(r.sender.ratePerSec).toBeLessThan(5000 * 1.2);
       expect(r.receiver.jitterMs).toBeGreaterThanOrEqual(0);
     });
@@ -82,5 +82,16 @@ describe.skipIf(!isRoot)('wirelab udp experiments', () => {
     expect(r.attribution.unexplained).toBe(0);
     // each datagram that lost some but not all of its fragments failed reassembly once
     expect(r.counters.receiver['Ip.ReasmFails'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('IPv4: a receiver that works 500 µs between reads loses datagrams at 4k/s; reading into a queue and working in a worker thread loses none', async () => {
+    const common = { count: 3000, size: 100, rate: 4000, pace: true, workUs: 500, rcvbuf: 256 << 10 } as const;
+    const inline = await run({ ...common, reader: 'inline' });
+    expect(inline.receiver.lost).toBeGreaterThan(0);
+    expect(cause(inline, 'receive-buffer')).toBe(inline.receiver.lost);
+    expect(inline.attribution.unexplained).toBe(0);
+    const queued = await run({ ...common, reader: 'queue' });
+    expect(queued.receiver.lost).toBe(0);
+    expect(queued.receiver.received).toBe(3000);
   });
 });
