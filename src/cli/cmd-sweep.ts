@@ -15,6 +15,7 @@ import { plotSpec, renderSvg } from '../udp/sweep-plot.js';
 import { toCsv, toRecords, toSweepJson } from '../udp/sweep-output.js';
 import { cells, parseGrid, runSweep, sweptAxes, type SweepRow } from '../udp/sweep.js';
 import { intOption, parse } from './args.js';
+import { UDP_OPTIONS } from './cmd-udp.js';
 import { newRunId } from './cmd-run.js';
 import { note, out, outJson } from './output.js';
 
@@ -34,22 +35,8 @@ function describeRow(row: SweepRow): string {
 }
 
 export async function sweepCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('sweep', argv, {
-    rcvbuf: { type: 'string' },
-    rate: { type: 'string' },
-    size: { type: 'string' },
-    loss: { type: 'string' },
-    'work-us': { type: 'string' },
-    count: { type: 'string' },
-    jobs: { type: 'string' },
-    topology: { type: 'string' },
-    mtu: { type: 'string' },
-    reader: { type: 'string' },
-    pace: { type: 'boolean' },
-    ipv6: { type: 'boolean' },
-    json: { type: 'boolean' },
-    out: { type: 'string' },
-  }, USAGE);
+  // The experiment's own flags (each may hold a list where the grid sweeps it), and --jobs.
+  const { values, positionals } = parse('sweep', argv, { ...UDP_OPTIONS, jobs: { type: 'string' } }, USAGE);
   if (positionals[0] !== 'udp' || positionals.length > 1) {
     throw new WirelabError('BAD_USAGE', `wirelab sweep: say what to sweep: wirelab sweep udp …\nusage: ${USAGE}`);
   }

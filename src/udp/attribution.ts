@@ -25,6 +25,7 @@ export interface AttributionInput {
   receiverCounters: Record<string, number>;
   senderCounters: Record<string, number>;
   linkDrops: number;
+  qdiscDrops: number;
 }
 
 const n = (c: Record<string, number>, k: string): number => c[k] ?? 0;
@@ -65,7 +66,7 @@ export function attribute(x: AttributionInput): UdpAttribution {
   pool -= reasmOther;
   let before = x.captureComplete ? notCaptured : 0;
   if (!x.captureComplete) {
-    const bySender = Math.min(pool, sndbufErrors + x.linkDrops);
+    const bySender = Math.min(pool, sndbufErrors + x.linkDrops + x.qdiscDrops);
     before += bySender;
     pool -= bySender;
     if (notCaptured > 0) notes.push(`the capture missed packets (tcpdump's kernel drops): ${notCaptured} lost datagrams it did not see were counted by the kernel's counters instead`);
@@ -82,7 +83,7 @@ export function attribute(x: AttributionInput): UdpAttribution {
     {
       cause: 'before-receiver',
       datagrams: before,
-      evidence: `${x.captureComplete ? `${notCaptured} never appeared in the receiver's capture; ` : ''}Udp SndbufErrors +${sndbufErrors} (qdisc drops the kernel hides from the sender), interface drops +${x.linkDrops}`,
+      evidence: `${x.captureComplete ? `${notCaptured} never appeared in the receiver's capture; ` : ''}Udp SndbufErrors +${sndbufErrors} (qdisc drops the kernel hides from the sender), qdisc drops +${x.qdiscDrops}, interface drops +${x.linkDrops}`,
     },
     {
       cause: 'injected-loss',

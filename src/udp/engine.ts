@@ -127,11 +127,12 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
     const receiverCounters = roleDelta(before, after, sb, 'server');
     const senderCounters = roleDelta(before, after, sb, 'client');
     const linkDrops = after.linkDropped - before.linkDropped;
+    const qdiscDrops = after.qdiscDropped - before.qdiscDropped;
     const captureComplete = stats.every((s) => s.complete);
     const received = unpackBits(got.bitmap, p.count);
     const attribution = attribute({
       count: p.count, received, failedSends: sent.failed, errorCodes: sent.errorCodes, iface,
-      captureComplete, nflog, ruleDropped, socketDrops: got.drops, receiverCounters, senderCounters, linkDrops,
+      captureComplete, nflog, ruleDropped, socketDrops: got.drops, receiverCounters, senderCounters, linkDrops, qdiscDrops,
     });
     const lost = p.count - got.received;
     const lossPercent = (lost / p.count) * 100;
@@ -180,6 +181,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
         router: sb.roles.includes('router') ? roleDelta(before, after, sb, 'router') : null,
         ruleDropped,
         linkDrops,
+        qdiscDrops,
       },
       capture: {
         file, nflogFile, packets: primary.captured, droppedByKernel: stats.reduce<number | null>((s, c) => (c.droppedByKernel === null ? s : (s ?? 0) + c.droppedByKernel), null),

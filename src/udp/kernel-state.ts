@@ -1,7 +1,7 @@
 /**
  * What the kernel of each sandbox namespace counts around one experiment: /proc/net/snmp, snmp6
  * and netstat (through the namespace's holder process), dropped packets on every interface
- * (`ip -s -j link`), the host-wide receive-buffer limits, and the pending IP reassembly queues
+ * (`ip -s -j link`) and in every qdisc (`tc -s -j qdisc`), the host-wide receive-buffer limits, and the pending IP reassembly queues
  * (/proc/net/sockstat FRAG, sockstat6 FRAG6) that the engine waits on before it reads ReasmFails.
  */
 import { readFile } from 'node:fs/promises';
@@ -10,7 +10,8 @@ import type { HostRole, Sandbox } from '../sandbox/types.js';
 
 export interface KernelSnapshot {
   byRole: Map<HostRole, CounterSnapshot>;
-  linkDropped: number;
+  linkDropped: number; // rx + tx dropped on every interface (ip -s link)
+  qdiscDropped: number; // drops of every qdisc (tc -s qdisc): a full tbf queue on a veth, say
 }
 
 /** One namespace per role: on loopback client and server share one. */
@@ -19,21 +20,24 @@ function distinctRoles(sb: Sandbox): HostRole[] {
   return sb.roles.filter((r) => (seen.has(sb.host(r).netns) ? false : (seen.add(sb.host(r).netns), true)));
 }
 
-async function linkDropped(sb: Sandbox): Promise<number> {
+async function sumOver(sb: Sandbox, argv: string[], pick: (row: Record<string, unknown>) => number): Promise<number> {
   let total = 0;
   for (const role of distinctRoles(sb)) {
-    const r = await sb.exec(role, ['ip', '-s', '-j', 'link', 'show']);
-    if (r.code !== 0) continue;
-    const links = JSON.parse(r.stdout) as Array<{ stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } } }>;
-    for (const l of links) total += (l.stats64?.rx?.dropped ?? 0) + (l.stats64?.tx?.dropped ?? 0);
+    const r = await sb.exec(role, argv);
+    if (r.code !== 0 || !r.stdout.trim()) continue;
+    for (const row of JSON.parse(r.stdout) as Record<string, unknown>[]) total += pick(row);
   }
   return total;
 }
 
+type LinkRow = { stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } } };
+
 export async function snapshot(sb: Sandbox): Promise<KernelSnapshot> {
   const byRole = new Map<HostRole, CounterSnapshot>();
   for (const role of distinctRoles(sb)) byRole.set(role, await readCounters(sb.nsPid(role)));
-  return { byRole, linkDropped: await linkDropped(sb) };
+  const linkDropped = await sumOver(sb, ['ip', '-s', '-j', 'link', 'show'], (l) => ((l as LinkRow).stats64?.rx?.dropped ?? 0) + ((l as LinkRow).stats64?.tx?.dropped ?? 0));
+  const qdiscDropped = await sumOver(sb, ['tc', '-s', '-j', 'qdisc', 'show'], (q) => (typeof q.drops === 'number' ? q.drops : 0));
+  return { byRole, linkDropped, qdiscDropped };
 }
 
 const KEEP = /^(Udp6?|UdpLite6?|Ip6?|Icmp6?|IcmpMsg)\./;

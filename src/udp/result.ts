@@ -83,6 +83,7 @@ export interface UdpResult {
     router: Record<string, number> | null;
     ruleDropped: number | null; // the loss rule's nft counter (packets)
     linkDrops: number; // rx/tx dropped on the sandbox's interfaces (ip -s link)
+    qdiscDrops: number; // dropped by the sandbox's qdiscs (tc -s qdisc)
   };
   capture: {
     file: string;

@@ -15,7 +15,7 @@ function input(over: Partial<AttributionInput> = {}): AttributionInput {
   };
   return {
     count: COUNT, received: new Uint8Array(COUNT).fill(1), failedSends: [], errorCodes: {}, iface, captureComplete: true,
-    nflog: null, ruleDropped: null, socketDrops: 0, receiverCounters: {}, senderCounters: {}, linkDrops: 0, ...over,
+    nflog: null, ruleDropped: null, socketDrops: 0, receiverCounters: {}, senderCounters: {}, linkDrops: 0, qdiscDrops: 0, ...over,
   };
 }
 
