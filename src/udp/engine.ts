@@ -186,6 +186,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       capture: {
         file, nflogFile, packets: primary.captured, droppedByKernel: stats.reduce<number | null>((s, c) => (c.droppedByKernel === null ? s : (s ?? 0) + c.droppedByKernel), null),
         complete: captureComplete, limits: stats.flatMap((s) => s.limits),
+        icmpTimeExceeded: iface.icmpTimeExceeded, icmpUnreachable: iface.icmpUnreachable,
       },
       kernelReasons,
       durationMs: Date.now() - t0,

@@ -65,6 +65,9 @@ export function renderUdpText(r: UdpResult, cwd = process.cwd()): string {
       `model: per-packet loss P = ${f.model.perPacketLossPercent}% over k = ${k} packet${k === 1 ? '' : 's'} per datagram: 1-(1-P)^k = ${f.model.predictedLossPercent.toPrecision(3)}% predicted; the rule killed ${formatPercent(f.model.measuredLossPercent)} of the datagrams`,
     );
   }
+  if (r.capture.icmpTimeExceeded || r.capture.icmpUnreachable) {
+    lines.push(`icmp at the receiver: ${r.capture.icmpTimeExceeded} time exceeded (reassembly gave up), ${r.capture.icmpUnreachable} unreachable`);
+  }
   if (r.kernelReasons) {
     const list = Object.entries(r.kernelReasons).map(([k, n]) => `${k} ${n}`).join(', ');
     lines.push(`kernel drop reasons (kfree_skb): ${list || 'none'}`);

@@ -92,6 +92,8 @@ export interface UdpResult {
     droppedByKernel: number | null;
     complete: boolean;
     limits: string[];
+    icmpTimeExceeded: number; // ICMP(v6) time exceeded seen at the receiver (reassembly gave up)
+    icmpUnreachable: number; // ICMP(v6) destination unreachable seen at the receiver
   };
   kernelReasons: KernelDropReasons | null;
   durationMs: number;
