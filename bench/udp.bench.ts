@@ -3,7 +3,9 @@
  * each in a fresh loopback namespace with the same tcpdump capture running (-s 128 -B 64 MiB), in
  * alternating order, median of N rounds. Reports datagrams/s of both and their ratio (target:
  * wirelab >= iperf3), and the capture's kernel drops (target 0; otherwise the run says the capture
- * was incomplete). Writes bench/results/udp-latest.json.
+ * was incomplete). Also datagrams per CPU second of each sender (wirelab's process.cpuUsage(), iperf3's
+ * own cpu_utilization_percent): the comparison that does not depend on what else the machine runs.
+ * Writes bench/results/udp-latest.json.
  *
  *   node dist/bench/udp.bench.js [--sizes 100,1400] [--count 200000] [--rounds 3] [--out FILE]
  * Needs root, tcpdump and iperf3 (Debian packages; scripts/setup.sh installs them).
@@ -33,6 +35,7 @@ interface Sample {
   size: number;
   round: number;
   perSec: number; // datagrams/s the sender sent
+  perCpuSec: number; // datagrams per CPU second of the sender process (user + system): independent of the machine's load
   receivedPercent: number; // of those, what the receiver got
   captureDropped: number | null; // tcpdump's "dropped by kernel"
   captured: number;
@@ -69,7 +72,7 @@ async function wirelab(size: number, count: number, round: number, dir: string):
   return withSandbox('bench-udp-wirelab', async (sb) => {
     const r = await runUdp(sb, { ...DEFAULT_PARAMS, rate: 'max', size, count, rcvbuf: null }, { dir, name: `wirelab-${size}-${round}` });
     return {
-      tool: 'wirelab', size, round, perSec: r.sender.ratePerSec, receivedPercent: (100 * r.receiver.received) / count,
+      tool: 'wirelab', size, round, perSec: r.sender.ratePerSec, perCpuSec: count / (r.sender.cpuMs / 1000), receivedPercent: (100 * r.receiver.received) / count,
       captureDropped: r.capture.droppedByKernel, captured: r.capture.packets,
     };
   });
@@ -106,11 +109,14 @@ async function iperf3(size: number, count: number, round: number, dir: string): 
       await waitFor(server, /Server listening/, 5000);
       const r = await sb.exec('client', ['iperf3', '-c', '127.0.0.1', '-p', String(IPERF_PORT), '-u', '-b', '0', '-l', String(size), '-k', String(count), '--json']);
       if (r.code !== 0) throw new Error(`iperf3 -c failed (${r.code}): ${r.stdout.slice(0, 500)} ${r.stderr}`);
-      const doc = JSON.parse(r.stdout) as { end: { sum: IperfUdp; streams?: { udp: IperfUdp }[] } };
+      const doc = JSON.parse(r.stdout) as { end: { sum: IperfUdp; streams?: { udp: IperfUdp }[]; cpu_utilization_percent?: { host_total: number } } };
       const s = doc.end.streams?.[0]?.udp ?? doc.end.sum;
       const stats = await cap.stop();
       return {
-        tool: 'iperf3', size, round, perSec: s.packets / s.seconds, receivedPercent: (100 * (s.packets - s.lost_packets)) / s.packets,
+        tool: 'iperf3', size, round, perSec: s.packets / s.seconds,
+        // iperf3's own getrusage of the client over the test, as a percentage of the test's duration
+        perCpuSec: s.packets / (((doc.end.cpu_utilization_percent?.host_total ?? NaN) / 100) * s.seconds),
+        receivedPercent: (100 * (s.packets - s.lost_packets)) / s.packets,
         captureDropped: stats.droppedByKernel, captured: stats.captured,
       };
     } finally {
@@ -137,7 +143,7 @@ async function main(): Promise<void> {
         for (const f of order) {
           const s = await f(size, o.count, round, dir);
           samples.push(s);
-          process.stderr.write(`[bench udp] ${s.tool} ${size} B round ${round + 1}: ${Math.round(s.perSec)}/s, capture dropped ${s.captureDropped}\n`);
+          process.stderr.write(`[bench udp] ${s.tool} ${size} B round ${round + 1}: ${Math.round(s.perSec)}/s, ${Math.round(s.perCpuSec)} per CPU second, capture dropped ${s.captureDropped}\n`);
         }
       }
     }
@@ -150,10 +156,15 @@ async function main(): Promise<void> {
     const i = median(of('iperf3').map((s) => s.perSec));
     const drops = samples.filter((s) => s.size === size).map((s) => s.captureDropped);
     const dropped = drops.reduce<number>((a, d) => a + (d ?? 0), 0);
+    const wc = median(of('wirelab').map((s) => s.perCpuSec));
+    const ic = median(of('iperf3').map((s) => s.perCpuSec));
     return {
       size,
       wirelabPerSec: Math.round(w),
       iperf3PerSec: Math.round(i),
+      wirelabPerCpuSec: Math.round(wc),
+      iperf3PerCpuSec: Math.round(ic),
+      cpuRatio: +(wc / ic).toFixed(3),
       ratio: +(w / i).toFixed(3),
       targetMet: w >= i,
       captureDroppedTotal: dropped,
@@ -168,6 +179,7 @@ async function main(): Promise<void> {
   for (const r of results) {
     process.stdout.write(
       `${r.size} B: wirelab ${r.wirelabPerSec}/s, iperf3 -u ${r.iperf3PerSec}/s, ratio ${r.ratio} (${r.targetMet ? 'target met' : 'TARGET MISSED'}: wirelab >= iperf3); ` +
+        `per CPU second of the sender: wirelab ${r.wirelabPerCpuSec}, iperf3 ${r.iperf3PerCpuSec} (ratio ${r.cpuRatio}); ` +
         `capture ${r.captureComplete ? '0 dropped by the kernel' : `INCOMPLETE: ${r.captureDroppedTotal} packets dropped by the kernel`}; ` +
         `received: wirelab ${r.wirelabReceivedPercent}%, iperf3 ${r.iperf3ReceivedPercent}%\n`,
     );

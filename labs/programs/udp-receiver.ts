@@ -139,6 +139,7 @@ function drain(quietMs: number): void {
       received, duplicates, outOfOrder, foreign, maxSeq,
       jitterMs: jitter, firstMs, lastMs,
       drops: q?.drops ?? null,
+      cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000, // the worker thread's included
       rcvbuf: sock.getRecvBufferSize(),
       bitmap: packBits(),
     });

@@ -10,7 +10,7 @@
  * Buffers come from a ring: node may queue a send (libuv) and keep its buffer until the callback,
  * so a ring slot is reused only after its send completed (callbacks complete in order).
  *   args: { addr, port, family, size, count, rate, pace }
- *   events: ready { localPort } · done { attempted, sent, errors, errorCodes, failed[], firstMs, lastMs }
+ *   events: ready { localPort } · done { attempted, sent, errors, errorCodes, failed[], firstMs,  lastMs, cpuMs (from the first send to the last callback) }
  */
 import dgram from 'node:dgram';
 import { stampMagic, writeHeader } from '../../src/udp/payload.js';
@@ -49,6 +49,7 @@ let firstMs = 0;
 let lastMs = 0;
 let start = 0;
 let finished = false;
+let cpuAtStart: NodeJS.CpuUsage | null = null; // CPU time is counted from the first send, startup apart
 
 function onSent(err: Error | null): void {
   if (err) {
@@ -74,7 +75,8 @@ function sendOne(): void {
 function finish(): void {
   if (finished) return;
   finished = true;
-  emit('done', { attempted: a.count, sent: a.count - errors, errors, errorCodes, failed, firstMs, lastMs });
+  const cpu = process.cpuUsage(cpuAtStart ?? undefined);
+  emit('done', { attempted: a.count, sent: a.count - errors, errors, errorCodes, failed, firstMs, lastMs, cpuMs: (cpu.user + cpu.system) / 1000 });
   sock.close();
 }
 
@@ -115,6 +117,7 @@ sock.connect(a.port, a.addr, () => {
   const addr = sock.address();
   emit('ready', { localPort: addr.port });
   start = performance.now();
+  cpuAtStart = process.cpuUsage();
   if (a.rate <= 0) blast();
   else if (a.pace) paced();
   else burst();

@@ -65,6 +65,7 @@ interface SenderDone {
   failed: number[];
   firstMs: number;
   lastMs: number;
+  cpuMs: number;
 }
 
 interface ReceiverDone {
@@ -76,6 +77,7 @@ interface ReceiverDone {
   drops: number | null;
   rcvbuf: number;
   bitmap: string;
+  cpuMs: number;
 }
 
 export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions): Promise<UdpResult> {
@@ -150,11 +152,11 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       params: p,
       sender: {
         address: addr('client'), attempted: sent.attempted, sent: sent.sent, errors: sent.errors, errorCodes: sent.errorCodes,
-        seconds, ratePerSec: sent.attempted / seconds,
+        seconds, ratePerSec: sent.attempted / seconds, cpuMs: sent.cpuMs,
       },
       receiver: {
         address: endpoint(addr('server'), port), received: got.received, lost, lossPercent, lossText: formatPercent(lossPercent),
-        outOfOrder: got.outOfOrder, duplicates: got.duplicates, jitterMs: got.jitterMs, foreign: got.foreign,
+        outOfOrder: got.outOfOrder, duplicates: got.duplicates, jitterMs: got.jitterMs, foreign: got.foreign, cpuMs: got.cpuMs,
       },
       rcvbuf: {
         requested, effective: got.rcvbuf, rmemMax: rm.max, rmemDefault: rm.dflt, clamped,

@@ -45,6 +45,7 @@ export interface UdpResult {
     errorCodes: Record<string, number>;
     seconds: number; // first to last send
     ratePerSec: number; // attempted / seconds
+    cpuMs: number; // CPU time (user + system) the sender process used from its first send to its last send callback
   };
   receiver: {
     address: string; // ip:port
@@ -56,6 +57,7 @@ export interface UdpResult {
     duplicates: number;
     jitterMs: number; // RFC 3550, as iperf3 computes it
     foreign: number; // datagrams that were not ours
+    cpuMs: number; // CPU time the receiver process used (its worker thread included), startup included
   };
   rcvbuf: {
     requested: number | null; // SO_RCVBUF asked for (null: the kernel's default)

@@ -24,7 +24,7 @@ describe('wirelab udp', () => {
     expect(r.code, r.stderr).toBe(0);
     const o = JSON.parse(r.stdout) as Record<string, Record<string, unknown>>;
     expect(Object.keys(o)).toEqual(['params', 'sender', 'receiver', 'rcvbuf', 'attribution', 'fragments', 'counters', 'capture', 'kernelReasons', 'durationMs']);
-    expect(Object.keys(o.receiver!)).toEqual(['address', 'received', 'lost', 'lossPercent', 'lossText', 'outOfOrder', 'duplicates', 'jitterMs', 'foreign']);
+    expect(Object.keys(o.receiver!)).toEqual(['address', 'received', 'lost', 'lossPercent', 'lossText', 'outOfOrder', 'duplicates', 'jitterMs', 'foreign', 'cpuMs']);
     expect(Object.keys(o.attribution!)).toEqual(['lost', 'causes', 'explained', 'unexplained', 'notes']);
     expect((o.attribution!.causes as { cause: string }[]).map((c) => c.cause)).toEqual(['send-error', 'before-receiver', 'injected-loss', 'reassembly', 'receive-buffer']);
     expect(o.sender!.attempted).toBe(500);
