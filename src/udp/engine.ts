@@ -4,8 +4,10 @@
  * namespace on loopback). Around them: tcpdump on the receiver's interface (-s 128 -B 64 MiB:
  * headers and our 16-byte payload header, a buffer that keeps up at 300k packets/s), the
  * loss rule at the receiver's input with its NFLOG capture, the kernel's counters before and
- * after, and an optional kernel drop-reason source. Labs call runUdp with their own sandbox;
- * `wirelab udp` and the sweep call runUdpInFreshSandbox.
+ * after, and an optional kernel drop-reason source. Labs call runUdp with their own sandbox
+ * (several runs in one sandbox are fine without loss; give each its own `name` so their captures
+ * do not overwrite each other; a run with loss leaves its rule behind, so it must be the sandbox's
+ * last); `wirelab udp` and the sweep call runUdpInFreshSandbox.
  */
 import path from 'node:path';
 import { startCapture } from '../capture/live.js';
@@ -24,6 +26,8 @@ import { formatPercent, type DropReasonSource, type UdpResult } from './result.j
 const log = child('udp');
 const NFLOG_GROUP = 11;
 const RULE = 'udp-loss';
+/** Sandboxes that carry a loss rule from a run: the sandbox API cannot remove a rule again. */
+const lossRuleIn = new WeakMap<Sandbox, number>(); // sandbox -> the rule's loss in percent
 
 export interface UdpRunOptions {
   dir: string; // where the captures go
@@ -87,7 +91,15 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
   const addr = (r: HostRole): string => (p.family === 6 ? sb.host(r).addr6 : sb.host(r).addr4);
   // Expire incomplete reassembly queues after 1 s instead of 30, so ReasmFails is counted in time.
   await sb.setSysctls({ 'net.ipv4.ipfrag_time': { value: 1, optional: true }, 'net.ipv6.ip6frag_time': { value: 1, optional: true } }, 'server');
+  const earlier = lossRuleIn.get(sb);
+  if (earlier !== undefined) {
+    throw new WirelabError(
+      'BAD_USAGE',
+      `sandbox ${sb.id} still carries the ${earlier}%-loss rule of an earlier runUdp, which would drop this run's datagrams too: run each experiment that injects loss in a fresh sandbox (runUdpInFreshSandbox)`,
+    );
+  }
   if (p.loss > 0) {
+    lossRuleIn.set(sb, p.loss);
     await sb.applyFaults([{ kind: 'random-loss', name: RULE, at: 'server', match: { proto: 'udp' }, percent: p.loss, nflogGroup: NFLOG_GROUP }]);
   }
   const file = path.join(opts.dir, `${stem}.pcap`);

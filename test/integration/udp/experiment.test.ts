@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runUdpInFreshSandbox } from '../../../src/udp/engine.js';
+import { createSandbox } from '../../../src/sandbox/index.js';
+import { runUdp, runUdpInFreshSandbox } from '../../../src/udp/engine.js';
 import { DEFAULT_PARAMS, type UdpParams } from '../../../src/udp/params.js';
 import type { UdpCauseId, UdpResult } from '../../../src/udp/result.js';
 import { isRoot } from '../../support/cli.js';
@@ -93,5 +94,19 @@ describe.skipIf(!isRoot)('wirelab udp experiments', () => {
     const queued = await run({ ...common, reader: 'queue' });
     expect(queued.receiver.lost).toBe(0);
     expect(queued.receiver.received).toBe(3000);
+  });
+
+  it('a lab can run several experiments in its own sandbox; after one that injected loss it is told to use a fresh sandbox', async () => {
+    const sb = await createSandbox({ kind: 'loopback' }, { label: 'udp-twice' });
+    try {
+      const a = await runUdp(sb, { ...DEFAULT_PARAMS, count: 300, size: 100, rate: 5000, rcvbuf: 1 << 20 }, { dir, name: 'twice-a' });
+      const b = await runUdp(sb, { ...DEFAULT_PARAMS, count: 300, size: 100, rate: 5000, rcvbuf: 1 << 20, loss: 50 }, { dir, name: 'twice-b' });
+      expect(a.receiver.lost).toBe(0);
+      expect(a.capture.packets).toBe(300); // counters and captures are per run
+      expect(cause(b, 'injected-loss')).toBe(b.receiver.lost);
+      await expect(runUdp(sb, { ...DEFAULT_PARAMS, count: 300 }, { dir, name: 'twice-c' })).rejects.toMatchObject({ code: 'BAD_USAGE' });
+    } finally {
+      await sb.destroy();
+    }
   });
 });
