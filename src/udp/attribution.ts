@@ -95,7 +95,7 @@ export function attribute(x: AttributionInput): UdpAttribution {
     {
       cause: 'reassembly',
       datagrams: reasmOther,
-      evidence: `ReasmFails +${reasmFails}, ReasmTimeout +${reasmTimeouts}${injectedPartial ? ` (${injectedPartial} of them explained by the injected loss)` : ''}`,
+      evidence: `ReasmFails +${reasmFails}, ReasmTimeout +${reasmTimeouts}${injectedPartial ? ` (${injectedPartial} datagrams the rule left incomplete account for some)` : ''}${reasmFails > reasmTimeouts + injectedPartial ? '; under reassembly memory pressure every dropped fragment counts as a failure' : ''}`,
     },
     {
       cause: 'receive-buffer',

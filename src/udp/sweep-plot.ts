@@ -38,13 +38,15 @@ export function plotSpec(p: PlotInput): TopLevelSpec {
       model: r.modelLossPercent,
     }));
   const b = p.base;
+  const anyModel = values.some((v) => v.model !== null);
+  const dashLegend = anyModel ? { symbolType: 'stroke', labelExpr: "datum.label === 'model' ? 'model 1-(1-P)^k' : 'measured'" } : null;
   const layer = {
     transform: [{ fold: ['measured', 'model'], as: ['series', 'lossPercent'] }, { filter: 'datum.lossPercent !== null' }],
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: x, type: 'ordinal', sort: p.labels[x], title: TITLE[x] },
       y: { field: 'lossPercent', type: 'quantitative', title: 'datagrams lost (%)' },
-      strokeDash: { field: 'series', type: 'nominal', title: 'loss', sort: ['measured', 'model'], legend: { symbolType: 'stroke', labelExpr: "datum.label === 'model' ? 'model 1-(1-P)^k' : 'measured'" } },
+      strokeDash: { field: 'series', type: 'nominal', title: 'loss', sort: ['measured', 'model'], legend: dashLegend },
       ...(color ? { color: { field: color, type: 'nominal', sort: p.labels[color], title: TITLE[color], scale: { scheme: 'category10' } } } : {}),
       tooltip: [{ field: 'lossPercent', type: 'quantitative', format: '.2g' }],
     },
@@ -56,7 +58,7 @@ export function plotSpec(p: PlotInput): TopLevelSpec {
       subtitle: `${b.count} datagrams per cell, IPv${b.family}, ${b.topology}${b.pace ? ', paced' : ''}`,
     },
     data: { values },
-    config: { font: 'sans-serif', view: { stroke: '#ddd' } },
+    config: { font: 'sans-serif', view: { stroke: '#ddd' }, legend: { titleLimit: 320, labelLimit: 320 } },
   };
   if (!column && !rest.length) return { ...header, width: 420, height: 260, ...layer } as TopLevelSpec;
   return {
