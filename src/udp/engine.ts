@@ -150,7 +150,9 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
     });
     const lost = p.count - got.received;
     const lossPercent = (lost / p.count) * 100;
-    const seconds = Math.max(1e-6, (sent.lastMs - sent.firstMs) / 1000);
+    const seconds = Math.max(0, (sent.lastMs - sent.firstMs) / 1000);
+    // n sends span n-1 intervals; one datagram has no rate
+    const ratePerSec = sent.attempted > 1 && seconds > 0 ? (sent.attempted - 1) / seconds : 0;
     const reached = iface.reached.reduce((s, v) => s + (v > 0 ? 1 : 0), 0);
     let packets = 0;
     for (let i = 0; i < p.count; i++) if (iface.reached[i]) packets += iface.fragments[i]!;
@@ -164,7 +166,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       params: p,
       sender: {
         address: addr('client'), attempted: sent.attempted, sent: sent.sent, errors: sent.errors, errorCodes: sent.errorCodes,
-        seconds, ratePerSec: sent.attempted / seconds, cpuMs: sent.cpuMs,
+        seconds, ratePerSec, cpuMs: sent.cpuMs,
       },
       receiver: {
         address: endpoint(addr('server'), port), received: got.received, lost, lossPercent, lossText: formatPercent(lossPercent),
@@ -174,7 +176,8 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
         requested, effective: got.rcvbuf, rmemMax: rm.max, rmemDefault: rm.dflt, clamped,
         explanation: requested === null
           ? `the kernel's default (net.core.rmem_default = ${rm.dflt ?? '?'})`
-          : `asked for ${formatBytes(requested)}; the kernel doubles SO_RCVBUF (half is bookkeeping)${clamped ? ` after clamping the request at net.core.rmem_max = ${rm.max} (the host's; a namespace cannot raise it)` : `, up to net.core.rmem_max = ${rm.max ?? '?'}`}`,
+          : `asked for ${formatBytes(requested)}; the kernel doubles SO_RCVBUF (half is bookkeeping)${clamped ? ` after clamping the request at net.core.rmem_max = ${rm.max} (the host's; a namespace cannot raise it)` : `, up to net.core.rmem_max = ${rm.max ?? '?'}`}` +
+            (got.rcvbuf > 2 * Math.min(requested, rm.max ?? requested) ? `, and never below its minimum (SOCK_MIN_RCVBUF): ${got.rcvbuf}` : ''),
       },
       attribution,
       fragments: {

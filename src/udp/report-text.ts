@@ -37,7 +37,8 @@ export function renderUdpText(r: UdpResult, cwd = process.cwd()): string {
   const lines = header(r);
   lines.push('');
   const errs = Object.entries(s.errorCodes).map(([k, n]) => `${k} ${n}`).join(', ');
-  lines.push(`  sender    ${s.attempted} datagrams in ${s.seconds.toFixed(3)} s (${formatRate(Math.round(s.ratePerSec))}/s), ${s.errors} send errors${errs ? ` (${errs})` : ''}, ${Math.round(s.cpuMs)} ms CPU`);
+  const rate = s.attempted > 1 ? ` in ${s.seconds.toFixed(3)} s (${formatRate(Math.round(s.ratePerSec))}/s)` : '';
+  lines.push(`  sender    ${s.attempted} datagram${s.attempted === 1 ? '' : 's'}${rate}, ${s.errors} send errors${errs ? ` (${errs})` : ''}, ${Math.round(s.cpuMs)} ms CPU`);
   lines.push(
     `  receiver  ${v.received} received   lost ${v.lost}/${s.attempted} (${v.lossText})   out of order ${v.outOfOrder}   duplicates ${v.duplicates}   jitter ${v.jitterMs.toFixed(3)} ms   ${Math.round(v.cpuMs)} ms CPU`,
   );

@@ -44,7 +44,7 @@ export interface UdpResult {
     errors: number;
     errorCodes: Record<string, number>;
     seconds: number; // first to last send
-    ratePerSec: number; // attempted / seconds
+    ratePerSec: number; // (attempted - 1) / seconds: sends per second over the send interval (0 for one datagram)
     cpuMs: number; // CPU time (user + system) the sender process used from its first send to its last send callback
   };
   receiver: {
