@@ -10,7 +10,7 @@
  * for is `unexplained`: the causes are never made to add up by subtraction alone.
  */
 import type { InterfaceScan, NflogScan } from './capture-scan.js';
-import type { UdpAttribution, UdpCause } from './result.js';
+import type { UdpAttribution, UdpCause, UdpCauseId } from './result.js';
 
 export interface AttributionInput {
   count: number;
@@ -26,6 +26,22 @@ export interface AttributionInput {
   senderCounters: Record<string, number>;
   linkDrops: number;
   qdiscDrops: number;
+  /** Kernel drop reasons per datagram, when a kernel-event source could tell (the seam). */
+  kernelBySeq?: Map<number, string>;
+}
+
+/** "SOCKET_RCVBUFF 9991, NOT_SPECIFIED 2" for the seqs of one cause. */
+function reasonsOf(seqs: number[], bySeq: Map<number, string>): string {
+  const tally = new Map<string, number>();
+  let none = 0;
+  for (const s of seqs) {
+    const r = bySeq.get(s);
+    if (r === undefined) none++;
+    else tally.set(r, (tally.get(r) ?? 0) + 1);
+  }
+  const parts = [...tally].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`);
+  if (none) parts.push(`no event ${none}`);
+  return parts.join(', ');
 }
 
 const n = (c: Record<string, number>, k: string): number => c[k] ?? 0;
@@ -39,15 +55,28 @@ export function attribute(x: AttributionInput): UdpAttribution {
   let injectedPartial = 0; // some of its packets reached reassembly: a ReasmFails each
   let notCaptured = 0;
   let inHost = 0;
+  // Only kept when a kernel-event source can name each datagram's drop reason.
+  const seqsOf: Partial<Record<'send-error' | 'injected-loss' | 'not-captured' | 'in-host', number[]>> | null = x.kernelBySeq ? {} : null;
+  const keep = (k: 'send-error' | 'injected-loss' | 'not-captured' | 'in-host', seq: number): void => {
+    if (seqsOf) (seqsOf[k] ??= []).push(seq);
+  };
   for (let seq = 0; seq < x.count; seq++) {
     if (x.received[seq]) continue;
     lost++;
-    if (failed[seq]) sendErrors++;
-    else if (x.nflog && x.nflog.dropped[seq]! > 0) {
+    if (failed[seq]) {
+      sendErrors++;
+      keep('send-error', seq);
+    } else if (x.nflog && x.nflog.dropped[seq]! > 0) {
       injected++;
+      keep('injected-loss', seq);
       if (x.nflog.dropped[seq]! < x.iface.fragments[seq]!) injectedPartial++;
-    } else if (x.iface.reached[seq] === 0) notCaptured++;
-    else inHost++;
+    } else if (x.iface.reached[seq] === 0) {
+      notCaptured++;
+      keep('not-captured', seq);
+    } else {
+      inHost++;
+      keep('in-host', seq);
+    }
   }
   const rc = x.receiverCounters;
   const sc = x.senderCounters;
@@ -103,6 +132,16 @@ export function attribute(x: AttributionInput): UdpAttribution {
       evidence: `the socket's drop count ${x.socketDrops ?? 'n/a'} (/proc/net/udp), Udp RcvbufErrors +${rcvbufErrors}`,
     },
   ];
+  if (seqsOf && x.kernelBySeq) {
+    const say = (id: UdpCauseId, seqs: number[] | undefined): void => {
+      const c = causes.find((k) => k.cause === id)!;
+      if (seqs?.length) c.evidence += `; kfree_skb: ${reasonsOf(seqs, x.kernelBySeq!)}`;
+    };
+    say('send-error', seqsOf['send-error']);
+    say('injected-loss', seqsOf['injected-loss']);
+    say('before-receiver', seqsOf['not-captured']);
+    say(reasmOther > 0 && rcvbuf === 0 ? 'reassembly' : 'receive-buffer', seqsOf['in-host']);
+  }
   const explained = causes.reduce((s, c) => s + c.datagrams, 0);
   return { lost, causes, explained, unexplained: lost - explained, notes };
 }

@@ -128,7 +128,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
     const got = (await receiver.next('done', Math.ceil(workS * 1500) + 30_000)) as unknown as ReceiverDone;
     // Incomplete fragment queues expire after ipfrag_time (1 s here): then ReasmFails is final.
     if (!(await waitReassemblyIdle(sb, 'server', 5000))) log.warn('reassembly queues still pending after 5 s');
-    const kernelReasons = opts.dropReasons ? await opts.dropReasons.stop() : null;
+    const kernel = opts.dropReasons ? await opts.dropReasons.stop() : null;
     const after = await snapshot(sb);
     const faults = p.loss > 0 ? await sb.faultCounts() : [];
     const stats: CaptureStats[] = [];
@@ -147,6 +147,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
     const attribution = attribute({
       count: p.count, received, failedSends: sent.failed, errorCodes: sent.errorCodes, iface,
       captureComplete, nflog, ruleDropped, socketDrops: got.drops, receiverCounters, senderCounters, linkDrops, qdiscDrops,
+      ...(kernel?.bySeq ? { kernelBySeq: kernel.bySeq } : {}),
     });
     const lost = p.count - got.received;
     const lossPercent = (lost / p.count) * 100;
@@ -205,7 +206,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
         complete: captureComplete, limits: stats.flatMap((s) => s.limits),
         icmpTimeExceeded: iface.icmpTimeExceeded, icmpUnreachable: iface.icmpUnreachable,
       },
-      kernelReasons,
+      kernelReasons: kernel ? kernel.byReason : null,
       durationMs: Date.now() - t0,
     };
   } catch (e) {

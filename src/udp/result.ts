@@ -25,14 +25,22 @@ export interface UdpAttribution {
 /** Kernel drop reasons counted per reason name (kfree_skb), when a kernel-event source ran. */
 export type KernelDropReasons = Record<string, number>;
 
+/** What a kernel-event source saw: drops per reason, and where it can tell, per datagram. */
+export interface KernelDrops {
+  byReason: KernelDropReasons; // in the sandbox's namespaces
+  /** seq (the first 4 payload bytes, big-endian) -> the reason its datagram was freed with. */
+  bySeq?: Map<number, string>;
+}
+
 /**
  * The seam for kernel events: started before the first datagram, stopped after the last one was
- * read; returns drops by kfree_skb reason name counted in the sandbox's namespaces. Optional: the
- * attribution stands on counters and captures alone.
+ * read. Optional: the attribution stands on counters and captures alone; with a source its reasons
+ * are shown beside each cause (SOCKET_RCVBUFF beside the receive buffer, FRAG_REASM_TIMEOUT beside
+ * reassembly, NETFILTER_DROP beside the rule).
  */
 export interface DropReasonSource {
   start(sandbox: import('../sandbox/types.js').Sandbox): Promise<void>;
-  stop(): Promise<KernelDropReasons>;
+  stop(): Promise<KernelDrops>;
 }
 
 export interface UdpResult {

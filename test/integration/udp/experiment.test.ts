@@ -109,4 +109,20 @@ describe.skipIf(!isRoot)('wirelab udp experiments', () => {
       await sb.destroy();
     }
   });
+
+  it('a kernel drop-reason source (the seam for kernel events) is started before the first datagram and stopped after the last', async () => {
+    const calls: string[] = [];
+    const source = {
+      start: async (sb: { id: string }) => void calls.push(`start ${sb.id}`),
+      stop: async () => {
+        calls.push('stop');
+        return { byReason: { SOCKET_RCVBUFF: 7 } };
+      },
+    };
+    const r = await runUdpInFreshSandbox({ ...DEFAULT_PARAMS, count: 200, size: 100, rate: 5000, rcvbuf: 1 << 20 }, { dir, name: 'seam', dropReasons: source });
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatch(/^start /);
+    expect(calls[1]).toBe('stop');
+    expect(r.kernelReasons).toEqual({ SOCKET_RCVBUFF: 7 });
+  });
 });

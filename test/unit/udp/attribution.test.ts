@@ -78,4 +78,14 @@ describe('udp loss attribution', () => {
     expect(by(a)).toMatchObject({ 'receive-buffer': 2, 'before-receiver': 0 });
     expect(a.notes.join(' ')).toContain('capture missed');
   });
+
+  it("a kernel-event source that names each datagram's drop reason is shown beside the cause it corroborates", () => {
+    const received = new Uint8Array(COUNT).fill(1);
+    received[3] = 0;
+    received[4] = 0;
+    const a = attribute(input({ received, socketDrops: 2, kernelBySeq: new Map([[3, 'SOCKET_RCVBUFF'], [4, 'SOCKET_RCVBUFF']]) }));
+    const rb = a.causes.find((c) => c.cause === 'receive-buffer')!;
+    expect(rb.datagrams).toBe(2);
+    expect(rb.evidence).toContain('kfree_skb: SOCKET_RCVBUFF 2');
+  });
 });
