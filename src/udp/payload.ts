@@ -23,7 +23,3 @@ export function readSeq(buf: Buffer, off: number, avail: number): number {
   if (buf.readUInt32BE(off + 4) !== MAGIC) return -1;
   return buf.readUInt32BE(off);
 }
-
-export function readSentMs(buf: Buffer, off: number): number {
-  return buf.readDoubleBE(off + 8);
-}
