@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian machine with Node 20, as root: installs only what is missing.
-#   Debian packages: tcpdump (captures), tshark (the oracle in tests, bench anchors), nftables and
-#   iptables (fault rules), iproute2 (namespaces), procps (sysctl), bpftrace (kernel events: state
-#   changes, retransmissions, drop reasons), python3 make g++ (raw-socket's native build), chromium
-#   (the HTML report's browser test); node_modules (npm ci); the TypeScript build (dist/).
+#   Debian packages: tcpdump (captures), tshark (the oracle in tests, bench anchors), iperf3 (the UDP
+#   benchmark's anchor), nftables and iptables (fault rules), iproute2 (namespaces), procps (sysctl),
+#   bpftrace (kernel events: state changes, retransmissions, drop reasons), python3 make g++
+#   (raw-socket's native build), chromium (the HTML report's browser test); node_modules (npm ci);
+#   the TypeScript build (dist/).
 # Environment: WIRELAB_SKIP_APT=1 skips the Debian packages (e.g. inside a locked-down container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
   have tcpdump   || need_pkgs+=(tcpdump)
   have tshark    || need_pkgs+=(tshark)
+  have iperf3    || need_pkgs+=(iperf3)
   have nft       || need_pkgs+=(nftables)
   have iptables  || need_pkgs+=(iptables)
   have ip        || need_pkgs+=(iproute2)

@@ -23,6 +23,13 @@ const HELP = `wirelab: see TCP and UDP behave on a real kernel
                                         two containers (compose.yaml): one connection, each side captured
   wirelab merge CLIENT.pcap SERVER.pcap [--json]
                                         one connection seen from both ends, with one-way delays
+  wirelab udp [--rate N|max] [--size BYTES] [--count N] [--rcvbuf BYTES] [--work-us US] [--reader inline|queue]
+              [--loss P%] [--mtu N] [--topology loopback|veth|router] [--pace] [--ipv6] [--json] [--out DIR]
+                                        one UDP loss experiment with your numbers: loss, jitter, reordering as
+                                        iperf3 reports them, and where each lost datagram died
+  wirelab sweep udp --rcvbuf 8k,64k,1m --rate 10k,100k,max --size 100,1472,4000 --loss 0,1% [--count N]
+                    [--jobs N] [--ipv6] [--json] [--out DIR]
+                                        the same over a grid: progress bar, CSV, JSON and an SVG plot
 
 exit codes: 0 good, 1 a lab's expectation failed, 2 bad usage or input, 3 this machine can't run it`;
 
@@ -38,6 +45,8 @@ const commands: Record<string, () => Promise<Command>> = {
   peer: async () => (await import('./cmd-peer.js')).peerCommand,
   merge: async () => (await import('./cmd-merge.js')).mergeCommand,
   report: async () => (await import('./cmd-report.js')).reportCommand,
+  udp: async () => (await import('./cmd-udp.js')).udpCommand,
+  sweep: async () => (await import('./cmd-sweep.js')).sweepCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

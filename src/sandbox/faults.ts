@@ -9,7 +9,9 @@
  * - every rule looks its packet's family up in a timeout set `arm_<rule>`; armFault adds the
  *   elements (with `timeout Ns` for a duration: the kernel disarms it), disarmFault flushes it. A
  *   drop-window starts disarmed (unless armed: true), the other kinds armed (unless armed: false).
- * - random-loss: `numgen random mod 100 < P`.
+ * - random-loss: `numgen random mod 100 < P` (`mod 10000 < 100*P` for a fractional P); with
+ *   nflogGroup N the rule also logs each packet it drops to NFLOG group N (`tcpdump -i nflog:N`
+ *   records exactly the dropped packets, fragments included).
  * - fragment-loss: `ip frag-off & 0x3fff != 0` and `exthdr frag exists` (IPv6).
  * - TCP shapes 'pure-ack' and 'data' need the payload length, which nft cannot compute: a
  *   classify chain sets mark bit 0x1000 when IP length == TCP header length (IPv4 without options,
@@ -110,6 +112,14 @@ function percentOf(rule: { name: string; percent: number }): number {
   return Math.round(p);
 }
 
+/** `numgen random mod 100 < P` for a whole percent, `mod 10000 < 100*P` for hundredths. */
+function randomDraw(rule: { name: string; percent: number }): string {
+  const p = rule.percent;
+  if (!(p >= 0 && p <= 100)) throw bad(rule, `percent ${p} is not within 0..100`);
+  if (Number.isInteger(p)) return `numgen random mod 100 < ${p}`;
+  return `numgen random mod 10000 < ${Math.round(p * 100)}`;
+}
+
 const chainHeader = (): string[] => {
   const classify: string[] = [];
   for (let doff = 5; doff <= 15; doff++) {
@@ -186,8 +196,11 @@ export class FaultTables {
           break;
         }
         case 'random-loss': {
-          const p = percentOf(rule);
-          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} ${armed} numgen random mod 100 < ${p} ${verdict}`);
+          const draw = randomDraw(rule);
+          const g = rule.nflogGroup;
+          if (g !== undefined && !(Number.isInteger(g) && g >= 0 && g <= 65535)) throw bad(rule, `nflogGroup ${g} is not 0..65535`);
+          const logStmt = g === undefined ? '' : `log group ${g} queue-threshold 1 `;
+          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} ${armed} ${draw} ${logStmt}${verdict}`);
           break;
         }
         case 'fragment-loss': {

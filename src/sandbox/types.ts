@@ -48,7 +48,7 @@ export interface PacketMatch {
 export type FaultRule =
   | { kind: 'drop-nth'; name: string; at: HostRole; match: PacketMatch; nth: number; count?: number; armed?: boolean } // drop packets nth..nth+count-1 of those matching while armed
   | { kind: 'drop-window'; name: string; at: HostRole; match: PacketMatch; armed?: boolean } // drops while armed (arm/disarm from the lab, or with a timeout)
-  | { kind: 'random-loss'; name: string; at: HostRole; match: PacketMatch; percent: number; armed?: boolean }
+  | { kind: 'random-loss'; name: string; at: HostRole; match: PacketMatch; percent: number; nflogGroup?: number; armed?: boolean } // percent in steps of 0.01; nflogGroup: also hand each dropped packet to NFLOG group N (capture it with tcpdump -i nflog:N)
   | { kind: 'fragment-loss'; name: string; at: HostRole; percent: number; armed?: boolean };
 
 export interface FaultCount {
