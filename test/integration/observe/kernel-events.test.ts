@@ -33,12 +33,19 @@ const hostMounts = (): string => readFileSync('/proc/self/mountinfo', 'utf8').sp
 const support = isRoot ? await kernelEventsSupport() : null;
 const canRun = isRoot && !!support?.ok;
 
+/** A probe lab that tests no claim; its facts rule always finds facts (so the run passes on its own checks). */
 function lab(over: Partial<LabDefinition>): LabDefinition {
   return {
-    name: 'kev-probe', title: 'kernel events probe', claims: [], seconds: 1, needs: ['root'],
-    topology: { kind: 'loopback' }, explanation: 'test', async run() {}, judge() {}, ...over,
+    name: 'kev-probe', title: 'kernel events probe', topic: 'tcp/open', claims: {}, seconds: 1, needs: ['root'],
+    topology: { kind: 'loopback' }, explanation: 'test', async run() {}, facts: () => ({}), ...over,
   };
 }
+
+/** A facts rule that hands the judge's context (analysis, observation, kernel events) to the test. */
+const keep = (got: (ctx: LabJudgeContext) => void): LabDefinition['facts'] => (ctx) => {
+  got(ctx);
+  return {};
+};
 
 function available(k: KernelEvents | undefined): KernelEventsAvailable {
   expect(k?.available, k && !k.available ? `${k.missing} (fix: ${k.fix})` : 'no kernel events').toBe(true);
@@ -56,7 +63,7 @@ const firstSeg = (c: TcpConnection, pred: (s: SegmentRecord) => boolean): Segmen
 describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.detail ?? 'not root'})`, () => {
   it.each([4, 6] as Family[])('IPv%i handshake: client SYN_SENT and server SYN_RECV fall between the packets that cause them', async (family) => {
     let jctx: LabJudgeContext | null = null;
-    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, family)), judge: (ctx) => void (jctx = ctx) }), { family, params: {}, outDir: outDir() });
+    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, family)), facts: keep((ctx) => (jctx = ctx)) }), { family, params: {}, outDir: outDir() });
     expect(o.verdict, o.reason ?? '').toBe('pass');
     const k = available(jctx!.kernelEvents);
     expect(k.lost).toBe(0);
@@ -135,7 +142,7 @@ describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.det
           received = got ? got.split(',').map(Number) : [];
           await waitExit(rcv);
         },
-        judge: (ctx) => void (jctx = ctx),
+        facts: keep((ctx) => (jctx = ctx)),
       }),
       { family, params: {}, outDir: outDir() },
     );
@@ -167,16 +174,19 @@ describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (ne
     let jctx: LabJudgeContext | null = null;
     const o = await runLab(
       lab({
-        faults: [
-          { kind: 'drop-nth', name: 'first-syn', at: 'server', match: { proto: 'tcp', tcp: 'syn' }, nth: 1 },
-          { kind: 'drop-nth', name: 'first-syn-ack', at: 'client', match: { proto: 'tcp', tcp: 'syn-ack' }, nth: 1 },
-        ],
-        run: async (ctx) => void (await tcpEcho(ctx.sandbox, 4)),
-        judge: (ctx) => void (jctx = ctx),
+        async run(ctx) {
+          // Armed before the connection; each drops at the receiver's input, so the server's capture sees both.
+          await ctx.fault('first-syn', { at: 'server', match: { proto: 'tcp', tcp: 'syn' }, drop: { nth: 1 } });
+          await ctx.fault('first-syn-ack', { at: 'client', match: { proto: 'tcp', tcp: 'syn-ack' }, drop: { nth: 1 } });
+          await tcpEcho(ctx.sandbox, 4);
+        },
+        facts: keep((ctx) => (jctx = ctx)),
       }),
       { family: 4, params: {}, outDir: outDir() },
     );
     expect(o.verdict, o.reason ?? '').toBe('pass');
+    // each runtime fault dropped exactly its first match, at the receiver
+    expect([...o.faults].sort((a, b) => a.name.localeCompare(b.name))).toEqual([{ name: 'first-syn', dropped: 1 }, { name: 'first-syn-ack', dropped: 1 }]);
     const k = available(jctx!.kernelEvents);
     const c = jctx!.analysis.tcp[0]!;
     const tol = k.clock.errorUs / 1e6 + 2e-6;
@@ -227,7 +237,7 @@ describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', (
           await new Promise<void>((resolve, reject) => net.connect(hostPort, '127.0.0.1').on('close', () => resolve()).on('error', reject).resume());
           seen[name] = { ports: [a.port, b.port], netns, k: null, mountsDuring: hostMounts() };
         },
-        judge: (ctx) => void (seen[name]!.k = ctx.kernelEvents),
+        facts: keep((ctx) => (seen[name]!.k = ctx.kernelEvents)),
       });
     try {
       const outs = await runLabs([mk('kev-a', { kind: 'veth' }), mk('kev-b', { kind: 'loopback' })], { family: 4, params: {}, outDir: outDir(), concurrency: 2 });
@@ -300,7 +310,7 @@ describe.skipIf(!isRoot)('kernel events: missing (needs root)', () => {
   it('without bpftrace the lab still runs on /proc and counters, and its report says what was missing and the fix', async () => {
     process.env.WIRELAB_BPFTRACE = '/nonexistent/bpftrace';
     let jctx: LabJudgeContext | null = null;
-    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, 4)), judge: (ctx) => void (jctx = ctx) }), { family: 4, params: {}, outDir: outDir() });
+    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, 4)), facts: keep((ctx) => (jctx = ctx)) }), { family: 4, params: {}, outDir: outDir() });
     expect(o.verdict, o.reason ?? '').toBe('pass');
     expect(jctx!.kernelEvents).toMatchObject({ available: false, missing: expect.stringMatching(/bpftrace is not installed/), fix: expect.stringMatching(/apt-get install bpftrace/) });
     expect(o.timeline.length).toBeGreaterThan(0);
