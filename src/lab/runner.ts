@@ -15,7 +15,7 @@ import { child } from '../log.js';
 import { readSockets, startKernelEvents, startObserver, summarizeKernelEvents, type KernelEventSource, type Observer } from '../observe/index.js';
 import { readCounters } from '../observe/counters.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
-import { createSandbox, topologyRefusal } from '../sandbox/index.js';
+import { createSandbox, OWN_NETNS_LABEL, topologyRefusal } from '../sandbox/index.js';
 import type { FaultRule, HostRole, Sandbox } from '../sandbox/types.js';
 import { endpointText } from '../endpoint.js';
 import { claimsOf } from './catalogue.js';
@@ -121,7 +121,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     sandbox = await createSandbox(lab.topology, { label: lab.name });
     const sb = sandbox;
     // bpftrace compiles for a few seconds: start it now, await it before the lab's programs.
-    kernel = startKernelEvents(sb.roles.map((r) => sb.host(r).netns));
+    kernel = startKernelEvents(sb.roles.map((r) => (sb.host(r).netns === OWN_NETNS_LABEL ? '/proc/self/ns/net' : sb.host(r).netns)));
     const labSysctls = typeof lab.sysctls === 'function' ? lab.sysctls(params) : (lab.sysctls ?? {});
     // Optional: a container's read-only /proc/sys cannot take it, and a fresh namespace (or the
     // container mode's metrics flush) already starts without cached metrics.

@@ -43,14 +43,15 @@ function missingSource(m: KernelEventsMissing): KernelEventSource {
   return { ready: async () => undefined, stop: async () => m };
 }
 
-/** Inode numbers of named network namespaces (/run/netns/NAME), in order, without repeats. */
+/** Inode numbers of network namespaces, in order, without repeats: a name is /run/netns/NAME, a path
+ * (such as /proc/self/ns/net, the container's own namespace in container mode) is read as it is. */
 export function namespaceInodes(names: string[]): { netns: string; inode: number }[] {
   const seen = new Set<string>();
   const out: { netns: string; inode: number }[] = [];
   for (const n of names) {
     if (seen.has(n)) continue;
     seen.add(n);
-    out.push({ netns: n, inode: statSync(`/run/netns/${n}`).ino });
+    out.push({ netns: n, inode: statSync(n.startsWith('/') ? n : `/run/netns/${n}`).ino });
   }
   return out;
 }
