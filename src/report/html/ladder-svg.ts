@@ -21,7 +21,7 @@ import { dur, esc, secs } from './markup.js';
 /** Where things go: the page shows the wide drawing, or on a phone the narrow one (style.ts). */
 interface Geo { w: number; cx: number; sx: number; tx: number; narrow: boolean }
 const WIDE: Geo = { w: 712, cx: 214, sx: 520, tx: 60, narrow: false };
-const NARROW: Geo = { w: 430, cx: 128, sx: 318, tx: 46, narrow: true };
+const NARROW: Geo = { w: 430, cx: 134, sx: 320, tx: 52, narrow: true };
 const TOP = 64; // first departure
 const SLANT = 18; // arrival is this far below departure
 const BREAK = 0.25; // gaps longer than this (s) are drawn as a break

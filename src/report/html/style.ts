@@ -23,6 +23,7 @@ small,.note{color:var(--muted)}.note{font-size:.9rem}
 .tile.good b,.tile.v-confirmed b{color:var(--ok)}.tile.bad b,.tile.v-refuted b{color:var(--bad)}.tile.v-differs b{color:var(--warn)}.tile.v-untestable b{color:var(--grey)}
 table{border-collapse:collapse;width:100%;font-size:.92rem}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600}.num{text-align:right;font-variant-numeric:tabular-nums}
+table.kevents td:last-child{overflow-wrap:anywhere}table.kevents td.num,table.kevents td:nth-child(2){white-space:nowrap}
 .badge,.chip{display:inline-block;border-radius:999px;padding:0 8px;font-size:.8rem;font-weight:600;white-space:nowrap;border:1px solid transparent}
 .v-pass,.v-confirmed{background:var(--okbg);color:var(--ok)}.v-fail,.v-error,.v-refuted{background:var(--badbg);color:var(--bad)}
 .v-differs{background:var(--warnbg);color:var(--warn)}.v-skipped,.v-untestable{background:var(--greybg);color:var(--grey)}
