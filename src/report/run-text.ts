@@ -40,7 +40,7 @@ export function renderTimeline(o: LabOutcome): string {
     }
     const age = r.sampleAgeMs === null ? "nothing sampled yet" : `this view first seen ${r.sampleAgeMs} ms earlier`;
     lines.push(`    #${r.packet} ${r.time.toFixed(6)} ${r.from === 'client' ? 'C->S' : 'S->C'} ${r.meaning}`);
-    lines.push(`        kernel: client ${r.client ?? '-'}; server ${r.server ?? '-'} (${age})`);
+    lines.push(`        /proc: client ${r.client ?? '-'}; server ${r.server ?? '-'} (${age})`);
   }
   flush(Infinity);
   return lines.join('\n');

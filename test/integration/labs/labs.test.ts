@@ -81,10 +81,10 @@ describe.skipIf(!isRoot)('the joined timeline (needs root)', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'wl-tl-'));
     const r = await runCli(['run', 'four-way-close', '--timeline', '--out', out], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
-    const rows = r.stdout.split('\n').filter((l) => l.includes('kernel: client'));
+    const rows = r.stdout.split('\n').filter((l) => l.includes('/proc: client'));
     expect(rows.length).toBe(9); // one per captured segment
     // Before the SYN no client socket can have been seen: the join never shows a state from the future.
-    expect(rows[0]).toMatch(/kernel: client -;/);
+    expect(rows[0]).toMatch(/\/proc: client -;/);
     // Between the client's FIN and the server's own FIN (200 ms) the server's socket showed CLOSE_WAIT.
     const lines = r.stdout.split('\n');
     const serverFin = lines.findIndex((l) => l.includes('FIN: the server closes too'));
