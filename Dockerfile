@@ -23,12 +23,12 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
  && rm -rf dist/bench \
  && npm prune --omit=dev --no-audit --no-fund --loglevel=error
 
-# Stage 2: what runs the labs. The tools come from Debian; python3 runs the lab programs node:net cannot
+# Stage 2: what runs the labs. The tools come from Debian (procps: sysctl, which labs run mid-lab); python3 runs the lab programs node:net cannot
 # be (a TCP Fast Open client, a listener that never accepts). Kernel events (bpftrace) are opt-in: they
 # more than double the image (316 -> 712 MB measured) and need --cap-add SYS_ADMIN at run time:
-#   docker build --build-arg RUNTIME_PACKAGES="tcpdump nftables iproute2 python3 bpftrace" -t wirelab .
+#   docker build --build-arg RUNTIME_PACKAGES="tcpdump nftables iproute2 procps python3 bpftrace" -t wirelab .
 FROM node:20-bookworm-slim
-ARG RUNTIME_PACKAGES="tcpdump nftables iproute2 python3"
+ARG RUNTIME_PACKAGES="tcpdump nftables iproute2 procps python3"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES} \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
@@ -37,6 +37,8 @@ ENV NODE_ENV=production WIRELAB_IN_CONTAINER=1
 COPY package.json tsconfig.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Python lab programs run from their source (labs/programs/*.py); the TypeScript ones from dist/.
+COPY labs/programs/*.py ./labs/programs/
 RUN mkdir -p captures && touch dist/.build-stamp
 
 ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
