@@ -82,7 +82,8 @@ footer{margin-top:32px;color:var(--muted);font-size:.85rem}
 @media (max-width:640px){main{padding:10px 10px 32px}body{font-size:14px}h1{font-size:1.3rem}
 .tile{flex-basis:45%;padding:8px 10px}.tile b{font-size:1.4rem}
 table.labs td:nth-child(3),table.labs th:nth-child(3){display:none}.conn-table .wide{display:none}
-svg.ladder.wide{display:none}svg.ladder.narrow{display:block}svg.states{min-width:520px}}
+svg.ladder.wide{display:none}svg.ladder.narrow{display:block}svg.states{min-width:520px}
+td,th,p,li,summary,code,h2,h3{overflow-wrap:anywhere}}
 @media print{:root{--bg:#fff;--fg:#000;--panel:#fff;--muted:#444;--line:#bbb;--accent:#1f5fbf;--ok:#1b7f3b;--okbg:#e3f4e8;--warn:#9a5b00;--warnbg:#fff1d6;
 --bad:#b3261e;--badbg:#fde5e3;--grey:#6b7280;--greybg:#eceff3;--client:#1f5fbf;--server:#7a3fb8;--retx:#c2410c;--drop:#b3261e;--tw:#9a5b00;color-scheme:light}body{font-size:11pt}main{max-width:none;padding:0}
 a{color:#000;text-decoration:none}details{display:block}details>summary{list-style:none;color:#000;font-weight:600}details:not([open])>*:not(summary){display:block}

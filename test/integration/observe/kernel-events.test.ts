@@ -30,6 +30,7 @@ const host = (): Record<string, string> => {
   return h;
 };
 const hostMounts = (): string => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => !/ \/run\/netns\/\S+ .* - nsfs /.test(l)).join('\n');
+const kallsymsHidden = (): boolean => /^0+ /.test(readFileSync('/proc/kallsyms', 'utf8').slice(0, 64));
 const support = isRoot ? await kernelEventsSupport() : null;
 const canRun = isRoot && !!support?.ok;
 
@@ -154,7 +155,10 @@ describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.det
     expect(received.length).toBeLessThan(N);
     expect(dropTotal(lost)).toBe(N - received.length);
     expect(new Set(lost.map((d) => d.reason))).toEqual(new Set(['SOCKET_RCVBUFF']));
-    expect(lost[0]!.location).toMatch(/udp/);
+    // Where it died, named from /proc/kallsyms; where the kernel hides its addresses from us (a container
+    // without CAP_SYSLOG reads them as zeros) the location stays a hex address.
+    if (kallsymsHidden()) expect(lost[0]!.location).toMatch(/^0x[0-9a-f]+$/);
+    else expect(lost[0]!.location).toMatch(/udp/);
     // every datagram is either received or named by a drop, never both
     const named = lost.flatMap((d) => datagramNumbers(d));
     const all = [...named, ...received].sort((a, b) => a - b);
