@@ -78,7 +78,9 @@ export function kernelEventsSupport(): Promise<KernelEventsSupport> {
 async function probeSupport(): Promise<KernelEventsSupport> {
   if (process.env.WIRELAB_KERNEL_EVENTS === 'off') return missing('turned off (WIRELAB_KERNEL_EVENTS=off)', 'unset WIRELAB_KERNEL_EVENTS');
   const bpftrace = bpftraceBinary();
-  if (!bpftrace) return missing(`bpftrace is not installed (${process.env.WIRELAB_BPFTRACE || 'bpftrace'} not found)`, 'apt-get install bpftrace (scripts/setup.sh installs it)');
+  if (!bpftrace) return missing(`bpftrace is not installed (${process.env.WIRELAB_BPFTRACE || 'bpftrace'} not found)`, process.env.WIRELAB_IN_CONTAINER === '1'
+    ? 'build the image with kernel events: docker build --build-arg RUNTIME_PACKAGES="tcpdump nftables iproute2 procps python3 bpftrace", and run it with --cap-add SYS_ADMIN'
+    : 'apt-get install bpftrace (scripts/setup.sh installs it)');
   if (!which('unshare')) return missing('unshare is not installed (tracefs is mounted in a private mount namespace)', 'apt-get install util-linux');
   if (!existsSync('/sys/kernel/btf/vmlinux')) {
     return missing('the kernel has no BTF (/sys/kernel/btf/vmlinux): bpftrace cannot read socket structures', 'a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian and Ubuntu kernels are)');
