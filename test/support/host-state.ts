@@ -24,6 +24,25 @@ export function sh(cmd: string): string {
 
 const timeless = (s: string): string => s.replace(/\b(expires|valid_lft|preferred_lft) \d+sec/g, '$1 _');
 
+/**
+ * wirelab namespaces whose owner process is gone: what a run leaked. A namespace whose owner still
+ * runs belongs to a run in progress (another test file, another user's lab), not to a leak.
+ */
+function orphanNamespaces(): string {
+  return sh('ip netns list').split('\n').map((l) => l.split(' ')[0]!)
+    .filter((n) => {
+      const owner = /^wirelab-(\d+)-/.exec(n);
+      if (!owner) return false;
+      try {
+        process.kill(Number(owner[1]), 0);
+        return false;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code !== 'EPERM';
+      }
+    })
+    .sort().join('\n');
+}
+
 /** `namespaces: false` leaves out the wirelab namespaces (for a check while a sandbox exists). */
 export function hostState(opts: { namespaces?: boolean } = {}): Record<string, string> {
   const out: Record<string, string> = {
@@ -34,7 +53,7 @@ export function hostState(opts: { namespaces?: boolean } = {}): Record<string, s
     routes: timeless(sh('ip route; ip -6 route')),
     qdiscs: sh('tc qdisc show 2>&1'),
   };
-  if (opts.namespaces !== false) out.netns = sh('ip netns list | grep wirelab || true');
+  if (opts.namespaces !== false) out.netns = orphanNamespaces();
   for (const k of HOST_SYSCTLS) {
     try {
       out[k] = readFileSync(`/proc/sys/${k}`, 'utf8');
