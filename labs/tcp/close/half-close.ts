@@ -114,8 +114,8 @@ read (sha256); the hashes match.`,
           check.ok('the sha256 of what the client read equals the sha256 of what the server wrote', f.readHash !== null && f.readHash === f.sentHash, f.readHash, f.sentHash),
           check.eq("the client went FIN_WAIT_2 on the ACK of its FIN, and TIME_WAIT only when it acknowledged the server's FIN (analysis)", [enteredBy(f.conn, 'client', 'FIN_WAIT_2'), enteredBy(f.conn, 'client', 'TIME_WAIT')], [f.firstFinAck?.packet ?? null, f.close.lastAck?.packet ?? null]),
           check.ok('/proc/net/tcp showed the client socket in FIN_WAIT_2', f.fw2 !== null, f.clientStates, 'FIN_WAIT_2 among them'),
-          // The sampler reads every ~10 ms, slower under load: the observed span may miss a little at each end.
-          check.ok('FIN_WAIT_2 lasted as long as the server talked (capture; /proc within 0.3 s of it)', talk !== null && fw2Capture !== null && fw2Capture >= talk && fw2Proc !== null && Math.abs(fw2Proc - fw2Capture) <= 0.3, [talk, fw2Capture, fw2Proc].map((x) => (x === null ? null : Math.round(x * 1000) / 1000)), 'talk <= FIN_WAIT_2 (capture); /proc span = capture ± 0.3 s'),
+          // The sampler reads every ~10 ms, but a loaded machine has starved it for ~0.4 s: the observed span may miss that much at either end.
+          check.ok('FIN_WAIT_2 lasted as long as the server talked (capture; /proc within 0.5 s of it)', talk !== null && fw2Capture !== null && fw2Capture >= talk && fw2Proc !== null && Math.abs(fw2Proc - fw2Capture) <= 0.5, [talk, fw2Capture, fw2Proc].map((x) => (x === null ? null : Math.round(x * 1000) / 1000)), 'talk <= FIN_WAIT_2 (capture); /proc span = capture ± 0.5 s'),
         ],
         evidence: `packet ${f.fin1.packet}: the client's FIN (seq u = ${f.fin1.seq}); then ${f.after.length} server data segments (packets ${first?.packet}..${last?.packet}, ${f.dataBytes} bytes over ${secs(talk)}, each ack = u+1) ` +
           `and ${f.clientAcks.length} pure ACKs from the client; the server's FIN only in packet ${f.fin2.packet}. The client read ${f.readAfterFin} bytes after its end(), sha256 ${f.readHash?.slice(0, 16)}... = the server's. ` +

@@ -32,7 +32,8 @@ bother the server.`,
     ctx.mark('connect', { port });
     // With no delay the client closes on EOF in its own process: its ACK then rides on its FIN.
     const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port, endOnEof: fold });
-    await client.next('connected');
+    const clientEp = String((await client.next('connected')).local);
+    const serverEp = ctx.endpoint('server', Number(port));
     await server.next('accepted');
     client.send({ do: 'write', bytes: 100 }); // the request
     await server.next('data');
@@ -40,7 +41,13 @@ bother the server.`,
     server.send({ do: 'end' }); // the server answers by closing: its FIN goes first
     await client.next('end');
     if (!fold) {
-      await ctx.sleep(ctx.params.clientDelayMs); // the client application's own pause
+      // The client application's own pause; on a loaded machine also long enough for the socket
+      // sampler to have seen the states in between (readiness, not a sleep).
+      await Promise.all([
+        ctx.sleep(ctx.params.clientDelayMs),
+        ctx.waitForSocket('server', (s) => s.local === serverEp && s.remote === clientEp && s.state === TcpState.FIN_WAIT_2, 10_000),
+        ctx.waitForSocket('client', (s) => s.local === clientEp && s.state === TcpState.CLOSE_WAIT, 10_000),
+      ]);
       client.send({ do: 'end' });
     }
     await client.next('closed');

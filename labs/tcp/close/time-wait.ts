@@ -174,7 +174,7 @@ connection received. tcp_max_tw_buckets = 0 skips TIME_WAIT altogether (TcpExt.T
       return {
         checks: [
           check.near('the TIME_WAIT timer started at 60 s (TCP_TIMEWAIT_LEN)', f.seen.left + (f.seen.t - entered), 60, { abs: 1 }, [f.watched.close.lastAck!.packet]),
-          check.near('it counted down one second per second', counted, elapsed, { abs: 0.05 }),
+          check.near('it counted down one second per second (each reading taken when its read returned: 0.2 s for a loaded machine)', counted, elapsed, { abs: 0.2 }),
           check.eq('with tcp_fin_timeout = 10 s (it was set so)', f.finTimeout, '10'),
           ...(ctx.params.full ? [check.within('the socket left the table 60 s after it entered TIME_WAIT (the timer wheel may add up to ~2 s)', life, 59.9, 63)] : []),
         ],
