@@ -6,6 +6,10 @@ import { assertLabsValid } from '../src/lab/catalogue.js';
 import type { AnyLab } from '../src/lab/types.js';
 import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
+import halfClose from './tcp/close/half-close.js';
+import serverFirstClose from './tcp/close/server-first-close.js';
+import threeSegmentClose from './tcp/close/three-segment-close.js';
+import timeWait from './tcp/close/time-wait.js';
 import handshake from './tcp/open/handshake.js';
 import isn from './tcp/open/isn.js';
 import lostThirdAck from './tcp/open/lost-third-ack.js';
@@ -14,6 +18,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

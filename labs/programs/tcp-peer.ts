@@ -8,7 +8,13 @@
  *   deferConnect: start, report 'ready', and connect only on { do: 'connect' } (the process is
  *   already running when the lab wants the SYN out: no program start-up in the measured time)
  *   commands: { do: 'connect' } | { do: 'write', bytes } | { do: 'end' } | { do: 'destroy' } | { do: 'reset' } | { do: 'exit' }
+ *   hashReads: keep a sha256 of every byte read; the 'end' event then carries it ({ total, sha256 })
+ *   { do: 'stream', bytes, chunk?, gapMs?, end? }: write `bytes` random bytes, `chunk` at a time (default
+ *   64 KiB), each write `gapMs` after the previous one was taken by the kernel (the application's own
+ *   pace), emitting 'chunk' { n, total } per write and 'streamed' { bytes, sha256 } after the last;
+ *   with end: true the socket is then closed (FIN)
  */
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { endpointText } from '../../src/endpoint.js';
 import { args, emit, onCommand } from './protocol.js';
@@ -22,11 +28,13 @@ interface Args {
   localPort?: number;
   writeAtOnce?: number;
   deferConnect?: boolean;
+  hashReads?: boolean;
 }
 
 const a = args<Args>();
 let sock: net.Socket | null = null;
 let received = 0;
+const readHash = a.hashReads ? createHash('sha256') : null;
 
 function endpoint(addr: string | undefined, port: number | undefined): string {
   return endpointText(addr ?? '?', port ?? 0);
@@ -36,12 +44,13 @@ function watch(s: net.Socket): void {
   sock = s;
   s.on('data', (d: Buffer) => {
     received += d.length;
+    readHash?.update(d);
     emit('data', { bytes: d.length, total: received });
   });
   s.on('end', () => {
     // the peer's FIN arrived
     if (a.endOnEof) s.end();
-    emit('end', { total: received });
+    emit('end', { total: received, ...(readHash ? { sha256: readHash.digest('hex') } : {}) });
   });
   s.on('error', (e: NodeJS.ErrnoException) => emit('error', { code: e.code ?? 'ERROR', message: e.message }));
   s.on('close', (hadError: boolean) => emit('closed', { hadError }));
@@ -81,6 +90,9 @@ onCommand((cmd) => {
       sock?.write(Buffer.alloc(n, 0x61), () => emit('written', { bytes: n }));
       break;
     }
+    case 'stream':
+      if (sock) void stream(sock, Number(cmd.bytes ?? 0), Number(cmd.chunk ?? 65536), Number(cmd.gapMs ?? 0), cmd.end === true);
+      break;
     case 'end':
       sock?.end(); // FIN: close our sending side
       emit('ending');
@@ -98,3 +110,23 @@ onCommand((cmd) => {
       emit('error', { code: 'BAD_COMMAND', message: `unknown command ${cmd.do}` });
   }
 });
+
+/** Write `bytes` random bytes in chunks, `gapMs` apart (the pace is the lab's variable), hashing what is sent. */
+async function stream(s: net.Socket, bytes: number, chunk: number, gapMs: number, end: boolean): Promise<void> {
+  const hash = createHash('sha256');
+  let total = 0;
+  for (let n = 1; total < bytes; n++) {
+    const buf = randomBytes(Math.min(chunk, bytes - total));
+    hash.update(buf);
+    total += buf.length;
+    // Wait until the kernel took the chunk, then pause: the next write is the application's decision.
+    await new Promise<void>((resolve) => s.write(buf, () => resolve()));
+    emit('chunk', { n, total });
+    if (gapMs > 0 && total < bytes) await new Promise((r) => setTimeout(r, gapMs));
+  }
+  emit('streamed', { bytes: total, sha256: hash.digest('hex') });
+  if (end) {
+    s.end();
+    emit('ending');
+  }
+}
