@@ -12,7 +12,7 @@ import { startCapture } from '../capture/live.js';
 import type { CaptureBackend, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
-import { readSockets, startKernelEvents, startObserver, summarizeKernelEvents, type KernelEventSource, type Observer } from '../observe/index.js';
+import { readSockets, startKernelEventHub, startKernelEvents, startObserver, summarizeKernelEvents, type KernelEventHub, type KernelEventSource, type Observer } from '../observe/index.js';
 import { readCounters } from '../observe/counters.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox, OWN_NETNS_LABEL, topologyRefusal } from '../sandbox/index.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   /** --live: called with each analyzed segment as it is captured. */
   onSegment?: (lab: string, conn: TcpConnection, seg: SegmentRecord) => void;
   onLabDone?: (o: LabOutcome) => void;
+  /** The run's one bpftrace process, shared by its labs (runJobs opens it; without one, a lab starts its own). */
+  kernelHub?: KernelEventHub;
 }
 
 export interface RunJob {
@@ -66,15 +68,23 @@ export async function runJobs(jobs: RunJob[], opts: RunOptions): Promise<LabOutc
   // The longest labs start first so the short ones fill in around them; results keep job order.
   const order = jobs.map((_, i) => i).sort((x, y) => jobs[y]!.lab.seconds - jobs[x]!.lab.seconds || x - y);
   let next = 0;
+  // One bpftrace for the whole run: it compiles (2-10 s) while the first labs build their
+  // namespaces; each lab then registers its namespaces with it in milliseconds.
+  const ownHub = opts.kernelHub ? null : startKernelEventHub();
+  const hub = opts.kernelHub ?? ownHub!;
   const worker = async (): Promise<void> => {
     while (next < order.length) {
       const i = order[next++]!;
-      results[i] = await runLab(jobs[i]!.lab, { ...opts, family: jobs[i]!.family });
+      results[i] = await runLab(jobs[i]!.lab, { ...opts, family: jobs[i]!.family, kernelHub: hub });
       opts.onLabDone?.(results[i]!);
     }
   };
   const n = Math.min(jobs.length, opts.concurrency ?? defaultConcurrency());
-  await Promise.all(Array.from({ length: n }, worker));
+  try {
+    await Promise.all(Array.from({ length: n }, worker));
+  } finally {
+    await ownHub?.close();
+  }
   return results;
 }
 
@@ -120,8 +130,9 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     outcome.params = params;
     sandbox = await createSandbox(lab.topology, { label: lab.name });
     const sb = sandbox;
-    // bpftrace compiles for a few seconds: start it now, await it before the lab's programs.
-    kernel = startKernelEvents(sb.roles.map((r) => (sb.host(r).netns === OWN_NETNS_LABEL ? '/proc/self/ns/net' : sb.host(r).netns)));
+    // The run's bpftrace (or, alone, the lab's own: it compiles for a few seconds) is awaited before the lab's programs.
+    const netns = sb.roles.map((r) => (sb.host(r).netns === OWN_NETNS_LABEL ? '/proc/self/ns/net' : sb.host(r).netns));
+    kernel = opts.kernelHub ? opts.kernelHub.attach(netns) : startKernelEvents(netns);
     const labSysctls = typeof lab.sysctls === 'function' ? lab.sysctls(params) : (lab.sysctls ?? {});
     // Optional: a container's read-only /proc/sys cannot take it, and a fresh namespace (or the
     // container mode's metrics flush) already starts without cached metrics.

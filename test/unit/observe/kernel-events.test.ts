@@ -47,26 +47,42 @@ describe('the bpftrace program', () => {
     ['syscalls/sys_enter_fsync', { name: 'sys_enter_fsync', fields: ['__syscall_nr', 'fd'], symbols: new Map() }],
   ]);
 
-  it('filters every probe in the kernel on the given namespaces and the run\'s marker', () => {
-    const s = buildScript(all, [4026532175, 4026532300], 1234567890);
+  it('filters every probe in the kernel on the registered namespaces (a map lookup, after one comparison for the host)', () => {
+    const s = buildScript(all, { base: 300_000_000 });
     const probes = s.split('\n').filter((l) => l.startsWith('tracepoint:'));
     expect(probes.map((l) => l.split(' ')[0])).toEqual(['tracepoint:syscalls:sys_enter_fsync', 'tracepoint:sock:inet_sock_set_state', 'tracepoint:tcp:tcp_send_reset', 'tracepoint:skb:kfree_skb']);
-    expect(s.match(/\(\$ns == 4026532175 \|\| \$ns == 4026532300\)/g)).toHaveLength(3);
-    expect(s).toContain('args->fd == 1234567890');
+    // every event probe: the host's namespace (init_net, below the dynamic inodes) out first, then the registered set
+    expect(s.match(/if \(\$ns >= 4026531840\) \{\n {4}\$g = @ns\[\(uint64\)\$ns\];\n {4}if \(\$g != 0\)/g)).toHaveLength(3);
+    // the control window: calibration tags, registrations, removals
+    expect(s).toContain(`args->fd >= 300000000 && args->fd < ${300_000_000 + 3 * 2 ** 24}`);
+    expect(s).toContain('@ns[$ino] = @next;');
+    expect(s).toContain('delete(@ns[$ino]);');
+    // the counters are printed before the removal is acknowledged
+    expect(s.indexOf('print(@run);')).toBeLessThan(s.indexOf('printf("X'));
     expect(s).toContain('args->rx_sk');
     // tracepoints this kernel lacks are left out rather than failing the whole program
     expect(s).not.toContain('tcp_retransmit_skb');
   });
 
+  it('sends numbers, not strings, from the per-drop program: counters keyed by numbers, no string literal but the printf formats', () => {
+    const s = buildScript(all, { base: 300_000_000 });
+    const body = s.slice(s.indexOf('tracepoint:skb:kfree_skb'));
+    const withoutFormats = body.replace(/printf\("[^"]*"/g, 'printf(');
+    expect(withoutFormats).not.toMatch(/"/);
+    expect(body).toContain('@drops[$g, $r] = count();');
+    expect(body).toContain('@emitted[$g, 6] = count();');
+  });
+
   it('does without rx_sk on kernels before 6.10', () => {
     const old = new Map(all);
     old.set('skb/kfree_skb', parseTracepointFormat(fixture('kfree_skb-5.17.format')));
-    expect(buildScript(old, [1], 2)).not.toContain('rx_sk');
+    expect(buildScript(old, { base: 2 })).not.toContain('rx_sk');
   });
 
-  it('refuses an inode that is not a positive integer (it is written into the program)', () => {
-    expect(() => buildScript(all, [], 1)).toThrow(TypeError);
-    expect(() => buildScript(all, [Number.NaN], 1)).toThrow(TypeError);
+  it('refuses a window that is not a positive integer or does not fit a descriptor (it is written into the program)', () => {
+    expect(() => buildScript(all, { base: 0 })).toThrow(TypeError);
+    expect(() => buildScript(all, { base: Number.NaN })).toThrow(TypeError);
+    expect(() => buildScript(all, { base: 2 ** 31 - 2 ** 24 })).toThrow(TypeError);
   });
 });
 
