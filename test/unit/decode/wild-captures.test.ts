@@ -14,6 +14,7 @@ import type { Analysis } from '../../../src/analyze/model.js';
 import { inspectStream } from '../../../src/analyze/pipeline.js';
 import { openCaptureFile } from '../../../src/capture/read.js';
 import { toInspectJson, type InspectTcpJson } from '../../../src/report/json.js';
+import { renderText } from '../../../src/report/text.js';
 import { which } from '../../../src/sandbox/command.js';
 import { describeStream, oracleStreams, type OracleStream } from './wild-oracle.js';
 
@@ -141,13 +142,14 @@ describe('captures from the wild: inspect agrees with tshark per connection', ()
 });
 
 /**
- * The analyzer cases of issue 14, fixtures ready (real traffic, make-wild.sh sections aftersyn and
- * crossedfin) and their tshark views committed. Today's analyzer gets them wrong (the client of a
- * capture starting at the SYN-ACK stays CLOSED; the side that never acknowledged the crossing FIN
- * is taken through CLOSING to TIME_WAIT); they wait for the analyzer's core split to land.
+ * The analyzer cases of issue 14 (real traffic, make-wild.sh sections aftersyn and crossedfin),
+ * compared with tshark: sides and states from what the first segments prove (the client of a
+ * capture starting at the SYN-ACK leaves CLOSED; a connection picked up mid-stream starts
+ * ESTABLISHED, marked assumed), and a transition only with the segment that proves it (the side
+ * that never acknowledged the crossing FIN is not taken through CLOSING to TIME_WAIT).
  */
 describe('captures from the wild: analyzer cases', () => {
-  it.skip('waits for the analyzer core split (issue 6): after-syn.pcap, a capture that starts after the SYN', async () => {
+  it('after-syn.pcap, a capture that starts after the SYN', async () => {
     // Connection 1 (port 8080) was established and used before the capture: picked up
     // mid-stream. Connection 2 (port 8081) begins with the server's retransmitted SYN-ACK.
     const { lines, tcp } = await compareWithTshark('after-syn.pcap');
@@ -158,7 +160,14 @@ describe('captures from the wild: analyzer cases', () => {
     expect(mid.states.client[0]).toBe('ESTABLISHED');
     expect(mid.states.server[0]).toBe('ESTABLISHED');
     expect(late.client.startsWith('10.9.0.1:')).toBe(true); // the SYN-ACK's receiver
-    expect(late.states.client).toContain('ESTABLISHED');
+    expect(late.states.client).toEqual(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT']);
+    // Marked as assumed, not seen: in the JSON and in the text.
+    expect([mid.start, late.start]).toEqual(['mid-stream', 'syn-ack']);
+    const text = renderText(await inspectStream(openCaptureFile(WILD + 'after-syn.pcap'), { file: 'after-syn.pcap', keepSegments: true }), { ladder: false });
+    expect(text).toContain("picked up mid-stream: the capture began after the handshake: both sides' ESTABLISHED is assumed, not seen");
+    expect(text).toContain("picked up at the SYN-ACK: the client's SYN was not captured (its SYN_SENT is assumed, not seen)");
+    // The server's FIN is the second one: the text no longer says the server closes first.
+    expect(text).not.toContain('the server closes first');
     for (const c of [mid, late]) {
       expect(c.close).toEqual({ kind: 'three-way', initiator: 'client' });
       expect(c.timeWait).toBe('client');
@@ -166,7 +175,7 @@ describe('captures from the wild: analyzer cases', () => {
     }
   });
 
-  it.skip('waits for the analyzer core split (issue 6): crossed-fin.pcap, crossed FINs and one never acknowledged', async () => {
+  it('crossed-fin.pcap, crossed FINs and one never acknowledged', async () => {
     // The server's FIN and the client's cross; every server FIN is dropped at the client, which
     // never acknowledges one: the client ends in FIN_WAIT_2 (its own FIN acknowledged), the
     // server in CLOSING (the client's FIN received, its own never acknowledged). Nobody proves TIME_WAIT.
