@@ -95,7 +95,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
 
 describe('captures from the wild: inspect agrees with tshark per connection', () => {
   it.skipIf(!tshark)('the committed tshark views are what tshark prints for each file (test/fixtures/wild/tshark-fields.sh)', async () => {
-    const names = [...CASES.map((c) => c[0]), 'after-syn.pcap', 'crossed-fin.pcap'];
+    const names = [...CASES.map((c) => c[0]), 'after-syn.pcap', 'crossed-fin.pcap', 'rst-after-fins.pcap', 'rst-ends-time-wait.pcap', 'synack-data.pcap'];
     const views = await Promise.all(names.map((name) => run('bash', [WILD + 'tshark-fields.sh', WILD + name])));
     names.forEach((name, i) => {
       expect(views[i]!.code, views[i]!.stderr).toBe(0);
@@ -187,6 +187,27 @@ describe('captures from the wild: analyzer cases', () => {
     expect(c!.states.client.at(-1)).toBe('FIN_WAIT_2');
     expect(c!.states.client).not.toContain('CLOSING');
     expect(c!.states.server.at(-1)).toBe('CLOSING');
+  });
+
+  it('"already right" cases, compared with tshark: a RST after both FINs is a reset; a RST after a clean close ends TIME_WAIT; a SYN-ACK with data completes the handshake', async () => {
+    // rst-after-fins.pcap: the client closes its socket; the server's data+FIN reaches it orphaned in FIN_WAIT_2: RST.
+    const after = await compareWithTshark('rst-after-fins.pcap');
+    expect(after.lines, after.lines.join('\n')).toEqual([]);
+    expect(after.streams.map((s) => s.packets.filter((p) => p.flags & 0x01).length)).toEqual([2]); // both FINs sent
+    expect(after.tcp.map((c) => [c.close.kind, c.close.initiator, c.timeWait, c.resets])).toEqual([['reset', 'client', null, 1]]);
+    // rst-ends-time-wait.pcap: a clean close, then a RST at the TIME_WAIT socket's expected sequence
+    // number (make-wild.sh checked that the client's TIME_WAIT socket was gone after it).
+    const tw = await compareWithTshark('rst-ends-time-wait.pcap');
+    expect(tw.lines, tw.lines.join('\n')).toEqual([]);
+    const [c] = tw.tcp;
+    expect([c!.close.kind, c!.close.initiator, c!.timeWait, c!.resets]).toEqual(['three-way', 'client', null, 1]);
+    expect(c!.states.client.slice(-2)).toEqual(['TIME_WAIT', 'CLOSED']);
+    // synack-data.pcap: a SYN-ACK carrying 5 bytes (made on a raw socket; Linux drops them and acknowledges the SYN only).
+    const sa = await compareWithTshark('synack-data.pcap');
+    expect(sa.lines, sa.lines.join('\n')).toEqual([]);
+    expect(sa.streams[0]!.packets[1]).toMatchObject({ flags: 0x12, len: 5 });
+    expect(sa.tcp[0]!.handshake.complete).toBe(true);
+    expect(sa.tcp[0]!.states.client.slice(0, 3)).toEqual(['CLOSED', 'SYN_SENT', 'ESTABLISHED']);
   });
 
   it('their tshark views hold the cases (the SYN-ACK first, a stream without SYN, a FIN never acknowledged)', () => {
