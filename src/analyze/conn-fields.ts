@@ -11,12 +11,13 @@
  * Memory: a connection is CONN.numSize doubles + CONN.intSize int32s in shared pages (51 + 71:
  * 692 bytes); lists and unusual options sit in the sparse ConnRare (src/analyze/conn-rare.ts).
  */
+import { encapNames } from '../decode/packet.js';
 import type { TcpConnection } from './model.js';
 import { block, int, num, rowLayout, type FactRead, type FieldSpec, type IntField, type NumField } from './row-layout.js';
 import { SEQ_FLOW } from './tcp-marks.js';
 import { STATE_ROW } from './tcp-states.js';
 
-type Leaf = number | boolean | string | null;
+type Leaf = number | boolean | string | null | readonly string[];
 /** 'packets', 'handshake.clientIsn', ...: the scalar fields of TcpConnection, by path. */
 export type FactPath<T = TcpConnection, P extends string = ''> = {
   [K in keyof T & string]: T[K] extends Leaf ? `${P}${K}` : T[K] extends readonly unknown[] ? never : T[K] extends object ? FactPath<T[K], `${P}${K}.`> : never;
@@ -32,6 +33,14 @@ export const STEP_NAMES = ['syn', 'synAck', 'ack', 'firstFin', 'firstFinAck', 's
 export type StepName = (typeof STEP_NAMES)[number];
 export const STEP = Object.fromEntries(STEP_NAMES.map((n, i) => [n, i])) as { readonly [K in StepName]: number };
 const STEPS = STEP_NAMES.length;
+
+/** The names of an encapsulation mask, one shared array per mask (a capture has a few). */
+const encapLists = new Map<number, readonly string[]>();
+function encapList(mask: number): readonly string[] {
+  let names = encapLists.get(mask);
+  if (names === undefined) encapLists.set(mask, (names = Object.freeze(encapNames(mask))));
+  return names;
+}
 
 const SPEC = {
   states: block(STATE_ROW), // EndpointStates' numbers
@@ -59,6 +68,7 @@ const SPEC = {
   zeroWindowProbes: shows(int(0), ['zeroWindowProbes']),
   outOfOrder: shows(int(0), ['outOfOrder']),
   lostSegments: shows(int(0), ['lostSegments']),
+  encap: shows(int(0), ['encapsulation'], encapList), // ENCAP_* bits of every segment (decode/packet.ts)
   firstRstSide: int(-1), // side of the first RST, -1
   firstRstPacket: int(0), // the first RST (ConnRare keeps the others): packet, 0 none
   firstRstCause: int(0), // its RST_CAUSE code

@@ -41,15 +41,17 @@ for (const [name, f] of Object.entries(CONN.spec)) {
  * The copies as one straight-line function, generated once from the table: a generic loop over
  * FACT_COPIES (keyed stores, boxed values) cost 0.2 s on 98k connections.
  */
-const copyFacts = new Function('mo', 'num', 'numAt', 'int', 'intAt', [
+const READERS = FACT_COPIES.map((f) => (typeof f.read === 'function' ? f.read : null));
+const generatedCopy = new Function('mo', 'num', 'numAt', 'int', 'intAt', 'readers', [
   'let x;',
-  ...FACT_COPIES.map((f) => {
+  ...FACT_COPIES.map((f, i) => {
     const path = f.inner === null ? f.outer : `${f.outer}.${f.inner}`;
     const load = `x = ${f.store}[${f.store}At + ${f.offset}];`;
-    const value = f.read === 'value' ? 'x' : f.read === 'bool' ? 'x === 1' : f.read === 'negativeIsNull' ? '(x < 0 ? null : x)' : '(x !== x ? null : x)';
+    const value = typeof f.read === 'function' ? `readers[${i}](x)` : f.read === 'value' ? 'x' : f.read === 'bool' ? 'x === 1' : f.read === 'negativeIsNull' ? '(x < 0 ? null : x)' : '(x !== x ? null : x)';
     return `${load} mo.${path} = ${value};`;
   }),
-].join('\n')) as (mo: TcpConnection, num: Float64Array, numAt: number, int: Int32Array, intAt: number) => void;
+].join('\n')) as (mo: TcpConnection, num: Float64Array, numAt: number, int: Int32Array, intAt: number, readers: unknown[]) => void;
+const copyFacts = (mo: TcpConnection, num: Float64Array, numAt: number, int: Int32Array, intAt: number): void => generatedCopy(mo, num, numAt, int, intAt, READERS);
 
 const {
   stepPacket: STEP_PACKET, stepTime: STEP_TIME, stepSeq: STEP_SEQ, stepAck: STEP_ACK, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE, firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE,
@@ -116,6 +118,8 @@ export class ConnView {
       zeroWindowProbes: 0,
       outOfOrder: 0,
       lostSegments: 0,
+      encapsulation: [],
+      start: st.start,
       steps,
       retransmissionList: retransmissionList(r),
       resetList: this.resetList(id, r),
@@ -160,6 +164,7 @@ export class ConnView {
     mo.close.kind = verdict.kind;
     mo.close.initiator = verdict.initiator;
     mo.timeWait = verdict.timeWait;
+    mo.start = st.start;
     mo.statePath.client = this.sharedPath(st, CLIENT);
     mo.statePath.server = this.sharedPath(st, SERVER);
     const r = this.rare[id];

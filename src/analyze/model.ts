@@ -5,6 +5,7 @@
  */
 import type { CaptureFormat, ReadFault } from '../capture/record.js';
 import type { TcpState } from '../tcp-state.js';
+import type { ConnStart } from './tcp-states.js';
 
 export type { TcpState } from '../tcp-state.js';
 
@@ -35,6 +36,8 @@ export interface OptionSummary {
   sack?: [number, number][]; // relative edges
   tfo?: string; // cookie hex, '' for a cookie request
   unknown?: { kind: number; hex: string }[];
+  /** An option with a wrong length ("TCP option kind 8 at byte 54: timestamps length 8 (!= 10)"): the options after it are not read. */
+  malformed?: string;
 }
 
 /**
@@ -158,6 +161,14 @@ export interface TcpConnection {
   zeroWindowProbes: number; // 1-byte probes into a zero window (tcp.analysis.zero_window_probe)
   outOfOrder: number;
   lostSegments: number; // previous segment not captured
+  /** The encapsulations its segments came in (VLAN, PPPoE, tunnels: decode/packet.ts encapNames), outermost kinds first; [] for none. */
+  encapsulation: readonly string[];
+  /**
+   * Where the capture picked it up: 'syn' (every state seen), 'syn-ack' (the client's SYN_SENT
+   * assumed: the SYN-ACK proves it), 'mid-stream' (both sides' ESTABLISHED assumed, not seen,
+   * unless its first segment was a RST). Assumed states start the state paths, with no transition.
+   */
+  start: ConnStart;
   steps: TcpSteps;
   retransmissionList: RetransmissionEvent[];
   resetList: ResetEvent[];

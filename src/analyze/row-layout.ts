@@ -12,10 +12,11 @@
  */
 
 /**
- * How a stored value reads as a fact: as it is, as a boolean (1 true), or as null when unset
- * (a negative number, or NaN).
+ * How a stored value reads as a fact: as it is, as a boolean (1 true), as null when unset
+ * (a negative number, or NaN), or through a function (a code to its name, bits to a list of
+ * names): it runs once per model object built, never per packet.
  */
-export type FactRead = 'value' | 'bool' | 'negativeIsNull' | 'nanIsNull';
+export type FactRead = 'value' | 'bool' | 'negativeIsNull' | 'nanIsNull' | ((stored: number) => unknown);
 
 interface ScalarField {
   readonly n: number;

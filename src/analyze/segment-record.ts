@@ -27,6 +27,7 @@ export function optionSummary(p: DecodedPacket, sackBase: number): OptionSummary
       s.unknown.push({ kind: u.kind, hex: p.buf.subarray(u.offset, u.offset + u.length).toString('hex') });
     }
   }
+  if (o.badOffset >= 0 && p.error !== null && p.error.layer === 'tcp-option') s.malformed = p.error.message;
   return s;
 }
 

@@ -24,7 +24,7 @@ const {
   synAckRetransmits: SYNACK_RETX, dataInThirdSegment: DATA_THIRD, dataInSyn: DATA_SYN, retransmissions: RETX, resets: RESETS, dupAcks: DUPACKS,
   zeroWindows: ZERO_WINDOWS, zeroWindowProbes: ZERO_WINDOW_PROBES, outOfOrder: OUT_OF_ORDER, lostSegments: LOST, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE,
   firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE, firstRstTime: FIRST_RST_TIME, mss: MSS,
-  wscale: WSCALE, sackPermitted: SACK_PERMITTED, timestamps: TIMESTAMPS, tsVal: TS_VAL, tsEcr: TS_ECR, seqFlow: SEQ_FLOWS,
+  wscale: WSCALE, sackPermitted: SACK_PERMITTED, timestamps: TIMESTAMPS, tsVal: TS_VAL, tsEcr: TS_ECR, seqFlow: SEQ_FLOWS, encap: ENCAP,
 } = CONN.at;
 const SIDES: readonly Side[] = ['client', 'server'];
 
@@ -143,13 +143,14 @@ export class SegmentFacts {
     return marks;
   }
 
-  /** Counts and lists from the segment's marks; packets, bytes, last time. */
+  /** Counts and lists from the segment's marks; packets, bytes, last time, encapsulations. */
   count(id: number, side: 0 | 1, p: DecodedPacket, t: number, marks: number): void {
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
     const int = this.table.ints(id);
     const intAt = this.table.intAt(id);
     int[intAt + PACKETS]++;
+    int[intAt + ENCAP] |= p.encap;
     num[numAt + LAST_TIME] = t;
     num[numAt + BYTES + side] += p.payloadLength;
     if (marks & RETRANSMITTED) {

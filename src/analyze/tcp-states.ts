@@ -13,8 +13,14 @@
  * So a four-way close reads: FIN (A: FIN_WAIT_1, B: CLOSE_WAIT once the ACK proves it), ACK (A: FIN_WAIT_2), FIN
  * (B: LAST_ACK), ACK (A: TIME_WAIT, B: CLOSED); a three-way close: FIN (A: FIN_WAIT_1), FIN+ACK
  * (B: CLOSE_WAIT, LAST_ACK; A: FIN_WAIT_2), ACK (A: TIME_WAIT, B: CLOSED). When the FINs crossed
- * (the second FIN does not acknowledge the first), in-order delivery means each side got the
- * other's FIN before the ACK of its own: both go FIN_WAIT_1 -> CLOSING -> TIME_WAIT.
+ * (the second FIN does not acknowledge the first), a side whose FIN is acknowledged before it
+ * acknowledged the peer's stays FIN_WAIT_1 until its own ACK of the peer's FIN proves it got
+ * that FIN: sent before the ACK of its own (in-order delivery: CLOSING, then TIME_WAIT) or after
+ * (FIN_WAIT_2, then TIME_WAIT); never acknowledged by the end of the capture: FIN_WAIT_2.
+ *
+ * The first segment proves what came before it, kept as assumed states (the path starts there,
+ * no transition; `start` says so): a SYN-ACK first, its receiver's SYN_SENT; a segment without
+ * SYN (or RST) first, both sides' ESTABLISHED.
  *
  * The server's ESTABLISHED on the handshake's last ACK is held back until the server sends a
  * segment that is not a SYN-ACK (or the capture ends): if it retransmits its SYN-ACK instead, that
@@ -52,6 +58,18 @@ const LAST_ACK = TCP_STATES.indexOf('LAST_ACK');
 const TIME_WAIT = TCP_STATES.indexOf('TIME_WAIT');
 
 /**
+ * Where the capture picked a connection up (TcpConnection.start): at its first SYN (every state
+ * seen from CLOSED); at the SYN-ACK (the client's SYN_SENT assumed: the SYN-ACK proves it sent a
+ * SYN); mid-stream (no SYN or SYN-ACK first: both sides' ESTABLISHED assumed, not seen, unless the
+ * first segment is a RST).
+ */
+export const START_NAMES = ['syn', 'syn-ack', 'mid-stream'] as const;
+export type ConnStart = (typeof START_NAMES)[number];
+const START_SYN = 0;
+const START_SYN_ACK = 1;
+const START_MID_STREAM = 2;
+
+/**
  * The numbers EndpointStates keeps in a connection's rows (a block of the connection's layout);
  * pairs are per side (client 0, server 1).
  */
@@ -74,11 +92,18 @@ export const STATE_ROW = rowLayout({
   ackLost: int(0), // the server resent its SYN-ACK after an ACK of it was captured
   pending: int(0), // 1: the server's ESTABLISHED is held back
   pendingPacket: int(0),
+  // Crossed FINs: the packet that acknowledged a side's FIN while that side had not yet proved it
+  // received the peer's (0 none); the side stays FIN_WAIT_1 until its own ACK of the peer's FIN
+  // (CLOSING, TIME_WAIT) or the end of the capture (FIN_WAIT_2) decides.
+  crossedAckPacket: int(0, 2),
+  crossedAckTime: num(0, 2),
+  start: int(START_SYN), // START_*: where the capture picked the connection up
 });
 const {
   synSeq: SYNSEQ, finEnd: FINEND, lastFinTime: LASTFINTIME, path: PATH, closeComplete: CLOSE_COMPLETE, lastSynTime: LAST_SYN_TIME,
   pendingTime: PENDING_TIME, state: STATE, finAcked: FINACKED, lastFinPacket: LASTFINPACKET, pathLen: PATHLEN, firstFin: FIRSTFIN,
   crossed: CROSSED, separateAck: SEPARATE_ACK, started: STARTED, ackLost: ACK_LOST, pending: PENDING, pendingPacket: PENDING_PACKET,
+  crossedAckPacket: CROSSED_ACK_PACKET, crossedAckTime: CROSSED_ACK_TIME, start: START,
 } = STATE_ROW.at;
 export { PATH, PATHLEN, STATE };
 /** Path codes kept in the row's double (13 codes of 4 bits stay exact); state-path.ts reads them. */
@@ -172,10 +197,16 @@ export class EndpointStates {
     const peer = (1 - side) as 0 | 1;
     if (int[intAt + STARTED] === 0) {
       int[intAt + STARTED] = 1;
-      if ((flags & (SYN | RST)) === 0) {
-        const cause = 'inferred: the capture starts in the middle of the connection';
-        this.go(CLIENT, ESTABLISHED, null, time, cause, null);
-        this.go(SERVER, ESTABLISHED, null, time, cause, null);
+      // What the first segment proves about the states before it (assumed, not seen: no transition).
+      if ((flags & (SYN | ACK)) === (SYN | ACK)) {
+        int[intAt + START] = START_SYN_ACK;
+        this.assume(peer, SYN_SENT); // the SYN-ACK's receiver had sent a SYN
+      } else if ((flags & SYN) === 0) {
+        int[intAt + START] = START_MID_STREAM;
+        if ((flags & RST) === 0) {
+          this.assume(CLIENT, ESTABLISHED);
+          this.assume(SERVER, ESTABLISHED);
+        }
       }
     }
 
@@ -189,6 +220,8 @@ export class EndpointStates {
     }
 
     if (flags & RST) {
+      int[intAt + CROSSED_ACK_PACKET] = 0;
+      int[intAt + CROSSED_ACK_PACKET + 1] = 0;
       if (int[intAt + STATE + side] !== CLOSED) this.go(side, CLOSED, packet, time, 'sent RST', sink);
       if (int[intAt + STATE + peer] !== CLOSED) this.go(peer, CLOSED, packet, time, 'received RST', sink);
       this.dropPending();
@@ -270,8 +303,24 @@ export class EndpointStates {
       this.go(side, CLOSE_WAIT, atFin ? finPacket : packet, atFin ? num[numAt + LASTFINTIME + peer]! : time,
         atFin ? (!this.keepTransitions ? '' : `received FIN (its ACK, packet ${packet}, proves it)`) : 'received FIN, sent ACK', sink);
     }
-    else if (s === FIN_WAIT_1) this.go(side, CLOSING, packet, time, 'received FIN while its own FIN was unacknowledged', sink);
-    else if (s === FIN_WAIT_2) this.go(side, TIME_WAIT, packet, time, 'received FIN, sent the last ACK', sink);
+    else if (s === FIN_WAIT_1) {
+      const ackedAt = int[intAt + CROSSED_ACK_PACKET + side]!;
+      if (ackedAt === 0) this.go(side, CLOSING, packet, time, 'received FIN while its own FIN was unacknowledged', sink);
+      else {
+        // Its own FIN was acknowledged (packet ackedAt) before this proof that it got the peer's:
+        // the copy of the peer's FIN it got was sent before that ACK (in-order delivery: it was
+        // in CLOSING when the ACK came) or after it (it was in FIN_WAIT_2).
+        int[intAt + CROSSED_ACK_PACKET + side] = 0;
+        const peerFin = int[intAt + LASTFINPACKET + 1 - side]!;
+        if (peerFin > 0 && peerFin < ackedAt) {
+          this.go(side, CLOSING, packet, time, `had received the crossing FIN before the ACK of its own (packet ${ackedAt})`, sink);
+          this.go(side, TIME_WAIT, packet, time, 'acknowledged the crossing FIN; its own was acknowledged', sink);
+        } else {
+          this.go(side, FIN_WAIT_2, ackedAt, num[numAt + CROSSED_ACK_TIME + side]!, 'its FIN was acknowledged', sink);
+          this.go(side, TIME_WAIT, packet, time, 'received FIN, sent the last ACK', sink);
+        }
+      }
+    } else if (s === FIN_WAIT_2) this.go(side, TIME_WAIT, packet, time, 'received FIN, sent the last ACK', sink);
   }
 
   /** `side`'s FIN was acknowledged by its peer. */
@@ -279,8 +328,9 @@ export class EndpointStates {
     const s = this.int[this.intAt + STATE + side];
     if (s === FIN_WAIT_1) {
       if (this.int[this.intAt + CROSSED] === 1) {
-        this.go(side, CLOSING, packet, time, 'had received the crossing FIN before this ACK', sink);
-        this.go(side, TIME_WAIT, packet, time, 'its FIN was acknowledged', sink);
+        // Whether it got the crossing FIN first is proven only by its own ACK of it: held back.
+        this.int[this.intAt + CROSSED_ACK_PACKET + side] = packet;
+        this.num[this.numAt + CROSSED_ACK_TIME + side] = time;
       } else this.go(side, FIN_WAIT_2, packet, time, 'its FIN was acknowledged', sink);
     } else if (s === CLOSING) this.go(side, TIME_WAIT, packet, time, 'its FIN was acknowledged', sink);
     else if (s === LAST_ACK) this.go(side, CLOSED, packet, time, 'received the last ACK', sink);
@@ -294,6 +344,28 @@ export class EndpointStates {
     this.int[this.intAt + PENDING] = 0;
     const x = this.extras[this.id];
     if (x != null) x.pendingSink = null;
+  }
+
+  /**
+   * The capture ended: the held-back decisions are taken. The server's ESTABLISHED counts; a side
+   * whose FIN was acknowledged after crossing FINs, and which never acknowledged the peer's FIN,
+   * is in FIN_WAIT_2 (nothing proves it received that FIN).
+   */
+  endOfCapture(): void {
+    this.commitPending();
+    for (const side of [CLIENT, SERVER] as const) {
+      const ackedAt = this.int[this.intAt + CROSSED_ACK_PACKET + side]!;
+      if (ackedAt === 0) continue;
+      this.int[this.intAt + CROSSED_ACK_PACKET + side] = 0;
+      if (this.int[this.intAt + STATE + side] === FIN_WAIT_1) {
+        this.go(side, FIN_WAIT_2, ackedAt, this.num[this.numAt + CROSSED_ACK_TIME + side]!, 'its FIN was acknowledged (it never acknowledged the crossing FIN)', null);
+      }
+    }
+  }
+
+  /** Where the capture picked the connection up. */
+  get start(): ConnStart {
+    return START_NAMES[this.int[this.intAt + START]!]!;
   }
 
   /** The capture ended (or the server spoke): an ACK of the SYN-ACK that was not contradicted counts. */
@@ -320,6 +392,12 @@ export class EndpointStates {
     this.pathPush(side, to);
     if (this.keepTransitions) this.extra().transitions![side].push({ from: TCP_STATES[from]!, to: TCP_STATES[to]!, time, packet, cause });
     if (sink !== null) sink(side, TCP_STATES[from]!, TCP_STATES[to]!, packet);
+  }
+
+  /** A state the side was in before the capture showed it: its path starts there (no transition). */
+  private assume(side: 0 | 1, code: number): void {
+    this.int[this.intAt + STATE + side] = code;
+    if (this.int[this.intAt + PATHLEN + side] === 0) this.pathPush(side, code);
   }
 
   private pathPush(side: 0 | 1, code: number): void {

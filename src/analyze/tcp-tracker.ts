@@ -148,7 +148,7 @@ export class TcpTracker {
   /** Ends the capture: pending decisions are taken. Call once, before model() / peek(). */
   close(): void {
     for (let id = 0; id < this.table.count; id++) {
-      this.view.statesOf(id).commitPending();
+      this.view.statesOf(id).endOfCapture();
       this.kept?.settlePending(id);
       const out = this.rare[id]?.out;
       if (out != null) this.view.update(id, out);

@@ -11,6 +11,7 @@
  */
 import { tcpConnections } from '../analyze/analyzer.js';
 import type { Analysis, CloseKind, Side, TcpConnection, TcpState, UdpFlow } from '../analyze/model.js';
+import type { ConnStart } from '../analyze/tcp-states.js';
 import type { CaptureFormat } from '../capture/record.js';
 
 export interface InspectTcpJson {
@@ -32,6 +33,10 @@ export interface InspectTcpJson {
   retransmissions: number;
   resets: number;
   states: { client: TcpState[]; server: TcpState[] };
+  /** Where the capture picked the connection up: 'syn', 'syn-ack' or 'mid-stream' (the first states assumed). */
+  start: ConnStart;
+  /** The encapsulations its segments came in ("vlan", "pppoe", "gre", ...), [] for none. */
+  encapsulation: readonly string[];
 }
 
 export interface InspectUdpJson {
@@ -76,6 +81,8 @@ export function tcpJson(c: TcpConnection): InspectTcpJson {
     retransmissions: c.retransmissions,
     resets: c.resets,
     states: { client: c.statePath.client, server: c.statePath.server },
+    start: c.start,
+    encapsulation: c.encapsulation,
   };
 }
 
@@ -199,5 +206,11 @@ export function tcpJsonLine(c: TcpConnection, cache?: Map<TcpState[], string>): 
     `"synRetransmits":${h.synRetransmits},"synAckRetransmits":${h.synAckRetransmits},"rttMs":${rtt}},` +
     `"close":{"kind":"${c.close.kind}","initiator":${str(c.close.initiator)}},"timeWait":${str(c.timeWait)},` +
     `"retransmissions":${c.retransmissions},"resets":${c.resets},` +
-    `"states":{"client":${statesJson(c.statePath.client, cache)},"server":${statesJson(c.statePath.server, cache)}}}`;
+    `"states":{"client":${statesJson(c.statePath.client, cache)},"server":${statesJson(c.statePath.server, cache)}},` +
+    `"start":"${c.start}","encapsulation":${encapJson(c.encapsulation)}}`;
+}
+
+/** Encapsulation names are plain words: nothing to escape. The tracker shares one array per mask. */
+function encapJson(list: readonly string[]): string {
+  return list.length === 0 ? '[]' : `["${list.join('","')}"]`;
 }

@@ -32,6 +32,7 @@ export function optionsText(o: OptionSummary): string {
   if (o.sack) parts.push(`sack ${o.sack.map(([l, r]) => `{${l}:${r}}`).join('')}`);
   if (o.tfo !== undefined) parts.push(o.tfo === '' ? 'tfo cookiereq' : `tfo cookie ${o.tfo}`);
   for (const u of o.unknown ?? []) parts.push(`opt-${u.kind} ${u.hex}`);
+  if (o.malformed !== undefined) parts.push(`malformed: ${o.malformed}`);
   return parts.length === 0 ? '' : `<${parts.join(',')}>`;
 }
 
@@ -47,7 +48,13 @@ export function renderSegmentLine(s: SegmentRecord): string {
 export function renderConnectionHeader(c: TcpConnection): string {
   const h = c.handshake;
   const lines: string[] = [];
-  lines.push(`TCP #${c.id}  client ${c.client}  ->  server ${c.server}  (IPv${c.family})`);
+  const encap = c.encapsulation.length === 0 ? '' : `, in ${c.encapsulation.join(' + ')}`;
+  lines.push(`TCP #${c.id}  client ${c.client}  ->  server ${c.server}  (IPv${c.family}${encap})`);
+  if (c.start === 'syn-ack') lines.push('  picked up at the SYN-ACK: the client\'s SYN was not captured (its SYN_SENT is assumed, not seen)');
+  else if (c.start === 'mid-stream') {
+    const assumed = c.statePath.client[0] === 'ESTABLISHED' ? ': both sides\' ESTABLISHED is assumed, not seen' : '';
+    lines.push(`  picked up mid-stream: the capture began after the handshake${assumed}`);
+  }
   const hs = h.complete
     ? `complete, RTT ${h.rttMs === null ? '?' : h.rttMs.toFixed(3)} ms`
     : 'incomplete';

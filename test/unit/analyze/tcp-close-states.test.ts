@@ -61,6 +61,27 @@ describe('close kinds and endpoint states', () => {
     expect(path(c!, 'server')).toBe('CLOSED LISTEN SYN_RCVD ESTABLISHED FIN_WAIT_1 CLOSING TIME_WAIT');
   });
 
+  test('crossed FINs, the client never acknowledges the server\'s: no CLOSING, no TIME_WAIT for it (FIN_WAIT_2 at its FIN\'s ACK)', () => {
+    const k = open().sc(0.02, FIN | ACK, s1, c1).cs(0.02001, FIN | ACK, c1, s1).sc(0.0201, ACK, (s1 + 1) >>> 0, (c1 + 1) >>> 0);
+    const [c] = analyzeFrames(k.frames).tcp;
+    expect(c!.close).toMatchObject({ kind: 'simultaneous', initiator: 'server' });
+    expect(c!.timeWait).toBeNull();
+    expect(path(c!, 'client')).toBe('CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2');
+    expect(c!.states.client.at(-1)).toMatchObject({ from: 'FIN_WAIT_1', to: 'FIN_WAIT_2', packet: 6 });
+    expect(path(c!, 'server')).toBe('CLOSED LISTEN SYN_RCVD ESTABLISHED FIN_WAIT_1 CLOSING');
+  });
+
+  test('crossed FINs, the client\'s copy of the server\'s FIN comes after the ACK of its own: FIN_WAIT_2, then TIME_WAIT', () => {
+    // The server's first FIN is lost before the client; its retransmission arrives after the server acknowledged the client's FIN.
+    const k = open().sc(0.02, FIN | ACK, s1, c1).cs(0.02001, FIN | ACK, c1, s1).sc(0.0201, ACK, (s1 + 1) >>> 0, (c1 + 1) >>> 0)
+      .sc(0.22, FIN | ACK, s1, (c1 + 1) >>> 0).cs(0.2201, ACK, (c1 + 1) >>> 0, (s1 + 1) >>> 0);
+    const [c] = analyzeFrames(k.frames).tcp;
+    expect(c!.close).toMatchObject({ kind: 'simultaneous', initiator: 'server' });
+    expect(path(c!, 'client')).toBe('CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT');
+    expect(path(c!, 'server')).toBe('CLOSED LISTEN SYN_RCVD ESTABLISHED FIN_WAIT_1 CLOSING TIME_WAIT');
+    expect(c!.timeWait).toBe('both');
+  });
+
   test('half-close only: kind none, initiator known, no TIME_WAIT', () => {
     const k = open().cs(0.02, FIN | ACK, c1, s1).sc(0.0201, ACK, s1, (c1 + 1) >>> 0).sc(0.03, PSH | ACK, s1, (c1 + 1) >>> 0, 100);
     const [c] = analyzeFrames(k.frames).tcp;
@@ -132,7 +153,26 @@ describe('close kinds and endpoint states', () => {
     expect(c!.handshake.clientIsn).toBeNull();
     expect(c!.segments[0]!.relSeq).toBe(1);
     expect(c!.segments[1]!.relAck).toBe(51);
-    expect(c!.states.client[0]).toMatchObject({ from: 'CLOSED', to: 'ESTABLISHED', packet: null });
+    // Assumed, not seen: the path starts at ESTABLISHED, with no transition into it.
+    expect(c!.start).toBe('mid-stream');
+    expect(c!.statePath).toEqual({ client: ['ESTABLISHED'], server: ['ESTABLISHED'] });
+    expect(c!.states.client).toEqual([]);
+  });
+
+  test('a capture starting at the SYN-ACK: its receiver is the client, in SYN_SENT (assumed), ESTABLISHED on its ACK', () => {
+    const k = new Conv().sc(0, SYN | ACK, S, c1).cs(0.0001, ACK, c1, s1);
+    const [c] = analyzeFrames(k.frames).tcp;
+    expect(c!.client).toBe('10.0.0.1:40000');
+    expect(c!.start).toBe('syn-ack');
+    expect(path(c!, 'client')).toBe('SYN_SENT ESTABLISHED');
+    expect(c!.states.client[0]).toMatchObject({ from: 'SYN_SENT', to: 'ESTABLISHED', packet: 2 });
+    expect(path(c!, 'server')).toBe('CLOSED LISTEN SYN_RCVD ESTABLISHED');
+  });
+
+  test('a lone RST first: picked up mid-stream, no state assumed', () => {
+    const [c] = analyzeFrames(new Conv().sc(0, RST, 7, 0).frames).tcp;
+    expect(c!.start).toBe('mid-stream');
+    expect(c!.statePath).toEqual({ client: ['CLOSED'], server: ['CLOSED'] });
   });
 
   test('data in the SYN (TFO) and in the third segment', () => {

@@ -10,7 +10,8 @@
  *   FIN not acknowledging the first is simultaneous, a separate earlier ACK of the first FIN
  *   four-way, else three-way; a RST before both FINs are acknowledged is a reset;
  * - TIME_WAIT: a side that sent a FIN the peer acknowledged and acknowledged the peer's FIN,
- *   being the initiator or in a simultaneous close.
+ *   being the initiator or in a simultaneous close; nobody once a RST came after the close (it
+ *   ends TIME_WAIT), as test/integration/oracle derives it.
  */
 import { readFileSync } from 'node:fs';
 
@@ -132,7 +133,9 @@ function derive(stream: number, packets: OraclePacket[], completeness: number): 
       const closedAt = Math.max(ackOfX, ackOfY);
       if (rstIdx >= 0 && (ackOfX < 0 || ackOfY < 0 || rstIdx < closedAt)) kind = 'reset';
       else kind = crossed ? 'simultaneous' : ackOfX >= 0 && ackOfX < yIdx ? 'four-way' : 'three-way';
-      if (kind !== 'reset') {
+      // A RST after the close ends TIME_WAIT (RFC 9293 3.10.7.4; Linux with tcp_rfc1337=0).
+      const rstAfter = packets.some((p, i) => i > closedAt && p.flags & RST);
+      if (kind !== 'reset' && !rstAfter) {
         const xTw = ackOfX >= 0 && ackOfY >= 0;
         const yTw = crossed && xTw;
         const xs = side(x);

@@ -18,7 +18,7 @@ test('toInspectJson has exactly the DESIGN.md fields, in order, with the right t
   expect(Object.keys(j)).toEqual(['file', 'format', 'linkType', 'packets', 'decodeErrors', 'truncated', 'tcp', 'udp']);
   expect(j).toMatchObject({ file: 'test.pcap', format: 'pcap', linkType: 1, packets: 7, decodeErrors: 0, truncated: 0 });
   const t = j.tcp[0];
-  expect(Object.keys(t)).toEqual(['id', 'client', 'server', 'packets', 'bytes', 'handshake', 'close', 'timeWait', 'retransmissions', 'resets', 'states']);
+  expect(Object.keys(t)).toEqual(['id', 'client', 'server', 'packets', 'bytes', 'handshake', 'close', 'timeWait', 'retransmissions', 'resets', 'states', 'start', 'encapsulation']);
   expect(Object.keys(t.bytes)).toEqual(['client', 'server']);
   expect(Object.keys(t.handshake)).toEqual(['complete', 'clientIsn', 'serverIsn', 'synRetransmits', 'synAckRetransmits', 'rttMs']);
   expect(Object.keys(t.close)).toEqual(['kind', 'initiator']);
@@ -31,6 +31,8 @@ test('toInspectJson has exactly the DESIGN.md fields, in order, with the right t
       client: ['CLOSED', 'SYN_SENT', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2', 'TIME_WAIT'],
       server: ['CLOSED', 'LISTEN', 'SYN_RCVD', 'ESTABLISHED', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSED'],
     },
+    start: 'syn',
+    encapsulation: [],
   });
   expect(j.udp).toEqual([{ src: '10.0.0.1:5000', dst: '10.0.0.2:6000', datagrams: 1, bytes: 10, fragmented: 0, incomplete: 0 }]);
   expect(Object.keys(j.udp[0])).toEqual(['src', 'dst', 'datagrams', 'bytes', 'fragmented', 'incomplete']);
@@ -66,10 +68,13 @@ const CONTRACT: InspectTcpJson = {
   id: 0, client: '', server: '', packets: 0, bytes: { client: 0, server: 0 },
   handshake: { complete: false, clientIsn: null, serverIsn: null, synRetransmits: 0, synAckRetransmits: 0, rttMs: null },
   close: { kind: 'none', initiator: null }, timeWait: null, retransmissions: 0, resets: 0, states: { client: [], server: [] },
+  start: 'syn', encapsulation: [],
 };
 
 test('the fast line writer writes what tcpJson writes, field by field, on real captures and odd connections', async () => {
   const files = ['tcp4-lo.pcap', 'tcp6-lo.pcap', 'tcp-sack-lo.pcap', 'tcp-tfo-lo.pcap', 'tcp4-sll2.pcap'].map((f) => join(import.meta.dirname, '../../fixtures/pcaps', f));
+  // Encapsulations (GRE, PPPoE) and connections picked up at the SYN-ACK and mid-stream.
+  files.push(...['gre.pcap', 'pppoe.pcap', 'after-syn.pcap'].map((f) => join(import.meta.dirname, '../../fixtures/wild', f)));
   const odd = new Conv('[fd00::1]:40000', '[fd00::2]:80')
     .cs(0, SYN, 4294967295, 0).sc(0.0012345678, SYN | ACK, 999999999, 0).cs(0.0031234567, ACK, 0, 1000000000)
     .cs(0.01, FIN | ACK, 0, 1000000000).sc(0.01, FIN | ACK, 1000000000, 0).cs(0.02, ACK, 1, 1000000001).sc(0.02, ACK, 1000000001, 1);
