@@ -32,6 +32,7 @@ export default defineLab({
   title: 'Half-close: after the client\'s FIN the server keeps sending, and every byte arrives',
   topic: 'tcp/close',
   seconds: 2,
+  timeoutMs: 90_000, // a few seconds here; starting each node program took seconds on a machine loaded to 70
   needs: ['root'],
   topology: { kind: 'loopback' },
   params: {
