@@ -5,6 +5,7 @@
  * sha256 of every byte against the server's.
  */
 import { check, connFacts, defineLab, enteredBy, isPureAck, ms, observedStates, secs, TcpState } from '../../../src/lab/index.js';
+import { WirelabError } from '../../../src/errors.js';
 import type { Observation } from '../../../src/observe/types.js';
 
 /**
@@ -32,6 +33,7 @@ export default defineLab({
   title: 'Half-close: after the client\'s FIN the server keeps sending, and every byte arrives',
   topic: 'tcp/close',
   seconds: 2,
+  timeoutMs: 90_000, // a few seconds here; starting each node program took seconds on a machine loaded to 70
   needs: ['root'],
   topology: { kind: 'loopback' },
   params: {
@@ -50,6 +52,8 @@ read (sha256); the hashes match.`,
 
   async run(ctx) {
     const { bytes, chunk, gapMs } = ctx.params;
+    const talkS = (Math.ceil(bytes / chunk) * gapMs) / 1000;
+    if (talkS > 60) throw new WirelabError('BAD_USAGE', `half-close: ${Math.ceil(bytes / chunk)} writes ${gapMs} ms apart would talk for ${talkS.toFixed(0)} s, past the lab's 60 s: raise --param chunk or lower --param gapMs`);
     const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'server');
     const port = Number((await server.next('listening')).port);
     ctx.mark('port', { port });
@@ -61,8 +65,7 @@ read (sha256); the hashes match.`,
     await server.next('end');
     ctx.mark('server starts talking');
     server.send({ do: 'stream', bytes, chunk, gapMs, end: true });
-    const talkMs = Math.ceil(bytes / chunk) * (gapMs + 50) + 10_000;
-    await server.next('streamed', { timeoutMs: talkMs });
+    await server.next('streamed', { timeoutMs: talkS * 1000 + 20_000 });
     await client.next('end', { timeoutMs: 10_000 });
     await client.next('closed');
     await ctx.waitForSocket('client', (s) => s.state === TcpState.TIME_WAIT && s.remote === ctx.endpoint('server', port), 10_000);

@@ -11,6 +11,7 @@ export default defineLab({
   title: 'The server closes first: it goes through FIN_WAIT and holds TIME_WAIT, not the client',
   topic: 'tcp/close',
   seconds: 1,
+  timeoutMs: 90_000, // a few seconds here; starting each node program took seconds on a machine loaded to 70
   needs: ['root'],
   topology: { kind: 'loopback' },
   params: {

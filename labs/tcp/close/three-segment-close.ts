@@ -15,6 +15,7 @@ export default defineLab({
   title: 'Three segments or four: the delayed ACK against the application\'s close',
   topic: 'tcp/close',
   seconds: 1,
+  timeoutMs: 90_000, // a few seconds here; starting each node program took seconds on a machine loaded to 70
   needs: ['root'],
   topology: { kind: 'loopback' },
   params: {
@@ -32,20 +33,19 @@ carries the ACK and the FIN comes after it (the half-close lab shows that).`,
   async run(ctx) {
     const srvA = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0, endOnEof: true }, 'server-a');
     const srvB = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'server-b');
-    const portA = Number((await srvA.next('listening')).port);
-    const portB = Number((await srvB.next('listening')).port);
+    const [portA, portB] = (await Promise.all([srvA.next('listening'), srvB.next('listening')])).map((m) => Number(m.port)) as [number, number];
     ctx.mark('ports', { portA, portB });
-    // Connection A: the server closes on EOF, in the same tick that reports it.
+    // Both clients start together (program start-up is slow on a loaded machine); they connect now.
     const a = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port: portA }, 'client-a');
-    await a.next('connected');
+    const b = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port: portB }, 'client-b');
+    await Promise.all([a.next('connected'), b.next('connected')]);
+    // Connection A: the server closes on EOF, in the same tick that reports it.
     a.send({ do: 'write', bytes: 100 });
     await srvA.next('data');
     a.send({ do: 'end' });
     await a.next('closed');
     await srvA.next('closed');
     // Connection B: the same request and FIN; the server application closes lateMs after EOF.
-    const b = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port: portB }, 'client-b');
-    await b.next('connected');
     b.send({ do: 'write', bytes: 100 });
     await srvB.next('data');
     b.send({ do: 'end' });
