@@ -1,0 +1,135 @@
+/**
+ * The last ACK of the close lost: the server (LAST_ACK) never hears the client's final ACK, so it
+ * resends its FIN; the client, in TIME_WAIT, answers each copy with an ACK and starts its 60 s
+ * again. The first lostAcks ACKs are dropped at the server's input, the next one goes through.
+ */
+import { check, connFacts, defineLab, delta, enteredBy, isFin, isPureAck, observedStates, secs, TcpState, timerStarts } from '../../../src/lab/index.js';
+import type { StateEvent } from '../../../src/observe/index.js';
+
+export default defineLab({
+  name: 'lost-last-ack',
+  title: 'The last ACK lost: the FIN comes again, TIME_WAIT answers and starts over',
+  topic: 'tcp/close',
+  seconds: 3,
+  needs: ['root', 'tcpdump', 'nft'],
+  topology: { kind: 'veth' },
+  params: {
+    lostAcks: { type: 'int', default: 3, min: 1, max: 5, help: "how many of the client's ACKs of the server's FIN are dropped (the server resends its FIN that many times)" },
+    earlyRetrans: { type: 'int', default: 3, min: 0, max: 4, help: 'net.ipv4.tcp_early_retrans in both namespaces: 3 (Linux default) sends a tail-loss probe first; 0 gives plain RTO doubling' },
+  },
+  sysctls: (p) => ({ 'net.ipv4.tcp_early_retrans': p.earlyRetrans, 'net.ipv4.tcp_no_metrics_save': 1 }),
+  timeoutMs: 40_000,
+  explanation: `The client closes first; the server's application closes when it has read the client's
+FIN, so the server sends its FIN from CLOSE_WAIT and is LAST_ACK. The client acknowledges that FIN
+and enters TIME_WAIT, but the server's input drops the ACK (an nftables rule armed just before the
+server closes, dropping the client's first lostAcks pure ACKs). The server cannot tell a lost FIN
+from a lost ACK: it resends its FIN on its retransmission timer. Linux first sends a tail-loss probe
+(RFC 8985: about 2 RTT plus 200 ms on a connection with one segment in flight), then waits the RTO
+(200 ms minimum), doubling it each time. The client is still there, in TIME_WAIT, exactly for this:
+it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at 60 s
+(inet_twsk_reschedule with TCP_TIMEWAIT_LEN). Had it closed at once, the FIN would have met a RST.`,
+
+  async run(ctx) {
+    const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 });
+    const port = Number((await server.next('listening')).port);
+    ctx.mark('connect', { port });
+    const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port });
+    const local = String((await client.next('connected')).local);
+    await server.next('accepted');
+    client.send({ do: 'write', bytes: 100 });
+    await server.next('data');
+    client.send({ do: 'end' });
+    await server.next('end');
+    // Armed now: the client has nothing left to acknowledge but the server's FIN.
+    const lost = ctx.params.lostAcks;
+    await ctx.fault('last-ack', { at: 'server', match: { from: 'client', dport: port, tcp: 'pure-ack' }, drop: { nth: 1, count: lost } });
+    ctx.mark('server closes');
+    server.send({ do: 'end' });
+    // The server's socket sits in LAST_ACK until an ACK gets through, then leaves the table.
+    const me = ctx.endpoint('server', port);
+    await ctx.waitForSocket('server', (s) => s.local === me && s.remote === local && s.state === TcpState.LAST_ACK, 5000);
+    const budget = (0.5 + 2 ** (lost + 1) * 0.3) * 1000 + 5000;
+    await ctx.waitForSockets('server', (all) => !all.some((s) => s.local === me && s.remote === local), budget);
+    ctx.mark('server closed');
+    await client.next('closed');
+    await ctx.waitForSocket('client', (s) => s.local === local && s.state === TcpState.TIME_WAIT, 5000);
+  },
+
+  facts(ctx, setup) {
+    const port = Number(ctx.mark('connect')?.data?.port);
+    const conns = ctx.connectionsTo(port);
+    if (!setup.expect('exactly one TCP connection to the server was captured', conns.length === 1, conns.length, 1)) return null;
+    const f = connFacts(conns[0]!);
+    const { firstFin, secondFin } = f.close;
+    if (!setup.expect('both sides sent a FIN', !!(firstFin && secondFin), [firstFin?.packet, secondFin?.packet], 'two FINs')) return null;
+    const fin2 = secondFin!;
+    // Every copy of the server's FIN, and the client's answer to each (a pure ACK of w+1 before the next copy).
+    const fins = f.segments.filter((s) => s.from === 'server' && isFin(s) && s.seq === fin2.seq);
+    const finEnd = (fin2.seq + 1) >>> 0;
+    const acks = f.segments.filter((s) => s.from === 'client' && isPureAck(s) && s.ack === finEnd);
+    const answers = fins.map((fin, i) => acks.find((a) => a.packet > fin.packet && a.packet < (fins[i + 1]?.packet ?? Infinity)) ?? null);
+    const gaps = fins.slice(1).map((x, i) => x.time - fins[i]!.time);
+    // The client's TIME_WAIT timer each time it (re)started, matched to the FIN copy that restarted it.
+    const tw = timerStarts(ctx.observations.client, f.conn.client, f.conn.server, 'time-wait');
+    const restarts = fins.map((fin, i) => {
+      const next = fins[i + 1]?.absTime ?? Infinity;
+      const r = tw.find((t) => t.time >= fin.absTime && t.time < next + 0.05 && t.deadline - fin.absTime > 59.9) ?? null;
+      return { fin, reading: r, offset: r ? r.deadline - (fin.absTime + 60) : null };
+    });
+    const k = ctx.kernelEvents.available ? ctx.kernelEvents.events : [];
+    const serverChanges = k.filter((e): e is StateEvent => e.kind === 'state' && e.local === f.conn.server && e.remote === f.conn.client && e.from !== e.to);
+    const lastAckIn = serverChanges.find((e) => e.to === 'LAST_ACK') ?? null;
+    const lastAckOut = serverChanges.find((e) => e.from === 'LAST_ACK') ?? null;
+    return {
+      ...f, fin1: firstFin!, fin2, fins, answers, gaps, tw, restarts, lastAckIn, lastAckOut,
+      kernelMissing: ctx.kernelEvents.available ? null : ctx.kernelEvents.missing,
+      dropped: ctx.faults.find((x) => x.name === 'last-ack')?.dropped ?? 0,
+      lossProbes: delta(ctx.observations.server, 'TcpExt.TCPLossProbes'),
+      serverProc: observedStates(ctx.observations.server, f.conn.server, f.conn.client),
+    };
+  },
+
+  claims: {
+    C09: (f, ctx) => {
+      const n = ctx.params.lostAcks;
+      const tlp = ctx.params.earlyRetrans >= 3; // 3 and 4 enable tail-loss probes
+      const last = f.fins[f.fins.length - 1]!;
+      const lastAnswer = f.answers[f.answers.length - 1] ?? null;
+      // The retransmission timer: RTO = 200 ms minimum on a sub-millisecond path, doubled after each
+      // timeout. With TLP the first copy is the probe (~200 ms: 2 RTT + the 200 ms delayed-ACK
+      // allowance for a single segment in flight) and the RTO, rearmed after it, starts undoubled.
+      const expected = f.gaps.map((_, i) => (tlp ? (i === 0 ? 0.2 : 0.2 * 2 ** (i - 1)) : 0.2 * 2 ** i));
+      const checks = [
+        check.eq(`the server sent its FIN ${n + 1} times (the first ${n} ACKs dropped)`, f.fins.length, n + 1, f.fins.map((x) => x.packet)),
+        check.eq(`the fault dropped ${n} ACKs of the server's FIN at the server's input`, f.dropped, n),
+        ...f.gaps.map((g, i) => check.near(`copy ${i + 1} came ${expected[i]} s after the previous one (${tlp && i === 0 ? 'tail-loss probe' : 'RTO'})`, g, expected[i]!, { abs: 0.06, rel: 0.3 }, [f.fins[i]!.packet, f.fins[i + 1]!.packet])),
+        check.eq('the client, in TIME_WAIT, answered every copy with an ACK of w+1', f.answers.map((a) => a?.packet ?? null).filter((p) => p !== null).length, f.fins.length, f.answers.map((a) => a?.packet)),
+        ...f.restarts.slice(1).map((r) => check.within(`after copy packet ${r.fin.packet} the client's TIME_WAIT timer read ~60 s again (deadline - (FIN + 60 s), s)`, r.offset, -0.05, 0.5, [r.fin.packet])),
+        check.ok('the server socket left the table after the ACK that got through', !f.serverProc.includes('CLOSED') && f.serverProc.includes(TcpState.LAST_ACK), f.serverProc, 'LAST_ACK, then gone', [lastAnswer?.packet]),
+        ...(tlp ? [check.ok('the kernel counted a tail-loss probe (TcpExt.TCPLossProbes)', f.lossProbes >= 1, f.lossProbes, '>= 1')] : []),
+        ...(f.lastAckOut ? [check.within('the kernel left LAST_ACK on the last ACK (ms after it was captured)', (f.lastAckOut.time - (lastAnswer?.absTime ?? NaN)) * 1000, -5, 50, [lastAnswer?.packet])] : []),
+      ];
+      const held = f.lastAckIn && f.lastAckOut ? f.lastAckOut.time - f.lastAckIn.time : null;
+      return {
+        checks,
+        evidence: `the server's FIN (packet ${f.fins[0]!.packet}, seq w = ${f.fin2.seq}) went out ${f.fins.length} times: packets ${f.fins.map((x) => x.packet).join(', ')}, ` +
+          `${f.gaps.map((g) => secs(g, 3)).join(', ')} apart (${tlp ? `the first a tail-loss probe, TCPLossProbes +${f.lossProbes}, then the RTO doubling` : 'tcp_early_retrans = 0: no probe, the RTO doubling'}); ` +
+          `the client answered each with ACK ack = w+1 (packets ${f.answers.map((a) => a?.packet ?? '-').join(', ')}); the first ${f.dropped} were dropped at the server's input. ` +
+          `The client's TIME_WAIT timer read ${f.restarts.map((r) => (r.reading ? secs(r.reading.remainingMs / 1000) : '?')).join(', ')} after the successive copies: restarted at 60 s each time (deadline moved ${secs((f.restarts[f.restarts.length - 1]?.reading?.deadline ?? NaN) - (f.restarts[0]?.reading?.deadline ?? NaN))} later in all). ` +
+          (held !== null ? `The kernel held the server in LAST_ACK for ${secs(held, 3)}, until packet ${lastAnswer?.packet}` : `The server's socket left the table after packet ${last.packet}'s ACK (kernel events: ${f.kernelMissing})`),
+      };
+    },
+  },
+
+  story: (f, ctx) => {
+    const tlp = ctx.params.earlyRetrans >= 3;
+    const lastAnswer = f.answers[f.answers.length - 1];
+    return `The client's ACK of the server's FIN (packet ${f.answers[0]?.packet}) reached the server's interface and was dropped there, as were the next ${f.dropped - 1}. ` +
+      `The server, still LAST_ACK, could not know whether its FIN or the ACK had been lost, so it resent the FIN ${f.fins.length - 1} times: ` +
+      `${tlp ? `first a tail-loss probe after ${secs(f.gaps[0], 3)}, then on its RTO after ${f.gaps.slice(1).map((g) => secs(g, 3)).join(', ')} (the RTO doubles; the probe does not count as a timeout)` : `on its RTO after ${f.gaps.map((g) => secs(g, 3)).join(', ')}, doubling each time (no tail-loss probe with tcp_early_retrans = 0)`}. ` +
+      `Because the client was waiting in TIME_WAIT, its kernel still knew the connection: every copy got an ACK, and each one set its TIME_WAIT timer back to 60 s ` +
+      `(${f.restarts.map((r) => (r.reading ? secs(r.reading.remainingMs / 1000) : '?')).join(', ')} left right after the copies). ` +
+      `The ACK in packet ${lastAnswer?.packet} got through and the server closed, ${secs(f.fins.length ? f.fins[f.fins.length - 1]!.time - f.fins[0]!.time : null)} after its first FIN. ` +
+      `The capture alone cannot tell a dropped ACK from a delivered one (the analysis dates the server's CLOSED at packet ${enteredBy(f.conn, 'server', 'CLOSED')}); the FIN copies and the kernel's LAST_ACK -> CLOSE at ${f.lastAckOut ? `packet ${lastAnswer?.packet}` : 'the end'} show which ACK arrived.`;
+  },
+});
