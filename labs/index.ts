@@ -7,6 +7,7 @@ import type { AnyLab } from '../src/lab/types.js';
 import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
 import lostLastAck from './tcp/close/lost-last-ack.js';
+import simultaneousClose from './tcp/close/simultaneous-close.js';
 import handshake from './tcp/open/handshake.js';
 import isn from './tcp/open/isn.js';
 import lostThirdAck from './tcp/open/lost-third-ack.js';
@@ -15,6 +16,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, lostLastAck];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, lostLastAck, simultaneousClose];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

@@ -42,13 +42,18 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
     await server.next('end');
     // Armed now: the client has nothing left to acknowledge but the server's FIN.
     const lost = ctx.params.lostAcks;
-    await ctx.fault('last-ack', { at: 'server', match: { from: 'client', dport: port, tcp: 'pure-ack' }, drop: { nth: 1, count: lost } });
+    const drop = await ctx.fault('last-ack', { at: 'server', match: { from: 'client', dport: port, tcp: 'pure-ack' }, drop: { nth: 1, count: lost } });
     ctx.mark('server closes');
     server.send({ do: 'end' });
-    // The server's socket sits in LAST_ACK until an ACK gets through, then leaves the table.
+    // The server's socket sits in LAST_ACK until an ACK gets through (the fault's own counter says
+    // when the dropped ones are behind us), then leaves the table; the client holds TIME_WAIT.
     const me = ctx.endpoint('server', port);
-    await ctx.waitForSocket('server', (s) => s.local === me && s.remote === local && s.state === TcpState.LAST_ACK, 5000);
     const budget = (0.5 + 2 ** (lost + 1) * 0.3) * 1000 + 5000;
+    const until = Date.now() + budget;
+    while ((await drop.count()) < lost) {
+      if (Date.now() > until) throw new Error(`the fault dropped ${await drop.count()} of ${lost} ACKs within ${budget} ms`);
+      await ctx.sleep(20); // polling the nft counter: a readiness wait
+    }
     await ctx.waitForSockets('server', (all) => !all.some((s) => s.local === me && s.remote === local), budget);
     ctx.mark('server closed');
     await client.next('closed');
@@ -69,19 +74,18 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
     const acks = f.segments.filter((s) => s.from === 'client' && isPureAck(s) && s.ack === finEnd);
     const answers = fins.map((fin, i) => acks.find((a) => a.packet > fin.packet && a.packet < (fins[i + 1]?.packet ?? Infinity)) ?? null);
     const gaps = fins.slice(1).map((x, i) => x.time - fins[i]!.time);
-    // The client's TIME_WAIT timer each time it (re)started, matched to the FIN copy that restarted it.
-    const tw = timerStarts(ctx.observations.client, f.conn.client, f.conn.server, 'time-wait');
-    const restarts = fins.map((fin, i) => {
-      const next = fins[i + 1]?.absTime ?? Infinity;
-      const r = tw.find((t) => t.time >= fin.absTime && t.time < next + 0.05 && t.deadline - fin.absTime > 59.9) ?? null;
-      return { fin, reading: r, offset: r ? r.deadline - (fin.absTime + 60) : null };
+    // The client's TIME_WAIT timer each time /proc showed it (re)started, matched to the latest FIN
+    // copy before that reading: it restarted there if its deadline is that copy + 60 s.
+    const tw = timerStarts(ctx.observations.client, f.conn.client, f.conn.server, 'time-wait').map((reading) => {
+      const i = fins.reduce((best, x, j) => (x.absTime <= reading.time ? j : best), -1);
+      return { reading, copy: i, fin: fins[i] ?? null, offset: i >= 0 ? reading.deadline - (fins[i]!.absTime + 60) : null };
     });
     const k = ctx.kernelEvents.available ? ctx.kernelEvents.events : [];
     const serverChanges = k.filter((e): e is StateEvent => e.kind === 'state' && e.local === f.conn.server && e.remote === f.conn.client && e.from !== e.to);
     const lastAckIn = serverChanges.find((e) => e.to === 'LAST_ACK') ?? null;
     const lastAckOut = serverChanges.find((e) => e.from === 'LAST_ACK') ?? null;
     return {
-      ...f, fin1: firstFin!, fin2, fins, answers, gaps, tw, restarts, lastAckIn, lastAckOut,
+      ...f, fin1: firstFin!, fin2, fins, answers, gaps, tw, lastAckIn, lastAckOut,
       kernelMissing: ctx.kernelEvents.available ? null : ctx.kernelEvents.missing,
       dropped: ctx.faults.find((x) => x.name === 'last-ack')?.dropped ?? 0,
       lossProbes: delta(ctx.observations.server, 'TcpExt.TCPLossProbes'),
@@ -104,8 +108,12 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
         check.eq(`the fault dropped ${n} ACKs of the server's FIN at the server's input`, f.dropped, n),
         ...f.gaps.map((g, i) => check.near(`copy ${i + 1} came ${expected[i]} s after the previous one (${tlp && i === 0 ? 'tail-loss probe' : 'RTO'})`, g, expected[i]!, { abs: 0.06, rel: 0.3 }, [f.fins[i]!.packet, f.fins[i + 1]!.packet])),
         check.eq('the client, in TIME_WAIT, answered every copy with an ACK of w+1', f.answers.map((a) => a?.packet ?? null).filter((p) => p !== null).length, f.fins.length, f.answers.map((a) => a?.packet)),
-        ...f.restarts.slice(1).map((r) => check.within(`after copy packet ${r.fin.packet} the client's TIME_WAIT timer read ~60 s again (deadline - (FIN + 60 s), s)`, r.offset, -0.05, 0.5, [r.fin.packet])),
-        check.ok('the server socket left the table after the ACK that got through', !f.serverProc.includes('CLOSED') && f.serverProc.includes(TcpState.LAST_ACK), f.serverProc, 'LAST_ACK, then gone', [lastAnswer?.packet]),
+        // /proc is sampled every ~10 ms; on a loaded machine a restart can be overwritten by the next
+        // copy 0.2 s later before it is read, so not every copy need show; every reading must fit one.
+        ...f.tw.map((t) => check.within(`the TIME_WAIT timer read at +${secs(t.reading.time - f.fins[0]!.absTime, 3)} (${secs(t.reading.remainingMs / 1000)} left) ends 60 s after the FIN copy before it (deadline - (FIN + 60 s), s)`, t.offset, -0.15, 0.6, [t.fin?.packet])),
+        check.ok('the TIME_WAIT timer was seen restarting after a FIN copy', new Set(f.tw.map((t) => t.copy)).size >= 2 && f.tw.some((t) => t.copy >= 1), f.tw.map((t) => t.fin?.packet ?? null), 'readings after >= 2 FIN copies'),
+        check.eq('after the last copy the timer ended 60 s after it', f.tw[f.tw.length - 1]?.copy ?? null, f.fins.length - 1, [last.packet]),
+        ...(f.lastAckOut ? [] : [check.ok('the server socket was seen in LAST_ACK, then left the table', f.serverProc.includes(TcpState.LAST_ACK), f.serverProc, 'LAST_ACK among them')]),
         ...(tlp ? [check.ok('the kernel counted a tail-loss probe (TcpExt.TCPLossProbes)', f.lossProbes >= 1, f.lossProbes, '>= 1')] : []),
         ...(f.lastAckOut ? [check.within('the kernel left LAST_ACK on the last ACK (ms after it was captured)', (f.lastAckOut.time - (lastAnswer?.absTime ?? NaN)) * 1000, -5, 50, [lastAnswer?.packet])] : []),
       ];
@@ -115,7 +123,7 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
         evidence: `the server's FIN (packet ${f.fins[0]!.packet}, seq w = ${f.fin2.seq}) went out ${f.fins.length} times: packets ${f.fins.map((x) => x.packet).join(', ')}, ` +
           `${f.gaps.map((g) => secs(g, 3)).join(', ')} apart (${tlp ? `the first a tail-loss probe, TCPLossProbes +${f.lossProbes}, then the RTO doubling` : 'tcp_early_retrans = 0: no probe, the RTO doubling'}); ` +
           `the client answered each with ACK ack = w+1 (packets ${f.answers.map((a) => a?.packet ?? '-').join(', ')}); the first ${f.dropped} were dropped at the server's input. ` +
-          `The client's TIME_WAIT timer read ${f.restarts.map((r) => (r.reading ? secs(r.reading.remainingMs / 1000) : '?')).join(', ')} after the successive copies: restarted at 60 s each time (deadline moved ${secs((f.restarts[f.restarts.length - 1]?.reading?.deadline ?? NaN) - (f.restarts[0]?.reading?.deadline ?? NaN))} later in all). ` +
+          `In /proc the client's TIME_WAIT timer read ${f.tw.map((t) => `${secs(t.reading.remainingMs / 1000)} after packet ${t.fin?.packet}`).join(', ')}: back to 60 s after each copy it was read after (its deadline moved ${secs(f.tw.length ? f.tw[f.tw.length - 1]!.reading.deadline - f.tw[0]!.reading.deadline : null)} later in all). ` +
           (held !== null ? `The kernel held the server in LAST_ACK for ${secs(held, 3)}, until packet ${lastAnswer?.packet}` : `The server's socket left the table after packet ${last.packet}'s ACK (kernel events: ${f.kernelMissing})`),
       };
     },
@@ -128,7 +136,7 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
       `The server, still LAST_ACK, could not know whether its FIN or the ACK had been lost, so it resent the FIN ${f.fins.length - 1} times: ` +
       `${tlp ? `first a tail-loss probe after ${secs(f.gaps[0], 3)}, then on its RTO after ${f.gaps.slice(1).map((g) => secs(g, 3)).join(', ')} (the RTO doubles; the probe does not count as a timeout)` : `on its RTO after ${f.gaps.map((g) => secs(g, 3)).join(', ')}, doubling each time (no tail-loss probe with tcp_early_retrans = 0)`}. ` +
       `Because the client was waiting in TIME_WAIT, its kernel still knew the connection: every copy got an ACK, and each one set its TIME_WAIT timer back to 60 s ` +
-      `(${f.restarts.map((r) => (r.reading ? secs(r.reading.remainingMs / 1000) : '?')).join(', ')} left right after the copies). ` +
+      `(${f.tw.map((t) => secs(t.reading.remainingMs / 1000)).join(', ')} left when /proc was read after the copies). ` +
       `The ACK in packet ${lastAnswer?.packet} got through and the server closed, ${secs(f.fins.length ? f.fins[f.fins.length - 1]!.time - f.fins[0]!.time : null)} after its first FIN. ` +
       `The capture alone cannot tell a dropped ACK from a delivered one (the analysis dates the server's CLOSED at packet ${enteredBy(f.conn, 'server', 'CLOSED')}); the FIN copies and the kernel's LAST_ACK -> CLOSE at ${f.lastAckOut ? `packet ${lastAnswer?.packet}` : 'the end'} show which ACK arrived.`;
   },
