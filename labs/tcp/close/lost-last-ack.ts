@@ -3,22 +3,25 @@
  * resends its FIN; the client, in TIME_WAIT, answers each copy with an ACK and starts its 60 s
  * again. The first lostAcks ACKs are dropped at the server's input, the next one goes through.
  */
-import { check, connFacts, defineLab, delta, enteredBy, isFin, isPureAck, observedStates, secs, TcpState, timerStarts } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, delta, enteredBy, isFin, isPureAck, observedStates, secs, TcpState } from '../../../src/lab/index.js';
 import type { StateEvent } from '../../../src/observe/index.js';
+
+/** Programs start slowly on a loaded machine (node or python3 under a load of 50+): their first event may take seconds. */
+const START = { timeoutMs: 30_000 };
 
 export default defineLab({
   name: 'lost-last-ack',
   title: 'The last ACK lost: the FIN comes again, TIME_WAIT answers and starts over',
   topic: 'tcp/close',
   seconds: 3,
-  needs: ['root', 'tcpdump', 'nft'],
+  needs: ['root', 'tcpdump', 'nft', 'python3'],
   topology: { kind: 'veth' },
   params: {
     lostAcks: { type: 'int', default: 3, min: 1, max: 5, help: "how many of the client's ACKs of the server's FIN are dropped (the server resends its FIN that many times)" },
     earlyRetrans: { type: 'int', default: 3, min: 0, max: 4, help: 'net.ipv4.tcp_early_retrans in both namespaces: 3 (Linux default) sends a tail-loss probe first; 0 gives plain RTO doubling' },
   },
   sysctls: (p) => ({ 'net.ipv4.tcp_early_retrans': p.earlyRetrans, 'net.ipv4.tcp_no_metrics_save': 1 }),
-  timeoutMs: 40_000,
+  timeoutMs: 90_000, // a loaded machine stretches bpftrace's start-up and the waits
   explanation: `The client closes first; the server's application closes when it has read the client's
 FIN, so the server sends its FIN from CLOSE_WAIT and is LAST_ACK. The client acknowledges that FIN
 and enters TIME_WAIT, but the server's input drops the ACK (an nftables rule armed just before the
@@ -31,11 +34,14 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
 
   async run(ctx) {
     const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 });
-    const port = Number((await server.next('listening')).port);
+    const port = Number((await server.next('listening', START)).port);
     ctx.mark('connect', { port });
     const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port });
-    const local = String((await client.next('connected')).local);
+    const local = String((await client.next('connected', START)).local);
     await server.next('accepted');
+    // A watcher reads the client socket's TIME_WAIT timer from /proc every 5 ms, in the client namespace.
+    const watch = ctx.program('client', 'tw-watch.py', { port: Number(local.slice(local.lastIndexOf(':') + 1)) }, 'tw-watch');
+    await watch.next('ready', START);
     client.send({ do: 'write', bytes: 100 });
     await server.next('data');
     client.send({ do: 'end' });
@@ -58,6 +64,9 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
     ctx.mark('server closed');
     await client.next('closed');
     await ctx.waitForSocket('client', (s) => s.local === local && s.state === TcpState.TIME_WAIT, 5000);
+    // One last reading (after the last FIN copy, which the server's close proves arrived), then it stops.
+    watch.send({ do: 'exit' });
+    await watch.next('done', { timeoutMs: 10_000 });
   },
 
   facts(ctx, setup) {
@@ -74,18 +83,21 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
     const acks = f.segments.filter((s) => s.from === 'client' && isPureAck(s) && s.ack === finEnd);
     const answers = fins.map((fin, i) => acks.find((a) => a.packet > fin.packet && a.packet < (fins[i + 1]?.packet ?? Infinity)) ?? null);
     const gaps = fins.slice(1).map((x, i) => x.time - fins[i]!.time);
-    // The client's TIME_WAIT timer each time /proc showed it (re)started, matched to the latest FIN
-    // copy before that reading: it restarted there if its deadline is that copy + 60 s.
-    const tw = timerStarts(ctx.observations.client, f.conn.client, f.conn.server, 'time-wait').map((reading) => {
+    // The client's TIME_WAIT timer: each time the watcher saw it go up (a restart), matched to the
+    // latest FIN copy before that reading: it restarted there if its deadline is that copy + 60 s.
+    const watcher = ctx.program('tw-watch').messages;
+    const tw = watcher.filter((m) => m.event === 'restart').map((m) => {
+      const reading = { time: m.t, remainingMs: Number(m.remainingMs), prevMs: Number(m.prevMs), deadline: m.t + Number(m.remainingMs) / 1000 };
       const i = fins.reduce((best, x, j) => (x.absTime <= reading.time ? j : best), -1);
       return { reading, copy: i, fin: fins[i] ?? null, offset: i >= 0 ? reading.deadline - (fins[i]!.absTime + 60) : null };
     });
+    const twFirst = watcher.find((m) => m.event === 'tw') ?? null;
     const k = ctx.kernelEvents.available ? ctx.kernelEvents.events : [];
     const serverChanges = k.filter((e): e is StateEvent => e.kind === 'state' && e.local === f.conn.server && e.remote === f.conn.client && e.from !== e.to);
     const lastAckIn = serverChanges.find((e) => e.to === 'LAST_ACK') ?? null;
     const lastAckOut = serverChanges.find((e) => e.from === 'LAST_ACK') ?? null;
     return {
-      ...f, fin1: firstFin!, fin2, fins, answers, gaps, tw, lastAckIn, lastAckOut,
+      ...f, fin1: firstFin!, fin2, fins, answers, gaps, tw, twFirst, lastAckIn, lastAckOut,
       kernelMissing: ctx.kernelEvents.available ? null : ctx.kernelEvents.missing,
       dropped: ctx.faults.find((x) => x.name === 'last-ack')?.dropped ?? 0,
       lossProbes: delta(ctx.observations.server, 'TcpExt.TCPLossProbes'),
@@ -108,12 +120,11 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
         check.eq(`the fault dropped ${n} ACKs of the server's FIN at the server's input`, f.dropped, n),
         ...f.gaps.map((g, i) => check.near(`copy ${i + 1} came ${expected[i]} s after the previous one (${tlp && i === 0 ? 'tail-loss probe' : 'RTO'})`, g, expected[i]!, { abs: 0.06, rel: 0.3 }, [f.fins[i]!.packet, f.fins[i + 1]!.packet])),
         check.eq('the client, in TIME_WAIT, answered every copy with an ACK of w+1', f.answers.map((a) => a?.packet ?? null).filter((p) => p !== null).length, f.fins.length, f.answers.map((a) => a?.packet)),
-        // /proc is sampled every ~10 ms; on a loaded machine a restart can be overwritten by the next
-        // copy 0.2 s later before it is read, so not every copy need show; every reading must fit one.
-        ...f.tw.map((t) => check.within(`the TIME_WAIT timer read at +${secs(t.reading.time - f.fins[0]!.absTime, 3)} (${secs(t.reading.remainingMs / 1000)} left) ends 60 s after the FIN copy before it (deadline - (FIN + 60 s), s)`, t.offset, -0.15, 0.6, [t.fin?.packet])),
-        check.ok('the TIME_WAIT timer was seen restarting after a FIN copy', new Set(f.tw.map((t) => t.copy)).size >= 2 && f.tw.some((t) => t.copy >= 1), f.tw.map((t) => t.fin?.packet ?? null), 'readings after >= 2 FIN copies'),
-        check.eq('after the last copy the timer ended 60 s after it', f.tw[f.tw.length - 1]?.copy ?? null, f.fins.length - 1, [last.packet]),
-        ...(f.lastAckOut ? [] : [check.ok('the server socket was seen in LAST_ACK, then left the table', f.serverProc.includes(TcpState.LAST_ACK), f.serverProc, 'LAST_ACK among them')]),
+        // The watcher reads every 5 ms; on a loaded machine it can sleep through one copy (0.2 s),
+        // so not every copy need show a restart of its own; every restart it saw must fit one.
+        ...f.tw.map((t) => check.within(`the TIME_WAIT timer went up from ${secs(t.reading.prevMs / 1000)} to ${secs(t.reading.remainingMs / 1000)} after packet ${t.fin?.packet}: it ends 60 s after that copy (deadline - (FIN + 60 s), s)`, t.offset, -0.1, 0.4, [t.fin?.packet])),
+        check.ok(`the TIME_WAIT timer was seen restarting ${Math.min(2, n)} times or more`, f.tw.length >= Math.min(2, n), f.tw.map((t) => t.fin?.packet ?? null), `>= ${Math.min(2, n)} restarts`),
+        check.eq('the last restart followed the last copy', f.tw[f.tw.length - 1]?.copy ?? null, f.fins.length - 1, [last.packet]),
         ...(tlp ? [check.ok('the kernel counted a tail-loss probe (TcpExt.TCPLossProbes)', f.lossProbes >= 1, f.lossProbes, '>= 1')] : []),
         ...(f.lastAckOut ? [check.within('the kernel left LAST_ACK on the last ACK (ms after it was captured)', (f.lastAckOut.time - (lastAnswer?.absTime ?? NaN)) * 1000, -5, 50, [lastAnswer?.packet])] : []),
       ];
@@ -123,7 +134,7 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
         evidence: `the server's FIN (packet ${f.fins[0]!.packet}, seq w = ${f.fin2.seq}) went out ${f.fins.length} times: packets ${f.fins.map((x) => x.packet).join(', ')}, ` +
           `${f.gaps.map((g) => secs(g, 3)).join(', ')} apart (${tlp ? `the first a tail-loss probe, TCPLossProbes +${f.lossProbes}, then the RTO doubling` : 'tcp_early_retrans = 0: no probe, the RTO doubling'}); ` +
           `the client answered each with ACK ack = w+1 (packets ${f.answers.map((a) => a?.packet ?? '-').join(', ')}); the first ${f.dropped} were dropped at the server's input. ` +
-          `In /proc the client's TIME_WAIT timer read ${f.tw.map((t) => `${secs(t.reading.remainingMs / 1000)} after packet ${t.fin?.packet}`).join(', ')}: back to 60 s after each copy it was read after (its deadline moved ${secs(f.tw.length ? f.tw[f.tw.length - 1]!.reading.deadline - f.tw[0]!.reading.deadline : null)} later in all). ` +
+          `In /proc the client's TIME_WAIT timer (first seen with ${secs(Number(f.twFirst?.remainingMs ?? NaN) / 1000)} left) went back up ${f.tw.length} times: ${f.tw.map((t) => `${secs(t.reading.prevMs / 1000)} -> ${secs(t.reading.remainingMs / 1000)} after packet ${t.fin?.packet}`).join(', ')}. ` +
           (held !== null ? `The kernel held the server in LAST_ACK for ${secs(held, 3)}, until packet ${lastAnswer?.packet}` : `The server's socket left the table after packet ${last.packet}'s ACK (kernel events: ${f.kernelMissing})`),
       };
     },
@@ -136,8 +147,8 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
       `The server, still LAST_ACK, could not know whether its FIN or the ACK had been lost, so it resent the FIN ${f.fins.length - 1} times: ` +
       `${tlp ? `first a tail-loss probe after ${secs(f.gaps[0], 3)}, then on its RTO after ${f.gaps.slice(1).map((g) => secs(g, 3)).join(', ')} (the RTO doubles; the probe does not count as a timeout)` : `on its RTO after ${f.gaps.map((g) => secs(g, 3)).join(', ')}, doubling each time (no tail-loss probe with tcp_early_retrans = 0)`}. ` +
       `Because the client was waiting in TIME_WAIT, its kernel still knew the connection: every copy got an ACK, and each one set its TIME_WAIT timer back to 60 s ` +
-      `(${f.tw.map((t) => secs(t.reading.remainingMs / 1000)).join(', ')} left when /proc was read after the copies). ` +
+      `(the timer went from ${f.tw.map((t) => `${secs(t.reading.prevMs / 1000)} back to ${secs(t.reading.remainingMs / 1000)}`).join(', then from ')}). ` +
       `The ACK in packet ${lastAnswer?.packet} got through and the server closed, ${secs(f.fins.length ? f.fins[f.fins.length - 1]!.time - f.fins[0]!.time : null)} after its first FIN. ` +
-      `The capture alone cannot tell a dropped ACK from a delivered one (the analysis dates the server's CLOSED at packet ${enteredBy(f.conn, 'server', 'CLOSED')}); the FIN copies and the kernel's LAST_ACK -> CLOSE at ${f.lastAckOut ? `packet ${lastAnswer?.packet}` : 'the end'} show which ACK arrived.`;
+      `The capture alone cannot tell a dropped ACK from a delivered one (the analysis dates the server's CLOSED at packet ${enteredBy(f.conn, 'server', 'CLOSED')}); ${f.lastAckOut ? `the FIN copies and the kernel's LAST_ACK -> CLOSE right after packet ${lastAnswer?.packet} show which ACK arrived` : 'the FIN copies show which ACKs were lost: a server that got one would have stopped resending'}.`;
   },
 });

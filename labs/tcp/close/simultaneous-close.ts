@@ -6,19 +6,23 @@
  * receives the other's FIN while its own is unacknowledged: FIN_WAIT_1 -> CLOSING -> TIME_WAIT on
  * both sides, seen in the capture, in /proc and in the kernel's own state changes.
  */
-import { check, connFacts, defineLab, isFin, observedStates, secs, stateTrail, TcpState, type ConnFacts } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, isFin, ms, observedStates, secs, stateTrail, TcpState, type ConnFacts } from '../../../src/lab/index.js';
 import { stateChanges } from '../../../src/observe/index.js';
 
 const KERNEL = { FIN_WAIT_1: 'FIN_WAIT1', CLOSING: 'CLOSING' } as const;
+
+/** Programs start slowly on a loaded machine (node or python3 under a load of 50+): their first event may take seconds. */
+const START = { timeoutMs: 30_000 };
 
 export default defineLab({
   name: 'simultaneous-close',
   title: 'Simultaneous close: both FINs cross, both sides go CLOSING, both hold TIME_WAIT',
   topic: 'tcp/close',
-  seconds: 4,
-  needs: ['root', 'tcpdump', 'nft'],
+  seconds: 8, // the FIN copies come on a 2 s minimum RTO, so that none is due while the delayed FINs cross
+  needs: ['root', 'tcpdump', 'nft', 'python3'],
   topology: { kind: 'veth' },
-  timeoutMs: 40_000,
+  sysctls: { 'net.ipv4.tcp_early_retrans': 0 },
+  timeoutMs: 90_000, // a loaded machine stretches bpftrace's start-up and the sampler's waits
   explanation: `In the state diagram, a side in FIN_WAIT_1 (it sent FIN, not yet acknowledged) that receives
 the other side's FIN goes to CLOSING; when its own FIN is acknowledged it goes to TIME_WAIT. If both
 sides close at once, both take that path and both hold TIME_WAIT. "At once" means within one trip
@@ -31,15 +35,20 @@ still unacknowledged: both go CLOSING. When the ACK drops stop, the next copies 
 both sides enter TIME_WAIT.`,
 
   async run(ctx) {
+    // A 2 s minimum RTO on the path between the two hosts (a host route with rto_min, in the lab's
+    // namespaces; no tail-loss probe either): no FIN copy is due while the delayed FINs are released.
+    for (const [role, peer] of [['client', 'server'], ['server', 'client']] as const) {
+      await ctx.exec(role, ['ip', ...(ctx.family === 6 ? ['-6'] : []), 'route', 'add', `${ctx.addr(peer)}/${ctx.family === 6 ? 128 : 32}`, 'dev', ctx.sandbox.host(role).iface, 'rto_min', '2s']);
+    }
     const srvA = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'server-a');
     const srvB = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'server-b');
-    const portA = Number((await srvA.next('listening')).port);
-    const portB = Number((await srvB.next('listening')).port);
+    const portA = Number((await srvA.next('listening', START)).port);
+    const portB = Number((await srvB.next('listening', START)).port);
     ctx.mark('ports', { portA, portB });
     const a = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port: portA }, 'client-a');
     const b = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port: portB }, 'client-b');
-    await a.next('connected');
-    const localB = String((await b.next('connected')).local);
+    await a.next('connected', START);
+    const localB = String((await b.next('connected', START)).local);
     await srvA.next('accepted');
     await srvB.next('accepted');
 
@@ -50,32 +59,55 @@ both sides enter TIME_WAIT.`,
     await a.next('closed');
     await srvA.next('closed');
 
-    // B: each side's first FIN dropped at the other's input.
+    // B: each side's first FIN is held back (a copy kept by hold-fin.py on the sender's interface,
+    // the original dropped at the receiver's input), so both sides sit in FIN_WAIT_1.
+    const cportB = Number(localB.slice(localB.lastIndexOf(':') + 1));
+    const iface = (role: 'client' | 'server') => ctx.sandbox.host(role).iface;
+    const holdC = ctx.program('client', 'hold-fin.py', { iface: iface('client'), sport: cportB, dport: portB }, 'hold-client-fin');
+    const holdS = ctx.program('server', 'hold-fin.py', { iface: iface('server'), sport: portB, dport: cportB }, 'hold-server-fin');
+    await holdC.next('ready', START);
+    await holdS.next('ready', START);
     const finToServer = await ctx.fault('fin-to-server', { at: 'server', match: { from: 'client', dport: portB, tcp: 'fin' } });
     const finToClient = await ctx.fault('fin-to-client', { at: 'client', match: { from: 'server', sport: portB, tcp: 'fin' } });
     const serverB = ctx.endpoint('server', portB);
-    const inState = (local: string, remote: string, state: string) => (s: { local: string; remote: string; state: string }) => s.local === local && s.remote === remote && s.state === state;
+    const inState = (local: string, remote: string, state: string) => (x: { local: string; remote: string; state: string }) => x.local === local && x.remote === remote && x.state === state;
     ctx.mark('B: both close');
     b.send({ do: 'end' });
     srvB.send({ do: 'end' });
+    await holdC.next('held');
+    await holdS.next('held');
     await ctx.waitForSocket('client', inState(localB, serverB, TcpState.FIN_WAIT_1), 5000);
     await ctx.waitForSocket('server', inState(serverB, localB, TcpState.FIN_WAIT_1), 5000);
-    await waitFor(async () => (await finToServer.count()) >= 1 && (await finToClient.count()) >= 1, 5000, 'both first FINs dropped');
-    // The next copies pass; the ACKs they draw do not, so both sides see a FIN before their own is acknowledged.
+    // The delayed FINs arrive now, crossing: each acknowledges nothing of the other side's FIN. The
+    // ACKs they draw are held back too, so each side sees the other's FIN while its own is
+    // unacknowledged (a later copy of a FIN would carry that ACK).
     const ackToServer = await ctx.fault('ack-to-server', { at: 'server', match: { from: 'client', dport: portB, tcp: 'pure-ack' } });
     const ackToClient = await ctx.fault('ack-to-client', { at: 'client', match: { from: 'server', sport: portB, tcp: 'pure-ack' } });
+    // The FIN drops open for the two delayed FINs only: later copies would carry the ACK of the
+    // FIN their sender has now received, and must not arrive while we look at CLOSING.
     await finToServer.disarm();
     await finToClient.disarm();
-    ctx.mark('B: FINs pass');
-    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.CLOSING), 10_000);
-    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.CLOSING), 10_000);
+    ctx.mark('B: delayed FINs released');
+    holdC.send({ do: 'release' });
+    holdS.send({ do: 'release' });
+    await holdC.next('released');
+    await holdS.next('released');
+    await finToServer.arm();
+    await finToClient.arm();
+    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.CLOSING), 20_000);
+    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.CLOSING), 20_000);
+    // Both CLOSING: let everything through. The next FIN copies (RTO >= 2 s here) carry the ACKs.
     await ackToServer.disarm();
     await ackToClient.disarm();
-    ctx.mark('B: ACKs pass');
-    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.TIME_WAIT), 10_000);
-    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.TIME_WAIT), 10_000);
+    await finToServer.disarm();
+    await finToClient.disarm();
+    ctx.mark('B: everything passes');
+    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.TIME_WAIT), 30_000);
+    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.TIME_WAIT), 30_000);
     await b.next('closed');
     await srvB.next('closed');
+    holdC.send({ do: 'exit' });
+    holdS.send({ do: 'exit' });
   },
 
   facts(ctx, setup) {
@@ -94,12 +126,21 @@ both sides enter TIME_WAIT.`,
     const kTime = (local: string, remote: string, to: string): number | null => (k ? stateChanges(k, local, remote).find((e) => e.to === to)?.time ?? null : null);
     const obs = { client: ctx.observations.client, server: ctx.observations.server };
     const dropped = Object.fromEntries(ctx.faults.map((x) => [x.name, x.dropped]));
+    // The delayed FINs: hold-fin.py's copies, sent after the release (the same bytes as the originals).
+    const held = (name: string) => ctx.program(name).messages.find((m) => m.event === 'held') as { seq: number; ack: number } | undefined;
+    const released = (name: string) => ctx.program(name).messages.find((m) => m.event === 'released')?.t ?? Infinity;
+    const delayed = (side: 'client' | 'server', name: string) => {
+      const h = held(name);
+      return B.segments.find((x) => x.from === side && isFin(x) && h && x.seq === h.seq && x.ack === h.ack && x.absTime >= released(name) - 0.005) ?? null;
+    };
+    const dC = delayed('client', 'hold-client-fin');
+    const dS = delayed('server', 'hold-server-fin');
     const afin1 = A.close.firstFin;
     const afin2 = A.close.secondFin;
     return {
-      A, B, cFins, sFins, dropped, afin1, afin2,
+      A, B, cFins, sFins, dropped, afin1, afin2, dC, dS,
       aGap: afin1 && afin2 ? afin2.time - afin1.time : null,
-      aRtt: A.handshake.syn && A.handshake.synAck && A.handshake.third ? A.handshake.third.time - A.handshake.syn.time : null,
+      aRtt: A.handshake.syn && A.handshake.synAck ? A.handshake.synAck.time - A.handshake.syn.time : null,
       proc: {
         client: observedStates(obs.client, B.conn.client, B.conn.server),
         server: observedStates(obs.server, B.conn.server, B.conn.client),
@@ -125,6 +166,8 @@ both sides enter TIME_WAIT.`,
       const want = [TcpState.FIN_WAIT_1, TcpState.CLOSING, TcpState.TIME_WAIT];
       const trail = { client: stateTrail(f.B.conn, 'client'), server: stateTrail(f.B.conn, 'server') };
       const checks = [
+        check.ok('both delayed FINs were captured after their release', !!(f.dC && f.dS), [f.dC?.packet, f.dS?.packet], 'two FINs'),
+        check.ok("the delayed FINs crossed: neither acknowledges the other side's FIN", !!(f.dC && f.dS) && f.dC!.ack !== ((f.sFins[0]!.seq + 1) >>> 0) && f.dS!.ack !== ((f.cFins[0]!.seq + 1) >>> 0), [f.dC?.relAck, f.dS?.relAck], 'acks below the FINs', [f.dC?.packet, f.dS?.packet]),
         check.eq('the analysis classifies B as a simultaneous close (the FINs crossed)', f.B.conn.close.kind, 'simultaneous', [f.cFins[0]!.packet, f.sFins[0]!.packet]),
         check.eq('the analysis puts TIME_WAIT on both sides of B', f.B.conn.timeWait, 'both'),
         check.ok('analysis: the client went FIN_WAIT_1 -> CLOSING -> TIME_WAIT', order(trail.client, want), trail.client, want),
@@ -144,33 +187,26 @@ both sides enter TIME_WAIT.`,
       ];
       return {
         checks,
-        evidence: `B: the client's FIN (packet ${f.cFins[0]!.packet}) and the server's (packet ${f.sFins[0]!.packet}) were both dropped at the other's input; ` +
-          `the copies (client ${f.cFins.slice(1).map((s) => s.packet).join(', ')}; server ${f.sFins.slice(1).map((s) => s.packet).join(', ')}) crossed, ` +
-          `${f.dropped['ack-to-server']! + f.dropped['ack-to-client']!} ACKs were held back until both sides were CLOSING. ` +
+        evidence: `B: the client's FIN (packet ${f.cFins[0]!.packet}) and the server's (packet ${f.sFins[0]!.packet}) were dropped at the other's input and their copies delivered later, crossing ` +
+          `(packets ${f.dC?.packet} and ${f.dS?.packet}, ${ms(f.dC && f.dS ? Math.abs(f.dC.time - f.dS.time) : null)} apart, each with ack = the other's FIN seq, not +1); ` +
+          `${f.dropped['ack-to-server']! + f.dropped['ack-to-client']!} ACKs and ${f.dropped['fin-to-server']! + f.dropped['fin-to-client']! - 2} further FIN copies were dropped until both sides were CLOSING. ` +
           `/proc showed the client ${f.proc.client.join(' -> ')} and the server ${f.proc.server.join(' -> ')}` +
           (f.kernel ? `; the kernel's own state changes: client ${f.kernel.client.join(' -> ')}, server ${f.kernel.server.join(' -> ')} (its TIME_WAIT lives in a separate timewait socket)` : ` (kernel events: ${f.kernelMissing})`) +
-          `. A: both applications closed in the same instant, yet the FINs were ${secs(f.aGap, 4)} apart against a ${secs(f.aRtt, 4)} handshake round trip: a ${f.A.conn.close.kind} close, TIME_WAIT on the ${f.A.conn.timeWait} only`,
+          `. A: both applications closed in the same instant, yet the FINs were ${ms(f.aGap)} apart against a ${ms(f.aRtt)} round trip (SYN to SYN-ACK): a ${f.A.conn.close.kind} close, TIME_WAIT on the ${f.A.conn.timeWait} only`,
         differs: {
           textbook: 'both sides closing at once go through CLOSING and both end in TIME_WAIT',
           linux: 'they do, but only when each FIN arrives before the ACK of the other side\'s: "at once" means within one trip across the network. Applications closing in the same instant on a fast link make an ordinary close',
-          measured: `B (FINs made to cross): CLOSING and TIME_WAIT on both sides; A (both end() at once, no faults): FINs ${secs(f.aGap, 4)} apart, round trip ${secs(f.aRtt, 4)}, a ${f.A.conn.close.kind} close`,
+          measured: `B (FINs made to cross): CLOSING and TIME_WAIT on both sides; A (both end() at once, no faults): FINs ${ms(f.aGap)} apart, round trip ${ms(f.aRtt)}, a ${f.A.conn.close.kind} close`,
         },
       };
     },
   },
 
   story: (f) =>
-    `Connection A shows why a real simultaneous close is rare: both applications called end() in the same instant, but their FINs left ${secs(f.aGap, 4)} apart, ` +
-    `far more than the ${secs(f.aRtt, 4)} round trip, so the ${f.A.conn.close.initiator}'s FIN arrived first and the other side answered from CLOSE_WAIT (${f.A.conn.close.kind} close, TIME_WAIT on the ${f.A.conn.timeWait} only). ` +
-    `In B the first FINs were lost both ways, so both sockets waited in FIN_WAIT_1 and resent them; each copy reached a side whose own FIN was still unacknowledged: ` +
+    `Connection A shows why a real simultaneous close is rare: both applications called end() in the same instant, but their FINs left ${ms(f.aGap)} apart, ` +
+    `far more than the ${ms(f.aRtt)} round trip, so the ${f.A.conn.close.initiator}'s FIN arrived first and the other side answered from CLOSE_WAIT (${f.A.conn.close.kind} close, TIME_WAIT on the ${f.A.conn.timeWait} only). ` +
+    `In B the first FINs were delayed both ways (dropped at the receiver, a copy sent again later), so both sockets waited in FIN_WAIT_1; the delayed FINs, packets ${f.dC?.packet} and ${f.dS?.packet}, crossed, and each reached a side whose own FIN was still unacknowledged: ` +
     `${f.kernel ? `the kernel moved the client to CLOSING at +${secs(f.kernel.closingAt[0] !== null ? f.kernel.closingAt[0] - f.B.segments[0]!.absTime : null, 3)} and the server at +${secs(f.kernel.closingAt[1] !== null ? f.kernel.closingAt[1] - f.B.segments[0]!.absTime : null, 3)} after B's SYN` : 'both went CLOSING'}. ` +
     `Once the ACKs passed, each side's FIN was acknowledged and both entered TIME_WAIT: /proc listed a TIME_WAIT socket in each namespace, both counting down 60 s.`,
 });
 
-async function waitFor(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
