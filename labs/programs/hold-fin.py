@@ -1,8 +1,9 @@
 """Holds back a FIN and sends it later, unchanged: a segment delayed in the network. It watches an
 interface (AF_PACKET, inside the host's namespace) for the first outgoing TCP segment with FIN from
 sport to dport, keeps a copy of the frame, and on {"do": "release"} sends that frame out of the same
-interface again (TCP checksum recomputed: an outgoing copy carries only the partial sum the NIC
-would finish). Used with a fault that drops the original at the receiver, the copy arrives as if the
+interface again, one hop less (TTL / hop limit 63, so a fault matching ttl 64 drops the original
+and its retransmissions but not this copy; TCP checksum recomputed: an outgoing copy carries only
+the partial sum the NIC would finish). Used with a fault that drops the original at the receiver, the copy arrives as if the
 first FIN had been delayed. The lab-program protocol: one JSON argument {"iface", "sport", "dport"};
 events "ready", "held" {seq, ack}, "released"; stdin closing ends the program."""
 import json
@@ -59,7 +60,15 @@ while held is None:
         seg = bytearray(frame[off:off + tcp_len])
         seg[16:18] = b"\0\0"
         seg[16:18] = struct.pack("!H", checksum(bytes(pseudo) + bytes(seg)))
-        held = frame[:off] + bytes(seg)
+        ip = bytearray(frame[14:off])
+        # one hop less, as if it had crossed a router: a fault matching ttl 64 lets the copy pass
+        if ip[0] >> 4 == 4:
+            ip[8] -= 1
+            ip[10:12] = b"\0\0"
+            ip[10:12] = struct.pack("!H", checksum(bytes(ip)))
+        else:
+            ip[7] -= 1
+        held = frame[:14] + bytes(ip) + bytes(seg)
         emit("held", seq=seq, ack=ack)
 s.close()
 out = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

@@ -18,28 +18,26 @@ export default defineLab({
   name: 'simultaneous-close',
   title: 'Simultaneous close: both FINs cross, both sides go CLOSING, both hold TIME_WAIT',
   topic: 'tcp/close',
-  seconds: 8, // the FIN copies come on a 2 s minimum RTO, so that none is due while the delayed FINs cross
+  seconds: 5,
   needs: ['root', 'tcpdump', 'nft', 'python3'],
   topology: { kind: 'veth' },
-  sysctls: { 'net.ipv4.tcp_early_retrans': 0 },
-  timeoutMs: 90_000, // a loaded machine stretches bpftrace's start-up and the sampler's waits
   explanation: `In the state diagram, a side in FIN_WAIT_1 (it sent FIN, not yet acknowledged) that receives
 the other side's FIN goes to CLOSING; when its own FIN is acknowledged it goes to TIME_WAIT. If both
 sides close at once, both take that path and both hold TIME_WAIT. "At once" means within one trip
 across the network: connection A has both applications call end() in the same instant, but on this
 veth link (round trip ~0.1 ms) one FIN arrives before the other side's kernel sends its own, so that
-side answers from CLOSE_WAIT and the close is ordinary. Connection B makes the FINs cross: nftables
-drops each side's first FIN at the other's input (both sockets sit in FIN_WAIT_1), then, while the
-next copies pass, drops the ACKs they draw, so each side receives the other's FIN while its own is
-still unacknowledged: both go CLOSING. When the ACK drops stop, the next copies are acknowledged and
+side answers from CLOSE_WAIT and the close is ordinary. Connection B makes the FINs cross, as a slow
+network would: each side's FIN is held back (hold-fin.py keeps a copy on the sender's interface and
+nftables drops every FIN the kernels send at the other side's input), then both copies are released
+together. Each was sent before its sender had the other's FIN, so neither acknowledges the other's:
+each side receives a FIN while its own is unacknowledged and goes CLOSING. The ACKs that answer are
+held back too, so both stay CLOSING until the drops stop; then the next FIN copies carry the ACKs and
 both sides enter TIME_WAIT.`,
+  // FIN copies back off exponentially while the drops last; capped at 1 s the last step is quick.
+  sysctls: { 'net.ipv4.tcp_rto_max_ms': { value: 1000, optional: true } },
+  timeoutMs: 90_000, // a loaded machine stretches bpftrace's start-up and the sampler's waits
 
   async run(ctx) {
-    // A 2 s minimum RTO on the path between the two hosts (a host route with rto_min, in the lab's
-    // namespaces; no tail-loss probe either): no FIN copy is due while the delayed FINs are released.
-    for (const [role, peer] of [['client', 'server'], ['server', 'client']] as const) {
-      await ctx.exec(role, ['ip', ...(ctx.family === 6 ? ['-6'] : []), 'route', 'add', `${ctx.addr(peer)}/${ctx.family === 6 ? 128 : 32}`, 'dev', ctx.sandbox.host(role).iface, 'rto_min', '2s']);
-    }
     const srvA = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'server-a');
     const srvB = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'server-b');
     const portA = Number((await srvA.next('listening', START)).port);
@@ -67,43 +65,34 @@ both sides enter TIME_WAIT.`,
     const holdS = ctx.program('server', 'hold-fin.py', { iface: iface('server'), sport: portB, dport: cportB }, 'hold-server-fin');
     await holdC.next('ready', START);
     await holdS.next('ready', START);
-    const finToServer = await ctx.fault('fin-to-server', { at: 'server', match: { from: 'client', dport: portB, tcp: 'fin' } });
-    const finToClient = await ctx.fault('fin-to-client', { at: 'client', match: { from: 'server', sport: portB, tcp: 'fin' } });
+    // Armed before the close: every FIN the kernels send (TTL 64) is dropped at the other side's
+    // input, and so is every pure ACK; only the delayed copies (TTL 63) pass.
+    const finToServer = await ctx.fault('fin-to-server', { at: 'server', match: { from: 'client', dport: portB, tcp: 'fin', ttl: 64 } });
+    const finToClient = await ctx.fault('fin-to-client', { at: 'client', match: { from: 'server', sport: portB, tcp: 'fin', ttl: 64 } });
+    const ackToServer = await ctx.fault('ack-to-server', { at: 'server', match: { from: 'client', dport: portB, tcp: 'pure-ack' } });
+    const ackToClient = await ctx.fault('ack-to-client', { at: 'client', match: { from: 'server', sport: portB, tcp: 'pure-ack' } });
     const serverB = ctx.endpoint('server', portB);
     const inState = (local: string, remote: string, state: string) => (x: { local: string; remote: string; state: string }) => x.local === local && x.remote === remote && x.state === state;
     ctx.mark('B: both close');
     b.send({ do: 'end' });
     srvB.send({ do: 'end' });
-    await holdC.next('held');
-    await holdS.next('held');
-    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.FIN_WAIT_1), 5000);
-    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.FIN_WAIT_1), 5000);
-    // The delayed FINs arrive now, crossing: each acknowledges nothing of the other side's FIN. The
-    // ACKs they draw are held back too, so each side sees the other's FIN while its own is
-    // unacknowledged (a later copy of a FIN would carry that ACK).
-    const ackToServer = await ctx.fault('ack-to-server', { at: 'server', match: { from: 'client', dport: portB, tcp: 'pure-ack' } });
-    const ackToClient = await ctx.fault('ack-to-client', { at: 'client', match: { from: 'server', sport: portB, tcp: 'pure-ack' } });
-    // The FIN drops open for the two delayed FINs only: later copies would carry the ACK of the
-    // FIN their sender has now received, and must not arrive while we look at CLOSING.
-    await finToServer.disarm();
-    await finToClient.disarm();
+    await holdC.next('held', START);
+    await holdS.next('held', START);
+    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.FIN_WAIT_1), 20_000);
+    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.FIN_WAIT_1), 20_000);
+    // The delayed FINs arrive now, crossing: each was sent before its sender had the other's FIN,
+    // so neither acknowledges it. Their ACKs are dropped, as are the kernels' own FIN copies (which
+    // now carry those ACKs): both sides stay CLOSING, however slowly this machine runs.
     ctx.mark('B: delayed FINs released');
     holdC.send({ do: 'release' });
     holdS.send({ do: 'release' });
-    await holdC.next('released');
-    await holdS.next('released');
-    await finToServer.arm();
-    await finToClient.arm();
     await ctx.waitForSocket('client', inState(localB, serverB, TcpState.CLOSING), 20_000);
     await ctx.waitForSocket('server', inState(serverB, localB, TcpState.CLOSING), 20_000);
-    // Both CLOSING: let everything through. The next FIN copies (RTO >= 2 s here) carry the ACKs.
-    await ackToServer.disarm();
-    await ackToClient.disarm();
-    await finToServer.disarm();
-    await finToClient.disarm();
+    // Both CLOSING: let everything through. The next FIN copies (RTO capped at 1 s) carry the ACKs.
+    for (const f of [ackToServer, ackToClient, finToServer, finToClient]) await f.disarm();
     ctx.mark('B: everything passes');
-    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.TIME_WAIT), 30_000);
-    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.TIME_WAIT), 30_000);
+    await ctx.waitForSocket('client', inState(localB, serverB, TcpState.TIME_WAIT), 20_000);
+    await ctx.waitForSocket('server', inState(serverB, localB, TcpState.TIME_WAIT), 20_000);
     await b.next('closed');
     await srvB.next('closed');
     holdC.send({ do: 'exit' });
@@ -189,7 +178,7 @@ both sides enter TIME_WAIT.`,
         checks,
         evidence: `B: the client's FIN (packet ${f.cFins[0]!.packet}) and the server's (packet ${f.sFins[0]!.packet}) were dropped at the other's input and their copies delivered later, crossing ` +
           `(packets ${f.dC?.packet} and ${f.dS?.packet}, ${ms(f.dC && f.dS ? Math.abs(f.dC.time - f.dS.time) : null)} apart, each with ack = the other's FIN seq, not +1); ` +
-          `${f.dropped['ack-to-server']! + f.dropped['ack-to-client']!} ACKs and ${f.dropped['fin-to-server']! + f.dropped['fin-to-client']! - 2} further FIN copies were dropped until both sides were CLOSING. ` +
+          `${f.dropped['fin-to-server']! + f.dropped['fin-to-client']!} FINs the kernels sent (TTL 64) and ${f.dropped['ack-to-server']! + f.dropped['ack-to-client']!} ACKs were dropped until both sides were CLOSING. ` +
           `/proc showed the client ${f.proc.client.join(' -> ')} and the server ${f.proc.server.join(' -> ')}` +
           (f.kernel ? `; the kernel's own state changes: client ${f.kernel.client.join(' -> ')}, server ${f.kernel.server.join(' -> ')} (its TIME_WAIT lives in a separate timewait socket)` : ` (kernel events: ${f.kernelMissing})`) +
           `. A: both applications closed in the same instant, yet the FINs were ${ms(f.aGap)} apart against a ${ms(f.aRtt)} round trip (SYN to SYN-ACK): a ${f.A.conn.close.kind} close, TIME_WAIT on the ${f.A.conn.timeWait} only`,
@@ -205,7 +194,7 @@ both sides enter TIME_WAIT.`,
   story: (f) =>
     `Connection A shows why a real simultaneous close is rare: both applications called end() in the same instant, but their FINs left ${ms(f.aGap)} apart, ` +
     `far more than the ${ms(f.aRtt)} round trip, so the ${f.A.conn.close.initiator}'s FIN arrived first and the other side answered from CLOSE_WAIT (${f.A.conn.close.kind} close, TIME_WAIT on the ${f.A.conn.timeWait} only). ` +
-    `In B the first FINs were delayed both ways (dropped at the receiver, a copy sent again later), so both sockets waited in FIN_WAIT_1; the delayed FINs, packets ${f.dC?.packet} and ${f.dS?.packet}, crossed, and each reached a side whose own FIN was still unacknowledged: ` +
+    `In B the first FINs were delayed both ways (the kernels' FINs dropped at the receiver, a copy of each sent later one hop older), so both sockets waited in FIN_WAIT_1; the delayed FINs, packets ${f.dC?.packet} and ${f.dS?.packet}, crossed, and each reached a side whose own FIN was still unacknowledged: ` +
     `${f.kernel ? `the kernel moved the client to CLOSING at +${secs(f.kernel.closingAt[0] !== null ? f.kernel.closingAt[0] - f.B.segments[0]!.absTime : null, 3)} and the server at +${secs(f.kernel.closingAt[1] !== null ? f.kernel.closingAt[1] - f.B.segments[0]!.absTime : null, 3)} after B's SYN` : 'both went CLOSING'}. ` +
     `Once the ACKs passed, each side's FIN was acknowledged and both entered TIME_WAIT: /proc listed a TIME_WAIT socket in each namespace, both counting down 60 s.`,
 });
