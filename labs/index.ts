@@ -8,6 +8,7 @@ import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
 import lostLastAck from './tcp/close/lost-last-ack.js';
 import simultaneousClose from './tcp/close/simultaneous-close.js';
+import rst from './tcp/close/rst.js';
 import handshake from './tcp/open/handshake.js';
 import isn from './tcp/open/isn.js';
 import lostThirdAck from './tcp/open/lost-third-ack.js';
@@ -16,6 +17,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, lostLastAck, simultaneousClose];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, lostLastAck, simultaneousClose, rst];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));
