@@ -7,7 +7,10 @@ import type { AnyLab } from '../src/lab/types.js';
 import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
 import halfClose from './tcp/close/half-close.js';
+import lostLastAck from './tcp/close/lost-last-ack.js';
+import rst from './tcp/close/rst.js';
 import serverFirstClose from './tcp/close/server-first-close.js';
+import simultaneousClose from './tcp/close/simultaneous-close.js';
 import threeSegmentClose from './tcp/close/three-segment-close.js';
 import timeWait from './tcp/close/time-wait.js';
 import handshake from './tcp/open/handshake.js';
@@ -18,6 +21,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

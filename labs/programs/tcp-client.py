@@ -5,6 +5,8 @@ one JSON argument {"host", "port", "mode", "bytes"}; one JSON event per line on 
                 cookie for the server, else asks for one (and sends the data after the handshake).
   mode "defer": TCP_DEFER_ACCEPT on the client socket makes its kernel hold back the third segment
                 (up to 200 ms) so the data written right after connect() rides on it.
+  mode "oob":   connect, send the data, then one byte with MSG_OOB (TCP urgent data: the segment
+                carries URG and the urgent pointer), which node:net cannot send.
 After sending it half-closes, reads until the server's FIN and exits."""
 import socket
 import sys
@@ -23,8 +25,12 @@ try:
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
         c.connect((a["host"], a["port"]))
         c.sendall(data)
+    elif a["mode"] == "oob":
+        c.connect((a["host"], a["port"]))
+        c.sendall(data)
+        c.send(b"!", socket.MSG_OOB)
     else:
-        raise ValueError("mode must be tfo or defer, got %r" % a["mode"])
+        raise ValueError("mode must be tfo, defer or oob, got %r" % a["mode"])
     emit("sent", local=c.getsockname()[1], bytes=len(data))
     c.shutdown(socket.SHUT_WR)
     while c.recv(4096):

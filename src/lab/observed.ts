@@ -37,3 +37,27 @@ export function peakCount(obs: Observation | undefined, pred: (s: SocketEntry) =
 export function delta(obs: Observation | undefined, key: string): number {
   return obs?.delta[key] ?? 0;
 }
+
+/** One sample of a socket's timer: when it was read, what was left, and the deadline that gives. */
+export interface TimerReading {
+  time: number; // epoch seconds of the sample
+  remainingMs: number;
+  deadline: number; // epoch seconds: time + remaining
+}
+
+/**
+ * A socket's timer (of one kind: 'time-wait', 'retransmit', ...) each time it was (re)started: the
+ * first sample that showed it, then every sample whose deadline moved later by more than
+ * `minJumpS` (the timer restarted; a countdown keeps the deadline).
+ */
+export function timerStarts(obs: Observation | undefined, local: string, remote: string, timer: SocketEntry['timer'], minJumpS = 0.1): TimerReading[] {
+  const out: TimerReading[] = [];
+  for (const sample of obs?.samples ?? []) {
+    const s = sample.sockets.find((e) => e.local === local && e.remote === remote && e.timer === timer);
+    if (!s) continue;
+    const r = { time: sample.time, remainingMs: s.timerRemainingMs, deadline: sample.time + s.timerRemainingMs / 1000 };
+    const last = out[out.length - 1];
+    if (!last || r.deadline > last.deadline + minJumpS) out.push(r);
+  }
+  return out;
+}

@@ -2,7 +2,9 @@
  * startObserver: sample a namespace's sockets every intervalMs (default 10 ms) through the
  * /proc/<pid>/net files of a process inside it (no spawning), keep only samples that differ from
  * the previous one (timer countdowns alone do not count as a change: the first sample of a run
- * holds the remaining time, later times follow from it), and the counters before and after.
+ * holds the remaining time, later times follow from it; a timer that restarted does count: a
+ * TIME_WAIT socket answering a retransmitted FIN starts its 60 s again), and the counters before
+ * and after.
  */
 import { readCounters, counterDelta } from './counters.js';
 import { readSockets } from './proc-net.js';
@@ -16,6 +18,25 @@ function signature(sockets: SocketEntry[]): string {
   return s;
 }
 
+/** A timer whose deadline moved later than this (beyond read-time jitter) restarted. */
+export const TIMER_RESTART_S = 0.1;
+
+/** Each timed socket's deadline (sample time + remaining), keyed by its 4-tuple and timer kind. */
+function deadlines(time: number, sockets: SocketEntry[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of sockets) if (e.timer !== 'none') out.set(`${e.proto} ${e.local} ${e.remote} ${e.timer}`, time + e.timerRemainingMs / 1000);
+  return out;
+}
+
+/** True when some socket's timer deadline moved later than `prev` had it (the timer restarted). */
+export function timerRestarted(prev: Map<string, number>, next: Map<string, number>): boolean {
+  for (const [k, at] of next) {
+    const was = prev.get(k);
+    if (was !== undefined && at > was + TIMER_RESTART_S) return true;
+  }
+  return false;
+}
+
 export interface Observer {
   /** The sockets as the latest sample showed them (null before the first sample). */
   latest(): SocketSample | null;
@@ -26,6 +47,7 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
   const interval = Math.max(1, opts.intervalMs ?? 10);
   const samples: SocketSample[] = [];
   let lastSig: string | null = null;
+  let lastDeadlines = new Map<string, number>();
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> = Promise.resolve();
@@ -41,10 +63,12 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
     const time = Date.now() / 1000;
     sockets.sort((a, b) => (a.proto + a.local + a.remote < b.proto + b.local + b.remote ? -1 : 1));
     const sig = signature(sockets);
-    if (sig !== lastSig) {
+    const due = deadlines(time, sockets);
+    if (sig !== lastSig || timerRestarted(lastDeadlines, due)) {
       samples.push({ time, sockets });
       lastSig = sig;
     }
+    lastDeadlines = due;
   };
 
   const tick = (): void => {

@@ -90,7 +90,12 @@ function matchExprs(rule: FaultRule & { match: PacketMatch }, ctx: FaultContext)
     parts.push(`th ${k} ${v}`);
   }
   if (m.tcp) parts.push(tcpShape(m.tcp));
+  if (m.ttl !== undefined && !(Number.isInteger(m.ttl) && m.ttl >= 0 && m.ttl <= 255)) throw bad(rule, `ttl ${m.ttl} is not within 0..255`);
   const base = parts.join(' ');
+  // A TTL match is per family: IPv4's ttl, IPv6's hoplimit.
+  const ttl4 = m.ttl === undefined ? '' : `ip ttl ${m.ttl} `;
+  const ttl6 = m.ttl === undefined ? '' : `ip6 hoplimit ${m.ttl} `;
+  if (!m.from && m.ttl !== undefined) return [`${ttl4}${base}`, `${ttl6}${base}`];
   if (!m.from) return [base];
   if (ctx.loopback) {
     if (m.sport === undefined && m.dport === undefined) {
@@ -99,11 +104,11 @@ function matchExprs(rule: FaultRule & { match: PacketMatch }, ctx: FaultContext)
         `on loopback client and server share 127.0.0.1/::1, so from: '${m.from}' cannot be told by address: add dport (the server's port) for packets from the client, or sport (the server's port) for packets from the server`,
       );
     }
-    return [base];
+    return m.ttl === undefined ? [base] : [`${ttl4}${base}`, `${ttl6}${base}`];
   }
   const a = ctx.addrsOf(m.from);
   const set = (xs: string[]): string => (xs.length === 1 ? xs[0]! : `{ ${xs.join(', ')} }`);
-  return [`ip saddr ${set(a.v4)} ${base}`, `ip6 saddr ${set(a.v6)} ${base}`];
+  return [`ip saddr ${set(a.v4)} ${ttl4}${base}`, `ip6 saddr ${set(a.v6)} ${ttl6}${base}`];
 }
 
 function percentOf(rule: { name: string; percent: number }): number {

@@ -39,6 +39,8 @@ export interface PacketMatch {
   dport?: number;
   /** TCP flag shapes: 'syn' (SYN only), 'syn-ack', 'pure-ack' (only ACK set), 'fin' (FIN set), 'rst', 'data' (payload > 0). */
   tcp?: 'syn' | 'syn-ack' | 'pure-ack' | 'fin' | 'rst' | 'data';
+  /** Only packets with this IPv4 TTL / IPv6 hop limit (a kernel sends 64 here; a copy re-sent with 63 is told apart). */
+  ttl?: number;
 }
 
 /**

@@ -1,0 +1,57 @@
+/**
+ * The closing labs lost-last-ack (C09), simultaneous-close (C11) and rst (C12), run for real through
+ * the CLI (real namespaces, sockets, tcpdump, nftables faults, Python helpers) in one run per family:
+ * each lab's verdict, each claim's verdict, and the measured values their evidence must carry.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isRoot, runCli } from '../../support/cli.js';
+
+interface LabJson {
+  lab: string;
+  family: number;
+  verdict: string;
+  reason: string | null;
+  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
+  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
+  story: string | null;
+}
+
+const LABS = ['lost-last-ack', 'simultaneous-close', 'rst'];
+const EXPECTED: Record<string, string> = { C09: 'confirmed', C11: 'differs', C12: 'differs' };
+
+describe.skipIf(!isRoot)('the closing labs, part B (needs root)', () => {
+  for (const family of [4, 6] as const) {
+    it(`lost-last-ack, simultaneous-close and rst pass over IPv${family} with C09 confirmed, C11 and C12 differing`, async () => {
+      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-close-b-'));
+      const r = await runCli(['run', ...LABS, '--json', '--jobs', '3', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 280_000 });
+      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
+      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      expect(failed, r.stderr).toEqual([]);
+      expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(LABS.map((n) => [n, family, 'pass', null]));
+      expect(r.code).toBe(0);
+      expect(Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c.verdict])))).toEqual(EXPECTED);
+      const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
+      // C09: the FIN went out 4 times (3 ACKs dropped) and the TIME_WAIT timer went back up to ~60 s.
+      expect(claims.C09!.evidence).toMatch(/went out 4 times: packets \d+, \d+, \d+, \d+/);
+      expect(claims.C09!.evidence).toMatch(/went back up [2-9] times: \d+\.\d\d s -> (59\.[5-9]\d|60\.00) s after packet \d+/);
+      // C11: the crossed close went CLOSING on both sides; the unfaulted close-at-once was ordinary.
+      expect(claims.C11!.differs!.measured).toMatch(/^B \(FINs made to cross\): CLOSING and TIME_WAIT on both sides; A \(both end\(\) at once, no faults\): FINs [\d.]+ ms apart, round trip [\d.]+ ms, a (three|four)-way close$/);
+      expect(claims.C11!.evidence).toContain('/proc showed the client ESTABLISHED -> FIN_WAIT_1 -> CLOSING -> TIME_WAIT');
+      // C12: all eight flag bits in this run's capture; the urgent byte never reached the node reader.
+      expect(claims.C12!.differs!.measured).toBe('flags seen: FIN, SYN, RST, PSH, ACK, URG, ECE, CWR; 101 bytes sent with one urgent, 100 read');
+      for (const l of labs) expect(l.story, l.lab).toMatch(/\d/);
+    }, 300_000);
+  }
+});
+
+describe('lost-last-ack refuses bad params before anything runs', () => {
+  it('lostAcks out of range: exit 2 naming the range', async () => {
+    const r = await runCli(['run', 'lost-last-ack', '--param', 'lostAcks=9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('lostAcks must be within 1..5');
+    expect(r.stdout).toBe('');
+  });
+});
