@@ -6,7 +6,9 @@ import { assertLabsValid } from '../src/lab/catalogue.js';
 import type { AnyLab } from '../src/lab/types.js';
 import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
+import retransmission from './tcp/loss/retransmission.js';
 import segmentation from './tcp/loss/segmentation.js';
+import window from './tcp/loss/window.js';
 import handshake from './tcp/open/handshake.js';
 import isn from './tcp/open/isn.js';
 import lostThirdAck from './tcp/open/lost-third-ack.js';
@@ -15,6 +17,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, segmentation];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, segmentation, retransmission, window];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));
