@@ -48,7 +48,11 @@ export function ackCoverage(f: ConnFacts, receiver: Side): AckCoverage[] {
       if (!pending.some((p) => p.relSeq === s.relSeq)) pending.push(s);
       continue;
     }
-    if (s.from !== receiver || (s.flags & SYN) !== 0) continue;
+    if (s.from !== receiver) continue;
+    if ((s.flags & SYN) !== 0) {
+      if (s.relAck > 0) lastAck = s.relAck; // a SYN-ACK acknowledges the peer's SYN: data starts there
+      continue;
+    }
     if (lastAck >= 0 && s.relAck <= lastAck) continue;
     const covered = pending.filter((p) => p.relSeq + p.len <= s.relAck && p.packet < s.packet);
     pending = pending.filter((p) => !covered.includes(p));

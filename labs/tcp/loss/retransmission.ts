@@ -8,6 +8,8 @@
  */
 import { check, connFacts, dataSegments, defineLab, ms, sackBlocks, setOffloads, withMark, type ConnFacts, type Retransmission, type Step } from '../../../src/lab/index.js';
 
+const SLOW = { timeoutMs: 30_000 }; // a readiness wait on a busy machine
+
 const COUNTERS = ['TcpExt.TCPLossProbes', 'TcpExt.TCPLossProbeRecovery', 'TcpExt.TCPTimeouts', 'TcpExt.TCPFastRetrans', 'TcpExt.TCPSackRecovery', 'TcpExt.TCPRetransFail', 'Tcp.RetransSegs'] as const;
 type Counts = Record<string, number>;
 
@@ -32,6 +34,9 @@ export default defineLab({
   seconds: 3,
   needs: ['root', 'tcpdump', 'nft', 'ethtool'],
   topology: { kind: 'veth' },
+  // Program start-up and ethtool take seconds on a loaded machine (a load average of 90 seen here):
+  // generous readiness waits, not longer measurements.
+  timeoutMs: 90_000,
   params: {
     tailBytes: { type: 'int', default: 8000, min: 2000, max: 14000, help: 'connection A writes this much (6 segments at MSS 1460); its last segment is dropped once' },
     bulkBytes: { type: 'int', default: 30000, min: 10000, max: 200000, help: 'connection B writes this much; its third segment is dropped once' },
@@ -57,8 +62,8 @@ than any timer. The server application reads every byte once, in order (a sha256
     const { tailBytes, bulkBytes } = ctx.params;
     const srvA = ctx.program('server', 'tcp-bulk', { mode: 'listen', host: ctx.addr('server'), port: 0, notifyAt: [tailBytes] }, 'server-a');
     const srvB = ctx.program('server', 'tcp-bulk', { mode: 'listen', host: ctx.addr('server'), port: 0, notifyAt: [bulkBytes] }, 'server-b');
-    const portA = Number((await srvA.next('listening')).port);
-    const portB = Number((await srvB.next('listening')).port);
+    const portA = Number((await srvA.next('listening', SLOW)).port);
+    const portB = Number((await srvB.next('listening', SLOW)).port);
     ctx.mark('ports', { portA, portB });
     // A's last data segment (the sixth at MSS 1460/1440 with timestamps: 8000 bytes = 5 x 1448 + 760
     // or 5 x 1428 + 860), and B's third, each dropped once at the server's input.
@@ -68,19 +73,19 @@ than any timer. The server application reads every byte once, in order (a sha256
 
     const c0 = await ctx.counters('client');
     const a = ctx.program('client', 'tcp-bulk', { mode: 'connect', host: ctx.addr('server'), port: portA, send: tailBytes }, 'client-a');
-    await a.next('sent');
-    await srvA.next('reached', { timeoutMs: 15_000 });
+    await a.next('sent', SLOW);
+    await srvA.next('reached', SLOW);
     const c1 = await ctx.counters('client');
     const b = ctx.program('client', 'tcp-bulk', { mode: 'connect', host: ctx.addr('server'), port: portB, send: bulkBytes }, 'client-b');
-    await b.next('sent');
-    await srvB.next('reached', { timeoutMs: 15_000 });
+    await b.next('sent', SLOW);
+    await srvB.next('reached', SLOW);
     const c2 = await ctx.counters('client');
     ctx.mark('counters', { a: diff(c1, c0), b: diff(c2, c1) });
     for (const [c, s] of [[a, srvA], [b, srvB]] as const) {
       c.send({ do: 'end' });
-      await s.next('eof');
+      await s.next('eof', SLOW);
       s.send({ do: 'end' });
-      await c.next('closed');
+      await c.next('closed', SLOW);
     }
   },
 
@@ -135,7 +140,7 @@ than any timer. The server application reads every byte once, in order (a sha256
           check.ok("A: the last segment of the write was dropped and resent with the same sequence number", !!(A.lost && reA), [A.lost?.packet, reA?.packet], 'a drop, then a retransmission', [A.lost?.packet, reA?.packet]),
           check.eq('A: no duplicate ACK before it (nothing followed the lost segment)', withMark(A.f, 'dup-ack', 'server').filter((s) => s.packet < (reA?.packet ?? 0)).map((s) => s.packet), []),
           // 2·srtt + TCP_RTO_MIN (one segment outstanding), or the RTO (srtt + 200 ms at least): both ~200 ms here.
-          check.within('A: resent about 200 ms (TCP_RTO_MIN) after the last ACK, not sooner', since, 0.19, 0.6, [x.lastAckA?.packet, reA?.packet]),
+          check.within('A: resent about 200 ms (TCP_RTO_MIN) after the last ACK, not sooner (later only as far as a busy machine delays a timer)', since, 0.19, 1.0, [x.lastAckA?.packet, reA?.packet]),
           check.ok('A: the kernel counted it as a tail-loss probe or a timeout', (A.counters.TCPLossProbes ?? 0) + (A.counters.TCPTimeouts ?? 0) >= 1, A.counters, 'TCPLossProbes or TCPTimeouts >= 1'),
           check.ok('B: the third segment was dropped and resent', !!(B.lost && reB), [B.lost?.packet, reB?.packet], 'a drop, then a retransmission', [B.lost?.packet, reB?.packet]),
           check.ok('B: the server sent duplicate ACKs for the hole before the retransmission', dupsB.length >= 1 && dupsB.every((d) => d.relAck === B.lost?.relSeq), dupsB.map((d) => [d.packet, d.relAck]), `>= 1 ACK of ${B.lost?.relSeq}`, dupsB.map((d) => d.packet)),

@@ -7,6 +7,8 @@
  */
 import { ackCoverage, check, connFacts, dataSegments, defineLab, ms, setOffloads, withMark, type OffloadChange, type Step } from '../../../src/lab/index.js';
 
+const SLOW = { timeoutMs: 30_000 }; // a readiness wait on a busy machine
+
 export default defineLab({
   name: 'segmentation',
   title: 'A bulk transfer cut at the MSS, acknowledged cumulatively, hashed end to end',
@@ -14,6 +16,9 @@ export default defineLab({
   seconds: 2,
   needs: ['root', 'tcpdump', 'ethtool'],
   topology: { kind: 'veth' },
+  // Program start-up and ethtool take seconds on a loaded machine (a load average of 90 seen here):
+  // generous readiness waits, not longer measurements.
+  timeoutMs: 90_000,
   params: {
     bytes: { type: 'int', default: 200_000, min: 10_000, max: 5_000_000, help: 'bytes the client sends in one write()' },
     tail: { type: 'int', default: 100, min: 1, max: 1000, help: 'a small write after the bulk is read: one lone segment, to show the delayed ACK' },
@@ -49,28 +54,28 @@ announced SACK (selective acknowledgement) on both sides: the loss labs show it 
     await ctx.sandbox.setSysctls({ 'net.ipv4.tcp_rto_min_us': 3_000_000 }, 'server');
     const total = bytes + tail;
     const server = ctx.program('server', 'tcp-bulk', { mode: 'listen', host: ctx.addr('server'), port: 0, notifyAt: [bytes, total] }, 'server');
-    const { port } = await server.next('listening');
+    const { port } = await server.next('listening', SLOW);
     ctx.mark('connect', { port });
     const client = ctx.program('client', 'tcp-bulk', { mode: 'connect', host: ctx.addr('server'), port, send: bytes }, 'client');
-    await client.next('connected');
-    await server.next('reached', { where: (m) => m.at === bytes });
+    await client.next('connected', SLOW);
+    await server.next('reached', { ...SLOW, where: (m) => m.at === bytes });
     // The server application stops reading; one small write now goes out alone and sits unread in
     // the server's receive queue: nothing makes its kernel acknowledge it at once (a read that
     // empties the queue would: Linux then ACKs a pushed segment straight away).
     server.send({ do: 'pause' });
-    await server.next('paused');
-    const { local } = await client.next('connected');
+    await server.next('paused', SLOW);
+    const { local } = await client.next('connected', SLOW);
     ctx.mark('tail');
     client.send({ do: 'send', bytes: tail });
-    await ctx.waitForSocket('server', (s) => s.remote === local && s.rxQueue >= tail, 10_000);
-    await ctx.waitForSocket('client', (s) => s.local === local && s.txQueue === 0, 10_000); // acknowledged
+    await ctx.waitForSocket('server', (s) => s.remote === local && s.rxQueue >= tail, 30_000);
+    await ctx.waitForSocket('client', (s) => s.local === local && s.txQueue === 0, 30_000); // acknowledged
     server.send({ do: 'resume' });
-    await server.next('reached', { where: (m) => m.at === total });
+    await server.next('reached', { ...SLOW, where: (m) => m.at === total });
     client.send({ do: 'end' });
-    await server.next('eof');
+    await server.next('eof', SLOW);
     server.send({ do: 'end' });
-    await client.next('eof');
-    await client.next('closed');
+    await client.next('eof', SLOW);
+    await client.next('closed', SLOW);
   },
 
   facts(ctx, setup) {

@@ -6,6 +6,8 @@
  */
 import { check, connFacts, dataSegments, defineLab, delta, ms, secs, setOffloads, TcpState, windowProbes, withMark, zeroWindows, type Step } from '../../../src/lab/index.js';
 
+const SLOW = { timeoutMs: 30_000 }; // a readiness wait on a busy machine
+
 export default defineLab({
   name: 'window',
   title: 'A slow reader closes the window: zero window, window probes with backoff, window update',
@@ -13,6 +15,9 @@ export default defineLab({
   seconds: 5,
   needs: ['root', 'tcpdump', 'ethtool'],
   topology: { kind: 'veth' },
+  // Program start-up and ethtool take seconds on a loaded machine (a load average of 90 seen here):
+  // generous readiness waits, not longer measurements.
+  timeoutMs: 90_000,
   params: {
     bytes: { type: 'int', default: 1_000_000, min: 300_000, max: 10_000_000, help: 'bytes the client sends; more than the receive buffer holds' },
     pauseMs: { type: 'int', default: 3200, min: 500, max: 8000, help: 'how long the reader stays paused after the window closed (the probes come at about 0.2, 0.6, 1.4, 3.0 s)' },
@@ -33,21 +38,21 @@ kernel sends a window update (the same ACK number, a window above zero) and the 
     await setOffloads(ctx, ['client', 'server'], { tso: false, gso: false, gro: false });
     const { bytes, pauseMs } = ctx.params;
     const server = ctx.program('server', 'tcp-bulk', { mode: 'listen', host: ctx.addr('server'), port: 0, paused: true, notifyAt: [bytes] }, 'server');
-    const { port } = await server.next('listening');
+    const { port } = await server.next('listening', SLOW);
     ctx.mark('connect', { port });
     const client = ctx.program('client', 'tcp-bulk', { mode: 'connect', host: ctx.addr('server'), port, send: bytes }, 'client');
-    const { local } = await client.next('connected');
+    const { local } = await client.next('connected', SLOW);
     // The client's kernel arms the persist timer when the window it was given is zero.
-    await ctx.waitForSocket('client', (s) => s.local === local && s.timer === 'zero-window-probe', 10_000);
+    await ctx.waitForSocket('client', (s) => s.local === local && s.timer === 'zero-window-probe', 30_000);
     ctx.mark('window closed');
     await ctx.sleep(pauseMs); // the slow application: its deliberate pause
     ctx.mark('reader resumes');
     server.send({ do: 'resume' });
-    await server.next('reached', { timeoutMs: 15_000 });
+    await server.next('reached', SLOW);
     client.send({ do: 'end' });
-    await server.next('eof');
+    await server.next('eof', SLOW);
     server.send({ do: 'end' });
-    await client.next('closed');
+    await client.next('closed', SLOW);
   },
 
   facts(ctx, setup) {
@@ -100,8 +105,9 @@ kernel sends a window update (the same ACK number, a window above zero) and the 
           check.eq('the client never sent data beyond the right edge of the advertised window (ack + window)', x.beyond.map((s) => s.packet), [], x.beyond.slice(0, 3).map((s) => s.packet)),
           check.ok('the paused reader\'s buffer filled and the server advertised a zero window', x.zeros.length > 0 && x.toZero >= 1, [x.firstZero.packet, x.toZero], 'a zero window; TCPToZeroWindowAdv >= 1', [x.firstZero.packet]),
           check.ok('while the window was zero the client sent only probes (no data)', x.probes.length >= 3 && x.probes.every((p) => p.len <= 1), x.probes.map((p) => [p.packet, p.len]), '>= 3 segments of 0 or 1 byte', x.probes.map((p) => p.packet)),
-          check.within('the first probe came after about the RTO (200 ms minimum)', first?.sinceZero, 0.19, 0.7, [x.firstZero.packet, first?.packet]),
-          check.ok('each probe came about twice as long after the previous one as that one after its own (backoff)', ratios.length >= 2 && ratios.every((r) => r >= 1.5 && r <= 2.7), ratios.map((r) => Math.round(r * 100) / 100), 'each 1.5..2.7', x.probes.map((p) => p.packet)),
+          check.within('the first probe came after about the RTO (200 ms minimum; later only as far as a busy machine delays a timer)', first?.sinceZero, 0.19, 1.0, [x.firstZero.packet, first?.packet]),
+          // Each wait is timed from the previous probe's sending: a late probe lengthens its own wait, not the next.
+          check.ok('each probe waited about twice as long as the one before (exponential backoff)', ratios.length >= 2 && ratios.every((r) => r >= 1.4 && r <= 3), ratios.map((r) => Math.round(r * 100) / 100), 'each 1.4..3', x.probes.map((p) => p.packet)),
           check.ok('the client counted its probes (TcpExt.TCPWinProbe)', x.winProbes >= x.probes.length, x.winProbes, `>= ${x.probes.length}`),
           check.ok('when the reader resumed, the server sent a window update and data flowed again', !!(x.update && x.dataAfter) && x.fromZero >= 1, [x.update?.packet, x.dataAfter?.packet, x.fromZero], 'a window > 0, then data; TCPFromZeroWindowAdv >= 1', [x.update?.packet, x.dataAfter?.packet]),
           check.eq('the server application read every byte, in order (sha256)', [x.readTotal, x.readHash], [ctx.params.bytes, x.sentHash]),
