@@ -107,3 +107,16 @@ describe.skipIf(!isRoot || !which('tshark') || !which('ethtool'))('the loss labs
     }, 300_000);
   }
 });
+
+describe('wirelab claims', () => {
+  it('--json shows T01-T04 covered by segmentation, retransmission and window', async () => {
+    const r = await runCli(['claims', '--json', '--captures', mkdtempSync(path.join(os.tmpdir(), 'wl-none-'))]);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { id: string; labs: string[] }[];
+    const labsOf = (id: string): string[] => rows.find((x) => x.id === id)?.labs ?? [];
+    expect(labsOf('T01')).toContain('segmentation');
+    expect(labsOf('T02')).toContain('segmentation');
+    expect(labsOf('T03')).toContain('retransmission');
+    expect(labsOf('T04')).toContain('window');
+  });
+});
