@@ -13,6 +13,9 @@ import serverFirstClose from './tcp/close/server-first-close.js';
 import simultaneousClose from './tcp/close/simultaneous-close.js';
 import threeSegmentClose from './tcp/close/three-segment-close.js';
 import timeWait from './tcp/close/time-wait.js';
+import retransmission from './tcp/loss/retransmission.js';
+import segmentation from './tcp/loss/segmentation.js';
+import window from './tcp/loss/window.js';
 import handshake from './tcp/open/handshake.js';
 import isn from './tcp/open/isn.js';
 import lostThirdAck from './tcp/open/lost-third-ack.js';
@@ -21,6 +24,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst, segmentation, retransmission, window];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

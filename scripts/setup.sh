@@ -2,7 +2,8 @@
 # Idempotent setup for a fresh Debian machine with Node 20, as root: installs only what is missing.
 #   Debian packages: tcpdump (captures), tshark (the oracle in tests, bench anchors), iperf3 (the UDP
 #   benchmark's anchor), nftables and iptables (fault rules), iproute2 (namespaces), procps (sysctl),
-#   bpftrace (kernel events: state changes, retransmissions, drop reasons), python3 make g++
+#   bpftrace (kernel events: state changes, retransmissions, drop reasons), ethtool (the loss labs switch
+#   segmentation/receive offloads off so captures show wire-size segments), python3 make g++
 #   (raw-socket's native build), chromium (the HTML report's browser test); node_modules (npm ci);
 #   the TypeScript build (dist/).
 # Environment: WIRELAB_SKIP_APT=1 skips the Debian packages (e.g. inside a locked-down container).
@@ -21,6 +22,7 @@ if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
   have ip        || need_pkgs+=(iproute2)
   have sysctl    || need_pkgs+=(procps)
   have bpftrace  || need_pkgs+=(bpftrace)
+  have ethtool   || [ -x /usr/sbin/ethtool ] || need_pkgs+=(ethtool)
   have python3   || need_pkgs+=(python3)
   have make      || need_pkgs+=(make)
   have g++       || need_pkgs+=(g++)

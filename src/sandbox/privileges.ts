@@ -60,6 +60,7 @@ const INSTALL: Record<string, string> = {
   nft: 'apt-get install nftables',
   iptables: 'apt-get install iptables',
   tcpdump: 'apt-get install tcpdump',
+  ethtool: 'apt-get install ethtool (or bash scripts/setup.sh)',
   sh: 'apt-get install dash',
 };
 
