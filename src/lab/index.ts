@@ -5,6 +5,8 @@ import type { LabDefinition } from './types.js';
 export { check } from './judge.js';
 export { connFacts, enteredBy, isFin, isPureAck, isRst, isSyn, isSynAck, ms, secs, stateTrail } from './facts.js';
 export type { ConnFacts, Reset, Retransmission, Step } from './facts.js';
+export { blockText, dsackBlock, inBlock, sackBlocks, sackedAbove } from './sack.js';
+export type { SackBlock } from './sack.js';
 export { delta, firstObserved, observedStates, peakCount } from './observed.js';
 export { TcpState } from '../tcp-state.js';
 export type { CraftSpec } from './craft.js';

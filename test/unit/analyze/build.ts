@@ -28,6 +28,7 @@ export interface TcpSpec {
   wscale?: number;
   sackPerm?: boolean;
   ts?: [number, number];
+  sack?: [number, number][]; // SACK blocks, absolute edges
   ipId?: number;
 }
 
@@ -91,6 +92,16 @@ function tcpOptions(s: TcpSpec): Buffer {
     parts.push(...b);
   }
   if (s.wscale !== undefined) parts.push(1, 3, 3, s.wscale);
+  if (s.sack?.length) {
+    const b = Buffer.alloc(2 + 8 * s.sack.length);
+    b[0] = 5;
+    b[1] = b.length;
+    s.sack.forEach(([l, r], i) => {
+      b.writeUInt32BE(l >>> 0, 2 + 8 * i);
+      b.writeUInt32BE(r >>> 0, 6 + 8 * i);
+    });
+    parts.push(1, 1, ...b);
+  }
   while (parts.length % 4 !== 0) parts.push(1);
   return Buffer.from(parts);
 }
