@@ -3,10 +3,11 @@
  * of everything it wrote; the reader hashes everything the application read, in the order read, and
  * reports the count and the hash when the stream ends. Equal hashes and counts: every byte arrived
  * once, in order, whatever happened to the segments on the way.
- *   args: { mode: 'listen', host, port } | { mode: 'connect', host, port }
+ *   args: { mode: 'listen', host, port, report? } | { mode: 'connect', host, port }
+ *   report: the reader emits 'progress' each time it has read this many more bytes (default 65536; 1: every read)
  *   commands: { do: 'send', bytes } (appends `bytes` stream bytes) | { do: 'end' } (FIN once written)
  *   events: listening {port} | connected {local, remote, port} | accepted {local, remote}
- *           sent {bytes, total, sha256} (written to the kernel) | progress {total} (reader, each >= 64 KiB)
+ *           sent {bytes, total, sha256} (written to the kernel) | progress {total} (reader, see report)
  *           end {total, sha256} (reader: the peer's FIN after the last byte) | closed | error {code, message}
  * The stream bytes are printable ASCII (never 0xff), from a fixed generator: byte i of the stream is
  * the same in every run, so a lab can say which bytes a segment carried.
@@ -20,6 +21,7 @@ interface Args {
   mode: 'listen' | 'connect';
   host: string;
   port: number;
+  report?: number;
 }
 
 const a = args<Args>();
@@ -48,7 +50,7 @@ function read(s: net.Socket): void {
   s.on('data', (d: Buffer) => {
     hash.update(d);
     total += d.length;
-    if (total - reported >= 65536) {
+    if (total - reported >= (a.report ?? 65536)) {
       reported = total;
       emit('progress', { total });
     }

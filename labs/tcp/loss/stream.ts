@@ -33,8 +33,8 @@ export interface Stream {
 }
 
 /** A tcp-stream reader in the server namespace and a sender connected to it, both ready. */
-export async function openStream(ctx: LabRunContext): Promise<Stream> {
-  const server = ctx.program('server', 'tcp-stream', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'reader');
+export async function openStream(ctx: LabRunContext, opts: { report?: number } = {}): Promise<Stream> {
+  const server = ctx.program('server', 'tcp-stream', { mode: 'listen', host: ctx.addr('server'), port: 0, ...opts }, 'reader');
   const port = Number((await server.next('listening')).port);
   const client = ctx.program('client', 'tcp-stream', { mode: 'connect', host: ctx.addr('server'), port }, 'sender');
   const clientPort = Number((await client.next('connected')).port);
@@ -49,6 +49,17 @@ export async function sendAll(s: Stream, bytes: number, timeoutMs: number): Prom
   s.client.send({ do: 'end' });
   await s.client.next('sent', { timeoutMs });
   await s.server.next('end', { timeoutMs });
+}
+
+/** Poll a host's kernel counter until it reaches `min` (a readiness wait: each read takes a few ms). */
+export async function waitForCounter(ctx: LabRunContext, role: 'client' | 'server', key: string, min: number, timeoutMs: number): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = (await ctx.counters(role))[key] ?? 0;
+    if (v >= min) return v;
+    if (Date.now() > until) throw new Error(`${role}: ${key} stayed at ${v} (< ${min}) for ${timeoutMs} ms`);
+    await ctx.sleep(5);
+  }
 }
 
 export interface StreamCheck {
