@@ -6,6 +6,7 @@ import { assertLabsValid } from '../src/lab/catalogue.js';
 import type { AnyLab } from '../src/lab/types.js';
 import { CLAIMS } from './claims.js';
 import fourWayClose from './tcp/close/four-way-close.js';
+import checksum from './tcp/loss/checksum.js';
 import duplicates from './tcp/loss/duplicates.js';
 import reordering from './tcp/loss/reordering.js';
 import handshake from './tcp/open/handshake.js';
@@ -16,6 +17,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, reordering, duplicates];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, reordering, duplicates, checksum];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

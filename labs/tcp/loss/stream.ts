@@ -10,16 +10,20 @@ import type { ProgramHandle } from '../../../src/lab/types.js';
 /**
  * veth offloads by default: TSO/GSO on (the sender hands the veth 64 KiB skbs and the peer receives
  * them whole: a capture shows super-segments), tx checksumming on (checksums are never computed:
- * the capture at the sender shows them "incorrect", the receiver trusts them). `checksums: true`
- * also switches tx checksumming off on the client, so its kernel computes every checksum in
- * software and the server verifies it. Before the connection: a socket takes the device's
- * features when it connects.
+ * the capture at the sender shows them "incorrect", the receiver trusts them). With tso/gso off
+ * TCP still builds multi-segment skbs, but the client's device cuts them into wire-size segments
+ * before the veth: the capture and the server's fault rules see one segment per packet.
+ * `checksums: true` also switches tx checksumming off on the client (its kernel computes every
+ * checksum in software, the server verifies it) and sets gso_max_segs 1, so each skb leaving TCP
+ * is one segment already (an nftables rule at the client's postrouting then touches exactly one).
+ * Before the connection: a socket takes the device's features when it connects.
  */
 export async function wireSizeSegments(ctx: LabRunContext, opts: { checksums?: boolean } = {}): Promise<void> {
   for (const role of ['client', 'server'] as const) {
     const off = ['tso', 'off', 'gso', 'off', ...(opts.checksums && role === 'client' ? ['tx', 'off'] : [])];
     await ctx.exec(role, ['ethtool', '-K', 'eth0', ...off]);
   }
+  if (opts.checksums) await ctx.exec('client', ['ip', 'link', 'set', 'dev', 'eth0', 'gso_max_segs', '1']);
   const k = await ctx.exec('client', ['ethtool', '-k', 'eth0']);
   const feature = (name: string): string => new RegExp(`^${name}: (\\w+)`, 'm').exec(k)?.[1] ?? '?';
   ctx.mark('offloads', { tso: feature('tcp-segmentation-offload'), gso: feature('generic-segmentation-offload'), tx: feature('tx-checksumming') });
