@@ -33,7 +33,9 @@ the segment arrive; its kernel checks the sum, drops it (Tcp.InCsumErrors, drop 
 sends nothing for it. The segments behind it arrive and are SACKed, and the client resends the spoiled
 one; the application reads every byte (its SHA-256 equals the sender's). A crafted segment with a bad
 checksum (ctx.craft) would be dropped the same way, but it is not the sender's own data, so nothing would
-be retransmitted: spoiling a real segment shows the whole claim.`,
+be retransmitted: spoiling a real segment shows the whole claim. (Read the capture with checksum checks on,
+tshark -o tcp.check_checksum:TRUE: the server's own ACKs show "bad" too, because the server still offloads
+its checksums and tcpdump sees its packets before any sum is filled in; the client's are all good but one.)`,
 
   async run(ctx) {
     await wireSizeSegments(ctx, { checksums: true });
