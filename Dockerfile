@@ -26,9 +26,9 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
 # Stage 2: what runs the labs. The tools come from Debian (procps: sysctl, which labs run mid-lab); python3 runs the lab programs node:net cannot
 # be (a TCP Fast Open client, a listener that never accepts). Kernel events (bpftrace) are opt-in: they
 # more than double the image (316 -> 712 MB measured) and need --cap-add SYS_ADMIN at run time:
-#   docker build --build-arg RUNTIME_PACKAGES="tcpdump nftables iproute2 procps python3 bpftrace" -t wirelab .
+#   docker build --build-arg RUNTIME_PACKAGES="tcpdump nftables iproute2 procps ethtool python3 bpftrace" -t wirelab .
 FROM node:20-bookworm-slim
-ARG RUNTIME_PACKAGES="tcpdump nftables iproute2 procps python3"
+ARG RUNTIME_PACKAGES="tcpdump nftables iproute2 procps ethtool python3"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES} \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin

@@ -2,6 +2,7 @@
 # Idempotent setup for a fresh Debian machine with Node 20, as root: installs only what is missing.
 #   Debian packages: tcpdump (captures), tshark (the oracle in tests, bench anchors), iperf3 (the UDP
 #   benchmark's anchor), nftables and iptables (fault rules), iproute2 (namespaces), procps (sysctl),
+#   ethtool (the loss labs switch the veth's segmentation and checksum offloads off),
 #   bpftrace (kernel events: state changes, retransmissions, drop reasons), python3 make g++
 #   (raw-socket's native build), chromium (the HTML report's browser test); node_modules (npm ci);
 #   the TypeScript build (dist/).
@@ -20,6 +21,7 @@ if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
   have iptables  || need_pkgs+=(iptables)
   have ip        || need_pkgs+=(iproute2)
   have sysctl    || need_pkgs+=(procps)
+  have ethtool   || need_pkgs+=(ethtool)
   have bpftrace  || need_pkgs+=(bpftrace)
   have python3   || need_pkgs+=(python3)
   have make      || need_pkgs+=(make)
