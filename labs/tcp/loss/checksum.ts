@@ -22,6 +22,7 @@ export default defineLab({
     segment: { type: 'int', default: 3, min: 1, max: 6, help: 'which data segment (1 = the first) leaves with a bad checksum' },
   },
   sysctls: { 'net.ipv4.tcp_no_metrics_save': 1 },
+  timeoutMs: 60_000, // its own work takes ~1 s; a machine with a load of 70 stretched program start-ups past 20 s
   explanation: `On a veth pair Linux normally never computes TCP checksums: tx checksumming is "offloaded" to
 a device that has no wire, so a capture at the sender shows every checksum "incorrect" and the receiver
 trusts the packet without looking. This lab switches tx checksumming off on the client (ethtool -K eth0 tx
@@ -49,8 +50,8 @@ its checksums and tcpdump sees its packets before any sum is filled in; the clie
     await nft('add', 'rule', 'inet', TABLE, 'post', 'meta', 'l4proto', 'tcp', 'th', 'dport', String(s.port), 'meta', 'length', '>', '200',
       'numgen', 'inc', 'mod', '4000000000', String(ctx.params.segment - 1), 'counter', 'name', 'spoiled', '@th,128,16', 'set', '0x0bad');
     const before = await ctx.counters('server');
-    await sendAll(s, ctx.params.bytes, 15_000);
-    await s.client.next('closed', { timeoutMs: 10_000 });
+    await sendAll(s, ctx.params.bytes, 20_000);
+    await s.client.next('closed', { timeoutMs: 20_000 });
     const after = await ctx.counters('server');
     const listed = await nft('list', 'counter', 'inet', TABLE, 'spoiled');
     ctx.mark('spoiled', {

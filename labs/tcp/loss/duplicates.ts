@@ -18,6 +18,7 @@ export default defineLab({
     bytes: { type: 'int', default: 14480, min: 1448, max: 14480, help: 'bytes the client sends (at most the initial window of 10 segments: all leave at once)' },
   },
   sysctls: { 'net.ipv4.tcp_no_metrics_save': 1 },
+  timeoutMs: 60_000, // its own work takes ~1 s; a machine with a load of 70 stretched program start-ups past 20 s
   explanation: `The client sends a few segments (within its initial window, so they all leave at once). Every
 one reaches the server, whose kernel acknowledges them, but an nftables rule at the client's input drops
 the server's pure ACKs: the client never learns that its data arrived. Its timers fire (a tail loss
@@ -34,18 +35,18 @@ the client (TcpExt.TCPDSACKRecv), which learns its retransmission was unnecessar
     const acks = await ctx.fault('acks', { at: 'client', match: { from: 'server', sport: s.port, tcp: 'pure-ack' } });
     const before = (await ctx.counters('server'))['TcpExt.TCPDSACKOldSent'] ?? 0;
     s.client.send({ do: 'send', bytes: ctx.params.bytes });
-    await s.server.next('progress', { where: (m) => Number(m.total) === ctx.params.bytes, timeoutMs: 10_000 });
+    await s.server.next('progress', { where: (m) => Number(m.total) === ctx.params.bytes, timeoutMs: 20_000 });
     ctx.mark('all data read');
     // The client resends what the server has; the server answers with a D-SACK (dropped too, for now).
-    await waitForCounter(ctx, 'server', 'TcpExt.TCPDSACKOldSent', before + 1, 10_000);
+    await waitForCounter(ctx, 'server', 'TcpExt.TCPDSACKOldSent', before + 1, 20_000);
     await acks.disarm();
     ctx.mark('acks pass again');
     // The next retransmission's D-SACK reaches the client, whose send queue then empties.
     const local = ctx.endpoint('client', s.clientPort);
-    await ctx.waitForSocket('client', (x) => x.local === local && x.txQueue === 0 && x.state === 'ESTABLISHED', 10_000);
+    await ctx.waitForSocket('client', (x) => x.local === local && x.txQueue === 0 && x.state === 'ESTABLISHED', 20_000);
     s.client.send({ do: 'end' });
-    await s.server.next('end', { timeoutMs: 10_000 });
-    await s.client.next('closed', { timeoutMs: 10_000 });
+    await s.server.next('end', { timeoutMs: 20_000 });
+    await s.client.next('closed', { timeoutMs: 20_000 });
   },
 
   facts(ctx, setup) {

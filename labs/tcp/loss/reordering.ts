@@ -20,6 +20,7 @@ export default defineLab({
     hole: { type: 'int', default: 3, min: 1, max: 6, help: 'which data segment (1 = the first) the server\'s input drops once' },
   },
   sysctls: { 'net.ipv4.tcp_no_metrics_save': 1 },
+  timeoutMs: 60_000, // its own work takes ~1 s; a machine with a load of 70 stretched program start-ups past 20 s
   explanation: `The client sends a stream of a known size; an nftables rule at the server's input drops one
 of its data segments once (the capture on the server's interface still shows it: tcpdump sees the packet
 before the rule drops it). The segments behind it arrive first, so for TCP they are out of order. Linux
@@ -34,8 +35,8 @@ netem's delay needs sch_netem, which this kernel does not have: a drop makes the
     await wireSizeSegments(ctx);
     const s = await openStream(ctx);
     await ctx.fault('hole', { at: 'server', match: { from: 'client', dport: s.port, tcp: 'data' }, drop: { nth: ctx.params.hole, count: 1 } });
-    await sendAll(s, ctx.params.bytes, 15_000);
-    await s.client.next('closed', { timeoutMs: 10_000 });
+    await sendAll(s, ctx.params.bytes, 20_000);
+    await s.client.next('closed', { timeoutMs: 20_000 });
   },
 
   facts(ctx, setup) {

@@ -39,10 +39,10 @@ export interface Stream {
 /** A tcp-stream reader in the server namespace and a sender connected to it, both ready. */
 export async function openStream(ctx: LabRunContext, opts: { report?: number } = {}): Promise<Stream> {
   const server = ctx.program('server', 'tcp-stream', { mode: 'listen', host: ctx.addr('server'), port: 0, ...opts }, 'reader');
-  const port = Number((await server.next('listening')).port);
+  const port = Number((await server.next('listening', { timeoutMs: 30_000 })).port);
   const client = ctx.program('client', 'tcp-stream', { mode: 'connect', host: ctx.addr('server'), port }, 'sender');
-  const clientPort = Number((await client.next('connected')).port);
-  await server.next('accepted');
+  const clientPort = Number((await client.next('connected', { timeoutMs: 30_000 })).port);
+  await server.next('accepted', { timeoutMs: 30_000 });
   ctx.mark('stream', { port, clientPort });
   return { server, client, port, clientPort };
 }
