@@ -15,7 +15,7 @@ export default defineLab({
   needs: ['root', 'tcpdump', 'nft', 'ethtool'],
   topology: { kind: 'veth' },
   params: {
-    bytes: { type: 'int', default: 14480, min: 1448, max: 14480, help: 'bytes the client sends (at most the initial window of 10 segments: all leave at once)' },
+    bytes: { type: 'int', default: 14480, min: 1448, max: 14480, help: 'bytes the client sends (14480: the initial window of 10 segments of 1448 bytes, all sent at once; over IPv6 the segments carry 1428, and the 11th leaves as the loss probe)' },
   },
   sysctls: { 'net.ipv4.tcp_no_metrics_save': 1 },
   timeoutMs: 60_000, // its own work takes ~1 s; a machine with a load of 70 stretched program start-ups past 20 s
