@@ -29,6 +29,8 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
 #   docker build --build-arg RUNTIME_PACKAGES="tcpdump nftables iproute2 procps python3 ethtool bpftrace" -t wirelab .
 FROM node:20-bookworm-slim
 ARG RUNTIME_PACKAGES="tcpdump nftables iproute2 procps python3 ethtool"
+#   docker build --build-arg RUNTIME_PACKAGES="tcpdump nftables iproute2 procps ethtool python3 bpftrace" -t wirelab .
+ARG RUNTIME_PACKAGES="tcpdump nftables iproute2 procps ethtool python3"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES} \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin

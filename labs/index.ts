@@ -13,6 +13,9 @@ import serverFirstClose from './tcp/close/server-first-close.js';
 import simultaneousClose from './tcp/close/simultaneous-close.js';
 import threeSegmentClose from './tcp/close/three-segment-close.js';
 import timeWait from './tcp/close/time-wait.js';
+import checksum from './tcp/loss/checksum.js';
+import duplicates from './tcp/loss/duplicates.js';
+import reordering from './tcp/loss/reordering.js';
 import retransmission from './tcp/loss/retransmission.js';
 import segmentation from './tcp/loss/segmentation.js';
 import window from './tcp/loss/window.js';
@@ -24,6 +27,6 @@ import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst, segmentation, retransmission, window];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst, segmentation, retransmission, window, reordering, duplicates, checksum];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

@@ -4,6 +4,8 @@
 #   benchmark's anchor), nftables and iptables (fault rules), iproute2 (namespaces), procps (sysctl),
 #   bpftrace (kernel events: state changes, retransmissions, drop reasons), ethtool (the loss labs switch
 #   segmentation/receive offloads off so captures show wire-size segments), python3 make g++
+#   ethtool (the loss labs switch the veth's segmentation and checksum offloads off),
+#   bpftrace (kernel events: state changes, retransmissions, drop reasons), python3 make g++
 #   (raw-socket's native build), chromium (the HTML report's browser test); node_modules (npm ci);
 #   the TypeScript build (dist/).
 # Environment: WIRELAB_SKIP_APT=1 skips the Debian packages (e.g. inside a locked-down container).
@@ -21,6 +23,7 @@ if [ "${WIRELAB_SKIP_APT:-0}" != 1 ]; then
   have iptables  || need_pkgs+=(iptables)
   have ip        || need_pkgs+=(iproute2)
   have sysctl    || need_pkgs+=(procps)
+  have ethtool   || need_pkgs+=(ethtool)
   have bpftrace  || need_pkgs+=(bpftrace)
   have ethtool   || [ -x /usr/sbin/ethtool ] || need_pkgs+=(ethtool)
   have python3   || need_pkgs+=(python3)

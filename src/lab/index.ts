@@ -7,6 +7,8 @@ export { connFacts, enteredBy, isFin, isPureAck, isRst, isSyn, isSynAck, ms, sec
 export type { ConnFacts, Reset, Retransmission, Step } from './facts.js';
 export { delta, firstObserved, observedStates, peakCount, timerStarts } from './observed.js';
 export type { TimerReading } from './observed.js';
+export { blockText, dsackBlock, inBlock, sackBlocks, sackedAbove } from './sack.js';
+export type { SackBlock } from './sack.js';
 export { TcpState } from '../tcp-state.js';
 export type { CraftSpec } from './craft.js';
 export type { Check, ClaimRule, Differs, LabDefinition, LabJudgeContext, LabRunContext } from './types.js';
