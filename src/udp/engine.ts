@@ -69,6 +69,9 @@ interface SenderDone {
   failed: number[];
   firstMs: number;
   lastMs: number;
+  lastCallbackMs: number;
+  queuedMax: number;
+  queuedMaxBytes: number;
   cpuMs: number;
 }
 
@@ -168,6 +171,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       sender: {
         address: addr('client'), attempted: sent.attempted, sent: sent.sent, errors: sent.errors, errorCodes: sent.errorCodes,
         seconds, ratePerSec, cpuMs: sent.cpuMs,
+        callbackSeconds: Math.max(0, (sent.lastCallbackMs - sent.firstMs) / 1000), queuedMax: sent.queuedMax, queuedMaxBytes: sent.queuedMaxBytes,
       },
       receiver: {
         address: endpoint(addr('server'), port), received: got.received, lost, lossPercent, lossText: formatPercent(lossPercent),
