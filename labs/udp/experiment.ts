@@ -79,6 +79,9 @@ function noKernel(ctx: JudgeCtx): string {
   return '';
 }
 
+/** Kernel drop reasons of a datagram that died in its socket's receive queue. */
+const SOCKET_REASONS = new Set(['SOCKET_RCVBUFF', 'PROTO_MEM']);
+
 /** Every experiment: the causes add up to the loss, and the kernel's drop events agree with the receive-buffer count. */
 export function accountingChecks(ctx: JudgeCtx, exps: Exp[]): Check[] {
   const out: Check[] = [];
@@ -86,8 +89,8 @@ export function accountingChecks(ctx: JudgeCtx, exps: Exp[]): Check[] {
     out.push(check.eq(`${e.name}: the causes add up to the ${e.attribution.lost} lost datagrams (unexplained)`, e.attribution.unexplained, 0));
     const k = kernelDropsAt(ctx, e.port);
     if (k) {
-      const freed = Object.values(k).reduce((s, v) => s + v, 0);
-      out.push(check.eq(`${e.name}: the kernel freed as many datagrams at port ${e.port} (kfree_skb: ${reasonsText(k)}) as the attribution charges to the receive buffer`, freed, cause(e, 'receive-buffer')));
+      const atSocket = Object.entries(k).reduce((s, [r, v]) => s + (SOCKET_REASONS.has(r) ? v : 0), 0);
+      out.push(check.eq(`${e.name}: the kernel freed as many datagrams at port ${e.port} for a full socket (kfree_skb: ${reasonsText(k)}) as the attribution charges to the receive buffer`, atSocket, cause(e, 'receive-buffer')));
     }
   }
   return out;
