@@ -17,6 +17,8 @@ export default defineLab({
   title: 'Sending too fast: blasting, bursts and pacing against a receiver of fixed speed',
   topic: 'udp',
   seconds: 8,
+  // Generous: on a loaded two-core machine (load average 50+) each experiment's programs start slowly; the lab itself needs ~8 s.
+  timeoutMs: 180_000,
   needs: ['root', 'tcpdump'],
   topology: { kind: 'loopback' },
   captureFilter: 'icmp or icmp6',

@@ -31,6 +31,8 @@ export default defineLab({
   title: 'SO_RCVBUF against fragmented datagrams: what 64 KB buys on Linux',
   topic: 'udp',
   seconds: 8,
+  // Generous: on a loaded two-core machine (load average 50+) each experiment's programs start slowly; the lab itself needs ~8 s.
+  timeoutMs: 180_000,
   needs: ['root', 'tcpdump'],
   topology: { kind: 'loopback', mtu: 1500 },
   captureFilter: 'icmp or icmp6',

@@ -21,6 +21,8 @@ export default defineLab({
   title: "A full send buffer: libuv queues, a full qdisc drops (silently)",
   topic: 'udp',
   seconds: 6,
+  // Generous: on a loaded two-core machine (load average 50+) each experiment's programs start slowly; the lab itself needs ~6 s.
+  timeoutMs: 180_000,
   needs: ['root', 'tcpdump', 'tc'],
   topology: { kind: 'veth' },
   captureFilter: 'icmp or icmp6',
