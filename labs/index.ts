@@ -26,6 +26,10 @@ import queues from './tcp/open/queues.js';
 import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
+import udpRate from './udp/rate.js';
+import udpRcvbuf from './udp/rcvbuf.js';
+import udpSenderSide from './udp/sender-side.js';
+import udpSlowReader from './udp/slow-reader.js';
 
 export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst, segmentation, retransmission, window, reordering, duplicates, checksum];
 

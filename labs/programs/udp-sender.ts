@@ -10,7 +10,10 @@
  * Buffers come from a ring: node may queue a send (libuv) and keep its buffer until the callback,
  * so a ring slot is reused only after its send completed (callbacks complete in order).
  *   args: { addr, port, family, size, count, rate, pace }
- *   events: ready { localPort } · done { attempted, sent, errors, errorCodes, failed[], firstMs,  lastMs, cpuMs (from the first send to the last callback) }
+ * libuv tries each send at once; when the socket's send buffer is full (EAGAIN) it keeps the send in
+ * its own queue and retries when the socket is writable: `queuedMax` is the deepest that queue got
+ * (socket.getSendQueueCount() after each send; 0 when every send went straight to the kernel).
+ *   events: ready { localPort } · done { attempted, sent, errors, errorCodes, failed[], firstMs,  lastMs, lastCallbackMs, queuedMax, queuedMaxBytes, cpuMs (from the first send to the last callback) }
  */
 import dgram from 'node:dgram';
 import { stampMagic, writeHeader } from '../../src/udp/payload.js';
@@ -47,6 +50,9 @@ const errorCodes: Record<string, number> = {};
 const failed: number[] = [];
 let firstMs = 0;
 let lastMs = 0;
+let lastCallbackMs = 0;
+let queuedMax = 0; // libuv's send queue (sends the kernel refused with EAGAIN, retried later)
+let queuedMaxBytes = 0;
 let start = 0;
 let finished = false;
 let cpuAtStart: NodeJS.CpuUsage | null = null; // CPU time is counted from the first send, startup apart
@@ -59,7 +65,10 @@ function onSent(err: Error | null): void {
     if (failed.length < MAX_FAILED_KEPT) failed.push(completed);
   }
   completed++;
-  if (completed === a.count) finish();
+  if (completed === a.count) {
+    lastCallbackMs = origin + performance.now();
+    finish();
+  }
 }
 
 function sendOne(): void {
@@ -70,13 +79,18 @@ function sendOne(): void {
   lastMs = now;
   issued++;
   sock.send(b, onSent);
+  const q = sock.getSendQueueCount();
+  if (q > queuedMax) {
+    queuedMax = q;
+    queuedMaxBytes = sock.getSendQueueSize();
+  }
 }
 
 function finish(): void {
   if (finished) return;
   finished = true;
   const cpu = process.cpuUsage(cpuAtStart ?? undefined);
-  emit('done', { attempted: a.count, sent: a.count - errors, errors, errorCodes, failed, firstMs, lastMs, cpuMs: (cpu.user + cpu.system) / 1000 });
+  emit('done', { attempted: a.count, sent: a.count - errors, errors, errorCodes, failed, firstMs, lastMs, lastCallbackMs, queuedMax, queuedMaxBytes, cpuMs: (cpu.user + cpu.system) / 1000 });
   sock.close();
 }
 

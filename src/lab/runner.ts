@@ -138,7 +138,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     // container mode's metrics flush) already starts without cached metrics.
     outcome.sysctls = await sb.setSysctls({ 'net.ipv4.tcp_no_metrics_save': { value: 1, optional: true }, ...labSysctls });
     const captureRole: HostRole = lab.captureAt ?? 'server';
-    capture = await startCapture({ sandbox: sb, role: captureRole, file, backend: opts.backend ?? 'auto' });
+    capture = await startCapture({ sandbox: sb, role: captureRole, file, backend: opts.backend ?? 'auto', ...(lab.captureFilter ? { filter: lab.captureFilter } : {}) });
     outcome.capture = path.relative(repoRoot, file);
     const cap = capture;
     const aP = inspectStream(cap.stream, {
@@ -158,7 +158,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     const faultNames = new Set<string>();
     const faultLogs: FaultLog[] = [];
     const ctx: LabRunContext<ParamSpecs> = {
-      family, params, sandbox: sb, addr, endpoint,
+      family, params, sandbox: sb, outDir: opts.outDir, addr, endpoint,
       program: (role, program, args, name) => {
         let n = name ?? program;
         if (names.has(n)) {

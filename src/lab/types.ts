@@ -52,6 +52,12 @@ export interface LabDefinition<P extends ParamSpecs = ParamSpecs, F = unknown> {
   familyNote?: string;
   sysctls?: SysctlSpec | ((params: ParamValues<P>) => SysctlSpec);
   captureAt?: HostRole; // default 'server'
+  /**
+   * A BPF filter for the run's own capture (default: none, every packet). A lab whose experiments
+   * record their traffic themselves (the UDP engine writes one pcap per experiment) keeps the run's
+   * capture to what it needs, e.g. 'icmp or icmp6', so the same datagrams are not captured twice.
+   */
+  captureFilter?: string;
   params?: P;
   timeoutMs?: number; // default: 10 x seconds, at least 20 s
   explanation: string; // what a learner reads before running it
@@ -133,6 +139,8 @@ export interface LabRunContext<P extends ParamSpecs = ParamSpecs> {
   readonly family: Family;
   readonly params: ParamValues<P>;
   readonly sandbox: Sandbox;
+  /** The folder of this run's captures (captures/<run>): where a lab's own experiments write theirs. */
+  readonly outDir: string;
   /** The address peers use to reach a host, in this run's family. */
   addr(role: HostRole): string;
   /** "ip:port" as the analysis and /proc spell it ("[::1]:80" for IPv6). */

@@ -69,6 +69,9 @@ interface SenderDone {
   failed: number[];
   firstMs: number;
   lastMs: number;
+  lastCallbackMs: number;
+  queuedMax: number;
+  queuedMaxBytes: number;
   cpuMs: number;
 }
 
@@ -114,7 +117,8 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       addr: addr('server'), family: p.family, rcvbuf: p.rcvbuf, workUs: p.workUs, reader: p.reader, count: p.count,
     });
     programs.push(receiver);
-    const ready = await receiver.next('ready');
+    // A node program starts in ~0.3 s, but on a machine at load average 100 it took over 10 s (the default wait).
+    const ready = await receiver.next('ready', 60_000);
     const port = ready.port as number;
     await opts.dropReasons?.start(sb);
     const expectedS = p.rate === 'max' ? p.count / 50_000 : p.count / p.rate;
@@ -168,6 +172,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       sender: {
         address: addr('client'), attempted: sent.attempted, sent: sent.sent, errors: sent.errors, errorCodes: sent.errorCodes,
         seconds, ratePerSec, cpuMs: sent.cpuMs,
+        callbackSeconds: Math.max(0, (sent.lastCallbackMs - sent.firstMs) / 1000), queuedMax: sent.queuedMax, queuedMaxBytes: sent.queuedMaxBytes,
       },
       receiver: {
         address: endpoint(addr('server'), port), received: got.received, lost, lossPercent, lossText: formatPercent(lossPercent),

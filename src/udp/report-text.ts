@@ -39,6 +39,9 @@ export function renderUdpText(r: UdpResult, cwd = process.cwd()): string {
   const errs = Object.entries(s.errorCodes).map(([k, n]) => `${k} ${n}`).join(', ');
   const rate = s.attempted > 1 ? ` in ${s.seconds.toFixed(3)} s (${formatRate(Math.round(s.ratePerSec))}/s)` : '';
   lines.push(`  sender    ${s.attempted} datagram${s.attempted === 1 ? '' : 's'}${rate}, ${s.errors} send errors${errs ? ` (${errs})` : ''}, ${Math.round(s.cpuMs)} ms CPU`);
+  if (s.queuedMax > 0) {
+    lines.push(`            the socket's send buffer filled (EAGAIN): libuv held up to ${s.queuedMax} sends and retried them; the last send completed ${s.callbackSeconds.toFixed(3)} s after the first`);
+  }
   lines.push(
     `  receiver  ${v.received} received   lost ${v.lost}/${s.attempted} (${v.lossText})   out of order ${v.outOfOrder}   duplicates ${v.duplicates}   jitter ${v.jitterMs.toFixed(3)} ms   ${Math.round(v.cpuMs)} ms CPU`,
   );

@@ -54,6 +54,9 @@ export interface UdpResult {
     seconds: number; // first to last send
     ratePerSec: number; // (attempted - 1) / seconds: sends per second over the send interval (0 for one datagram)
     cpuMs: number; // CPU time (user + system) the sender process used from its first send to its last send callback
+    callbackSeconds: number; // first send to the last send callback: longer than `seconds` when sends waited in libuv's queue
+    queuedMax: number; // the deepest libuv's send queue got (sends the kernel refused with EAGAIN, a full send buffer, and libuv retried)
+    queuedMaxBytes: number; // its bytes then
   };
   receiver: {
     address: string; // ip:port
