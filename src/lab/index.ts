@@ -17,6 +17,6 @@ export type { Check, ClaimRule, Differs, LabDefinition, LabJudgeContext, LabRunC
 export function defineLab<P extends ParamSpecs, F>(lab: LabDefinition<P, F>): LabDefinition<P, F> {
   return lab;
 }
-export { ackCoverage, dataSegments, sackBlocks, windowProbes, withMark, zeroWindows } from './loss-facts.js';
+export { ackCoverage, dataSegments, windowProbes, withMark, zeroWindows } from './loss-facts.js';
 export type { AckCoverage, WindowProbe } from './loss-facts.js';
 export { setOffloads, type OffloadChange } from './offloads.js';

@@ -8,6 +8,7 @@
 import type { SegmentMark, Side } from '../analyze/model.js';
 import { SYN, FIN } from '../decode/packet.js';
 import type { ConnFacts, Step } from './facts.js';
+export { sackBlocks } from './sack.js'; // one reading of the option, shared with the SACK facts
 
 const other = (s: Side): Side => (s === 'client' ? 'server' : 'client');
 
@@ -21,10 +22,6 @@ export function withMark(f: ConnFacts, mark: SegmentMark, from?: Side): Step[] {
   return f.segments.filter((s) => (from === undefined || s.from === from) && s.seg.marks.includes(mark));
 }
 
-/** A segment's SACK blocks, relative to the peer's ISN as Wireshark shows them ([] when none). */
-export function sackBlocks(s: Step): [number, number][] {
-  return s.seg.options.sack ?? [];
-}
 
 export interface AckCoverage {
   ack: Step; // the receiver's segment whose ACK number moved forward
