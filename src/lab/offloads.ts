@@ -9,13 +9,14 @@ import { requireTool } from '../sandbox/index.js';
 import type { HostRole } from '../sandbox/types.js';
 import type { LabRunContext } from './types.js';
 
-export type Offload = 'tso' | 'gso' | 'gro';
+export type Offload = 'tso' | 'gso' | 'gro' | 'tx';
 
 /** ethtool -k's names for the short ones -K takes. */
 const LONG: Record<Offload, string> = {
   tso: 'tcp-segmentation-offload',
   gso: 'generic-segmentation-offload',
   gro: 'generic-receive-offload',
+  tx: 'tx-checksumming',
 };
 
 /** "tcp-segmentation-offload: on" lines -> { tso: true, ... } (features not listed stay absent). */

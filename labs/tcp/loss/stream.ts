@@ -4,7 +4,7 @@
  * packet, not a 64 KiB super-segment), one tcp-stream connection, and the end-to-end check of the
  * stream (bytes and SHA-256 the sender wrote against what the reading application got).
  */
-import type { LabJudgeContext, LabRunContext } from '../../../src/lab/index.js';
+import { setOffloads, type LabJudgeContext, type LabRunContext } from '../../../src/lab/index.js';
 import type { ProgramHandle } from '../../../src/lab/types.js';
 
 /**
@@ -19,14 +19,11 @@ import type { ProgramHandle } from '../../../src/lab/types.js';
  * Before the connection: a socket takes the device's features when it connects.
  */
 export async function wireSizeSegments(ctx: LabRunContext, opts: { checksums?: boolean } = {}): Promise<void> {
-  for (const role of ['client', 'server'] as const) {
-    const off = ['tso', 'off', 'gso', 'off', ...(opts.checksums && role === 'client' ? ['tx', 'off'] : [])];
-    await ctx.exec(role, ['ethtool', '-K', 'eth0', ...off]);
-  }
-  if (opts.checksums) await ctx.exec('client', ['ip', 'link', 'set', 'dev', 'eth0', 'gso_max_segs', '1']);
-  const k = await ctx.exec('client', ['ethtool', '-k', 'eth0']);
-  const feature = (name: string): string => new RegExp(`^${name}: (\\w+)`, 'm').exec(k)?.[1] ?? '?';
-  ctx.mark('offloads', { tso: feature('tcp-segmentation-offload'), gso: feature('generic-segmentation-offload'), tx: feature('tx-checksumming') });
+  await setOffloads(ctx, ['server'], { tso: false, gso: false });
+  const [client] = await setOffloads(ctx, ['client'], { tso: false, gso: false, ...(opts.checksums ? { tx: false } : {}) });
+  if (opts.checksums) await ctx.exec('client', ['ip', 'link', 'set', 'dev', client!.iface, 'gso_max_segs', '1']);
+  const onOff = (v: boolean | undefined): string => (v === undefined ? '?' : v ? 'on' : 'off');
+  ctx.mark('offloads', { tso: onOff(client!.after.tso), gso: onOff(client!.after.gso), tx: onOff(client!.after.tx) });
 }
 
 export interface Stream {
