@@ -6,6 +6,7 @@ export { check } from './judge.js';
 export { connFacts, enteredBy, isFin, isPureAck, isRst, isSyn, isSynAck, ms, secs, stateTrail } from './facts.js';
 export type { ConnFacts, Reset, Retransmission, Step } from './facts.js';
 export { delta, firstObserved, observedStates, peakCount } from './observed.js';
+export { kernelMissing, kernelState, kernelTolerance, signedUs, type KernelStateSeen } from './kernel-evidence.js';
 export { TcpState } from '../tcp-state.js';
 export type { CraftSpec } from './craft.js';
 export type { Check, ClaimRule, Differs, LabDefinition, LabJudgeContext, LabRunContext } from './types.js';
