@@ -18,8 +18,10 @@ export interface KernelEventSource {
 }
 
 export interface KernelEventOptions {
-  /** how long bpftrace may take to compile and attach (default 30 s: it compiles with LLVM) */
+  /** how long bpftrace may take to compile and attach (default 120 s: it compiles with LLVM, 2-10 s on an idle machine, over 30 s at a load average of 90) */
   attachTimeoutMs?: number;
+  /** how long one lab waits for that compile before it runs without kernel events (default 30 s) */
+  labWaitMs?: number;
 }
 
 /** A source with its own bpftrace process, ended at stop() (one lab; a run shares a hub instead). */
