@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       results.push(r);
       say(r);
     }
-    hub = startKernelEventHub();
+    hub = startKernelEventHub({ attachTimeoutMs: 600_000 });
     const t0 = Date.now();
     const hubFail = await hub.ready();
     if (hubFail) throw new Error(`kernel events unavailable: ${hubFail.missing}`);

@@ -18,7 +18,7 @@ export interface KernelEventSource {
 }
 
 export interface KernelEventOptions {
-  /** how long bpftrace may take to compile and attach (default 120 s: it compiles with LLVM, 2-10 s on an idle machine, over 30 s at a load average of 90) */
+  /** how long bpftrace may take to compile and attach (default 300 s: it compiles with LLVM, ~2.6 s of CPU: 2-10 s on an idle machine, over 120 s at a load average of 100) */
   attachTimeoutMs?: number;
   /** how long one lab waits for that compile before it runs without kernel events (default 30 s) */
   labWaitMs?: number;

@@ -75,7 +75,7 @@ export function startKernelEventHub(opts: KernelEventOptions = {}): KernelEventH
       router.failAcks();
     });
     const attached = await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), opts.attachTimeoutMs ?? 120_000);
+      const t = setTimeout(() => resolve(false), opts.attachTimeoutMs ?? 300_000);
       router.onBegin = () => {
         clearTimeout(t);
         resolve(true);
