@@ -15,7 +15,7 @@
  * core would send. Wall-clock rates are reported too but on a shared, loaded machine they measure
  * the load. Medians over the rounds.
  *
- *   node dist/bench/kernel-events.bench.js [--rounds 5] [--seconds 2] [--no-floor] [--out bench/results/kernel-events.json]
+ *   node dist/bench/kernel-events.bench.js [--rounds 5] [--seconds 2] [--skip-floor] [--out bench/results/kernel-events.json]
  *
  * Targets: the sender's rate drops by less than 5% with events on; lost events 0 (or reported).
  */
@@ -139,7 +139,7 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { floor: { type: 'boolean', default: true }, rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' }, out: { type: 'string', default: path.join(root, 'bench/results/kernel-events.json') } } });
+  const { values } = parseArgs({ options: { 'skip-floor': { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' }, out: { type: 'string', default: path.join(root, 'bench/results/kernel-events.json') } } });
   const rounds = Number(values.rounds);
   const loadStart = os.loadavg()[0];
   const seconds = Number(values.seconds);
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     // Without any bpftrace, then with the run's one bpftrace (compiled once: registered / not
     // registered alternately), then without again: the baseline brackets the measurement.
     await phase(null, ['none']);
-    if (values.floor) {
+    if (!values['skip-floor']) {
       const r = await blast(sb, null, 'overflow', seconds, 'floor');
       results.push(r);
       say(r);
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const wallOn = median(rs.filter((r) => r.events).map((r) => r.sendRate));
     const lost = rs.filter((r) => r.events).reduce((s, r) => s + (r.lost ?? 0), 0);
     const dropEvents = rs.filter((r) => r.events).reduce((s, r) => s + (r.dropEvents ?? 0), 0);
-    return { mode, medianCpuRate: { off: Math.round(off), on: Math.round(on), idle: Math.round(idle), ...(mode === 'overflow' && values.floor ? { floor: Math.round(floorRate) } : {}) }, medianWallRate: { off: Math.round(wallOff), on: Math.round(wallOn) }, rateDropPercent: Math.round(drop * 1000) / 10, dropEvents, lostEvents: lost, met: { rate: drop < 0.05, lost: lost === 0 } };
+    return { mode, medianCpuRate: { off: Math.round(off), on: Math.round(on), idle: Math.round(idle), ...(mode === 'overflow' && !values['skip-floor'] ? { floor: Math.round(floorRate) } : {}) }, medianWallRate: { off: Math.round(wallOff), on: Math.round(wallOn) }, rateDropPercent: Math.round(drop * 1000) / 10, dropEvents, lostEvents: lost, met: { rate: drop < 0.05, lost: lost === 0 } };
   });
   const summary = {
     date: new Date().toISOString(),
