@@ -26,7 +26,9 @@ export interface KernelEventOptions {
 
 /** A source with its own bpftrace process, ended at stop() (one lab; a run shares a hub instead). */
 export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions = {}): KernelEventSource {
-  const hub = startKernelEventHub(opts);
+  // One consumer: it waits for the compile as long as the hub does (30 s by default, as a lab alone did).
+  const attachTimeoutMs = opts.attachTimeoutMs ?? 30_000;
+  const hub = startKernelEventHub({ attachTimeoutMs, labWaitMs: opts.labWaitMs ?? attachTimeoutMs + 1000 });
   const src = hub.attach(netnsNames);
   let stopping: Promise<KernelEvents> | null = null;
   return {
