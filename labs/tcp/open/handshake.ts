@@ -55,7 +55,8 @@ accept() returns it.`,
     const next = f.segments.find((s) => s.packet > third!.packet) ?? null;
     const connectAt = ctx.mark('connect')!.t - 0.002; // Date.now() before the client started: millisecond resolution
     const kernel = {
-      missing: kernelMissing(k),
+      // the raw-socket backend stamps packets in user space (late, and its epoch is a Date.now() millisecond): kernel times cannot go between them
+      missing: kernelMissing(k) ?? (ctx.capture?.backend === 'raw-socket' ? 'the raw-socket capture stamps packets in user space, to a millisecond: kernel times cannot be placed between them' : null),
       synSent: kernelState(k, { local: c.client, remote: c.server }, { to: 'SYN_SENT' }, { after: connectAt, before: syn!.absTime, ref: syn!.absTime }),
       clientEstablished: kernelState(k, { local: c.client, remote: c.server }, { to: 'ESTABLISHED', from: 'SYN_SENT' }, { after: synAck!.absTime, before: third!.absTime, ref: synAck!.absTime }),
       synRecv: kernelState(k, { local: c.server, remote: c.client }, { to: 'SYN_RECV' }, { after: third!.absTime, before: next?.absTime ?? null, ref: third!.absTime }),
@@ -74,7 +75,7 @@ accept() returns it.`,
       ],
       evidence: `packet ${syn.packet}: SYN (ACK=0), seq x = ${syn.seq}; the client is SYN_SENT from this segment until the SYN-ACK arrives; ` +
         (kernel.missing
-          ? `kernel events missing (${kernel.missing}): SYN_SENT is inferred from the packets`
+          ? `no kernel-event evidence (${kernel.missing}): SYN_SENT is inferred from the packets`
           : kernel.synSent.event ? `the kernel set SYN_SENT ${signedUs(kernel.synSent.us!)} from the SYN (kernel event)` : 'the kernel reported no SYN_SENT for this socket'),
     }),
     H02: ({ conn, syn, synAck, third, next, kernel }) => ({
@@ -88,7 +89,7 @@ accept() returns it.`,
       ],
       evidence: `packet ${synAck.packet}: SYN+ACK, seq y = ${synAck.seq}, ack = ${synAck.ack} = x+1; the server's side lived as a SYN_RCVD request socket (the kernel's NEW_SYN_RECV) for ${ms(third.time - syn.time)} (SYN in to ACK in); ` +
         (kernel.missing
-          ? `kernel events missing (${kernel.missing}): the server's states are inferred from the packets`
+          ? `no kernel-event evidence (${kernel.missing}): the server's states are inferred from the packets`
           : kernel.synRecv.event
             ? `the request socket reports no state change; its full socket entered SYN_RECV ${signedUs(kernel.synRecv.us!)} from the ACK (packet ${third.packet}, kernel event)`
             : 'the kernel reported no SYN_RECV for the server socket'),
@@ -104,7 +105,7 @@ accept() returns it.`,
       ],
       evidence: `packet ${third.packet}: ACK seq ${third.seq} = x+1, ack ${third.ack} = y+1; handshake RTT ${conn.handshake.rttMs?.toFixed(3)} ms${observedStates(ctx.observation, conn.client).includes('ESTABLISHED') ? '; /proc/net/tcp showed the client socket ESTABLISHED' : ''}; ` +
         (kernel.missing
-          ? `kernel events missing (${kernel.missing}): ESTABLISHED is inferred from the packets`
+          ? `no kernel-event evidence (${kernel.missing}): ESTABLISHED is inferred from the packets`
           : `kernel events: client ESTABLISHED ${kernel.clientEstablished.event ? `${signedUs(kernel.clientEstablished.us!)} from the SYN-ACK` : 'not reported'}, server ESTABLISHED ${kernel.serverEstablished.event ? `${signedUs(kernel.serverEstablished.us!)} from the ACK` : 'not reported'}`),
     }),
     H04: ({ syn, data }) => ({
