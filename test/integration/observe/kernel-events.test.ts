@@ -10,11 +10,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SegmentRecord, TcpConnection } from '../../../src/analyze/model.js';
 import { runLab, runLabs } from '../../../src/lab/runner.js';
 import type { Family, LabDefinition, LabJudgeContext } from '../../../src/lab/types.js';
-import { datagramNumbers, drops, dropTotal, kernelEventsSupport, startKernelEventHub, stateChanges, statePath } from '../../../src/observe/index.js';
+import { datagramNumbers, drops, dropTotal, kernelEventsSupport, startKernelEventHub, stateChanges, statePath, type KernelEventHub } from '../../../src/observe/index.js';
 import type { KernelEvents, KernelEventsAvailable } from '../../../src/observe/index.js';
 import { renderLabOutcome, renderTimeline } from '../../../src/report/run-text.js';
 import { isRoot } from '../../support/cli.js';
@@ -76,10 +76,25 @@ const firstSeg = (c: TcpConnection, pred: (s: SegmentRecord) => boolean): Segmen
   return s!;
 };
 
+/**
+ * One bpftrace for the labs of this file, as a run has (it compiles once: 2-10 s idle, minutes on
+ * a machine at a load average of 100+); the isolation and killed-run tests start their own.
+ */
+let hub: KernelEventHub | null = null;
+const sharedHub = async (): Promise<KernelEventHub> => {
+  hub ??= startKernelEventHub();
+  expect(await hub.ready()).toBeNull();
+  return hub;
+};
+afterAll(async () => {
+  await hub?.close();
+});
+
 describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.detail ?? 'not root'})`, () => {
+  beforeAll(async () => void (await sharedHub()), 300_000);
   it.each([4, 6] as Family[])('IPv%i handshake: client SYN_SENT and server SYN_RECV fall between the packets that cause them', async (family) => {
     let jctx: LabJudgeContext | null = null;
-    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, family)), facts: keep((ctx) => (jctx = ctx)) }), { family, params: {}, outDir: outDir() });
+    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, family)), facts: keep((ctx) => (jctx = ctx)) }), { family, params: {}, outDir: outDir(), kernelHub: await sharedHub() });
     expect(o.verdict, o.reason ?? '').toBe('pass');
     const k = available(jctx!.kernelEvents);
     expect(k.lost).toBe(0);
@@ -160,7 +175,7 @@ describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.det
         },
         facts: keep((ctx) => (jctx = ctx)),
       }),
-      { family, params: {}, outDir: outDir() },
+      { family, params: {}, outDir: outDir(), kernelHub: await sharedHub() },
     );
     expect(o.verdict, o.reason ?? '').toBe('pass');
     const k = available(jctx!.kernelEvents);
@@ -189,6 +204,7 @@ describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.det
 });
 
 describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (needs root and bpftrace)', () => {
+  beforeAll(async () => void (await sharedHub()), 300_000);
   it('a dropped SYN and a dropped SYN-ACK: NETFILTER_DROP events, then the SYN and SYN-ACK retransmissions at the resent packets', async () => {
     let jctx: LabJudgeContext | null = null;
     const o = await runLab(
@@ -201,7 +217,7 @@ describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (ne
         },
         facts: keep((ctx) => (jctx = ctx)),
       }),
-      { family: 4, params: {}, outDir: outDir() },
+      { family: 4, params: {}, outDir: outDir(), kernelHub: await sharedHub() },
     );
     expect(o.verdict, o.reason ?? '').toBe('pass');
     // each runtime fault dropped exactly its first match, at the receiver
