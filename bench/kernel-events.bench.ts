@@ -1,19 +1,21 @@
 /**
- * The cost of kernel events: a UDP blast at full rate inside a lab namespace, alternately without
- * and with the kernel-event source attached to that namespace, in one run. The sender sends
- * numbered 100-byte datagrams as fast as node:dgram can for a fixed time, in two modes:
+ * The cost of kernel events: a UDP blast at full rate inside a lab namespace, without and with the
+ * kernel-event source attached to that namespace, in one run. The sender sends numbered 100-byte
+ * datagrams as fast as node:dgram can for a fixed time, in two modes:
  *   overflow: the receiver (4 KiB buffer) does not read until the end, so nearly every datagram
  *     overflows its buffer: one kfree_skb event (SOCKET_RCVBUFF, with its first bytes) per datagram,
  *     the worst case for the source;
- *   drain: the receiver (default buffer) reads as fast as it can; only what it cannot take drops;
- *   floor (overflow, once a round): instead of the source, a bpftrace whose kfree_skb probe only
- *     counts: the cost of having any BPF program on that tracepoint.
+ *   drain: the receiver (default buffer) reads as fast as it can; only what it cannot take drops.
+ * Sources: none (no bpftrace), then the run's one bpftrace (compiled once, as in `wirelab run`)
+ * with this namespace registered (on) and not registered (idle: what a blast in another lab of
+ * the run pays) alternately, then none again, so the baseline brackets the measurement; and once
+ * a floor: a bpftrace whose kfree_skb probe only counts (any BPF program on that tracepoint).
  * The rate compared is datagrams per CPU second of the sender plus bpftrace (the loopback receive
  * path, the drop and the tracepoint's program all run in the sender's system time): what one full
  * core would send. Wall-clock rates are reported too but on a shared, loaded machine they measure
- * the load. Medians over the rounds; rounds alternate off/on so the machine's load drifts alike.
+ * the load. Medians over the rounds.
  *
- *   node dist/bench/kernel-events.bench.js [--rounds 5] [--seconds 2] [--out bench/results/kernel-events.json]
+ *   node dist/bench/kernel-events.bench.js [--rounds 5] [--seconds 2] [--skip-floor] [--out bench/results/kernel-events.json]
  *
  * Targets: the sender's rate drops by less than 5% with events on; lost events 0 (or reported).
  */
@@ -23,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { startKernelEvents } from '../src/observe/kernel-events.js';
+import { startKernelEventHub, type KernelEventHub } from '../src/observe/kernel-hub.js';
 import { withPrivateTracefs } from '../src/observe/tracefs.js';
 import { createSandbox } from '../src/sandbox/index.js';
 import type { Sandbox } from '../src/sandbox/types.js';
@@ -68,8 +70,12 @@ function line(cp: import('node:child_process').ChildProcess, re: RegExp): Promis
 
 type Mode = 'overflow' | 'drain' | 'floor';
 
+/** none: no bpftrace at all; on: this namespace registered with the run's bpftrace; idle: that bpftrace attached, this namespace not registered (what a blast in another lab pays). */
+type Source = 'none' | 'idle' | 'on' | 'floor';
+
 interface Round {
   mode: Mode;
+  source: Source;
   events: boolean;
   sent: number;
   seconds: number;
@@ -99,8 +105,10 @@ async function floorProbe(): Promise<() => Promise<void>> {
   };
 }
 
-async function blast(sb: Sandbox, mode: Mode, seconds: number, events: boolean, floor = false): Promise<Round> {
-  const src = events && !floor ? startKernelEvents(sb.roles.map((r) => sb.host(r).netns)) : null;
+async function blast(sb: Sandbox, hub: KernelEventHub | null, mode: Mode, seconds: number, source: Source): Promise<Round> {
+  const events = source === 'on';
+  const floor = source === 'floor';
+  const src = events ? hub!.attach(sb.roles.map((r) => sb.host(r).netns)) : null;
   await src?.ready();
   const stopFloor = floor ? await floorProbe() : null;
   const rcv = sb.spawn('server', ['node', '-e', RECEIVER, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -117,7 +125,7 @@ async function blast(sb: Sandbox, mode: Mode, seconds: number, events: boolean, 
   const el = Number(m[2]);
   const ka = k && k.available ? k : null;
   return {
-    mode: floor ? 'floor' : mode, events, sent, seconds: el, sendRate: sent / el, senderCpuS: Number(m[3]), bpftraceCpuS: ka?.cpuMs != null ? ka.cpuMs / 1000 : null,
+    mode: floor ? 'floor' : mode, source, events, sent, seconds: el, sendRate: sent / el, senderCpuS: Number(m[3]), bpftraceCpuS: ka?.cpuMs != null ? ka.cpuMs / 1000 : null,
     cpuRate: sent / (Number(m[3]) + (ka?.cpuMs ?? 0) / 1000), received, dropped: sent - received,
     dropEvents: ka ? ka.events.filter((e) => e.kind === 'drop').length : null,
     dropCountInKernel: ka ? ka.dropCounts.reduce((s, d) => s + d.count, 0) : null,
@@ -131,42 +139,64 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' }, out: { type: 'string', default: path.join(root, 'bench/results/kernel-events.json') } } });
+  const { values } = parseArgs({ options: { 'skip-floor': { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' }, out: { type: 'string', default: path.join(root, 'bench/results/kernel-events.json') } } });
   const rounds = Number(values.rounds);
+  const loadStart = os.loadavg()[0];
   const seconds = Number(values.seconds);
   const sb = await createSandbox({ kind: 'loopback' }, { label: 'bench-kernel-events' });
   const results: Round[] = [];
-  try {
+  const say = (r: Round): void =>
+    void process.stderr.write(`[bench] ${r.mode} ${r.source}: ${Math.round(r.sendRate)} datagrams/s sent (${Math.round(r.cpuRate)} per CPU s; sender ${r.senderCpuS.toFixed(2)} s CPU${r.events ? `, bpftrace ${r.bpftraceCpuS?.toFixed(2)} s` : ''}), ${r.received} received, ${r.dropped} dropped${r.events ? `, ${r.dropEvents} drop events (${r.dropCountInKernel} counted in the kernel), ${r.lost} lost` : ''} (load ${os.loadavg()[0].toFixed(1)})\n`);
+  const phase = async (hub: KernelEventHub | null, sources: Source[]): Promise<void> => {
     for (let i = 0; i < rounds; i++) {
-      for (const [mode, ev] of (['overflow', 'drain'] as Mode[]).flatMap((m) => (i % 2 ? [true, false] : [false, true]).map((e) => [m, e] as const))) {
-        const r = await blast(sb, mode, seconds, ev);
-        results.push(r);
-        process.stderr.write(`[bench] ${mode} events ${ev ? 'on ' : 'off'}: ${Math.round(r.sendRate)} datagrams/s sent (${Math.round(r.cpuRate)} per CPU s; sender ${r.senderCpuS.toFixed(2)} s CPU${ev ? `, bpftrace ${r.bpftraceCpuS?.toFixed(2)} s` : ''}), ${r.received} received, ${r.dropped} dropped${ev ? `, ${r.dropEvents} drop events (${r.dropCountInKernel} counted in the kernel), ${r.lost} lost` : ''}\n`);
-      }
-      {
-        const r = await blast(sb, 'overflow', seconds, true, true);
-        results.push(r);
-        process.stderr.write(`[bench] floor (a count-only kfree_skb probe): ${Math.round(r.sendRate)} datagrams/s sent (${Math.round(r.cpuRate)} per CPU s; sender ${r.senderCpuS.toFixed(2)} s CPU), ${r.dropped} dropped\n`);
+      for (const mode of ['overflow', 'drain'] as Mode[]) {
+        for (const src of i % 2 ? [...sources].reverse() : sources) {
+          const r = await blast(sb, hub, mode, seconds, src);
+          results.push(r);
+          say(r);
+        }
       }
     }
+  };
+  let hub: KernelEventHub | null = null;
+  try {
+    // Without any bpftrace, then with the run's one bpftrace (compiled once: registered / not
+    // registered alternately), then without again: the baseline brackets the measurement.
+    await phase(null, ['none']);
+    if (!values['skip-floor']) {
+      const r = await blast(sb, null, 'overflow', seconds, 'floor');
+      results.push(r);
+      say(r);
+    }
+    hub = startKernelEventHub({ attachTimeoutMs: 600_000 });
+    const t0 = Date.now();
+    const hubFail = await hub.ready();
+    if (hubFail) throw new Error(`kernel events unavailable: ${hubFail.missing}`);
+    process.stderr.write(`[bench] bpftrace compiled and attached in ${((Date.now() - t0) / 1000).toFixed(1)} s (load ${os.loadavg()[0].toFixed(1)})\n`);
+    await phase(hub, ['on', 'idle']);
+    await hub.close();
+    hub = null;
+    await phase(null, ['none']);
   } finally {
+    await hub?.close();
     await sb.destroy();
   }
   const modes = (['overflow', 'drain'] as Mode[]).map((mode) => {
     const rs = results.filter((r) => r.mode === mode);
-    const off = median(rs.filter((r) => !r.events).map((r) => r.cpuRate));
+    const off = median(rs.filter((r) => r.source === 'none').map((r) => r.cpuRate));
+    const idle = median(rs.filter((r) => r.source === 'idle').map((r) => r.cpuRate));
     const floorRate = median(results.filter((r) => r.mode === 'floor').map((r) => r.cpuRate));
     const on = median(rs.filter((r) => r.events).map((r) => r.cpuRate));
     const drop = (off - on) / off;
-    const wallOff = median(rs.filter((r) => !r.events).map((r) => r.sendRate));
+    const wallOff = median(rs.filter((r) => r.source === 'none').map((r) => r.sendRate));
     const wallOn = median(rs.filter((r) => r.events).map((r) => r.sendRate));
     const lost = rs.filter((r) => r.events).reduce((s, r) => s + (r.lost ?? 0), 0);
     const dropEvents = rs.filter((r) => r.events).reduce((s, r) => s + (r.dropEvents ?? 0), 0);
-    return { mode, medianCpuRate: { off: Math.round(off), on: Math.round(on), ...(mode === 'overflow' ? { floor: Math.round(floorRate) } : {}) }, medianWallRate: { off: Math.round(wallOff), on: Math.round(wallOn) }, rateDropPercent: Math.round(drop * 1000) / 10, dropEvents, lostEvents: lost, met: { rate: drop < 0.05, lost: lost === 0 } };
+    return { mode, medianCpuRate: { off: Math.round(off), on: Math.round(on), idle: Math.round(idle), ...(mode === 'overflow' && !values['skip-floor'] ? { floor: Math.round(floorRate) } : {}) }, medianWallRate: { off: Math.round(wallOff), on: Math.round(wallOn) }, rateDropPercent: Math.round(drop * 1000) / 10, dropEvents, lostEvents: lost, met: { rate: drop < 0.05, lost: lost === 0 } };
   });
   const summary = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, load1: os.loadavg()[0], kernel: os.release(), node: process.version },
+    machine: { cpus: os.cpus().length, load1: os.loadavg()[0], load1AtStart: loadStart, kernel: os.release(), node: process.version },
     rounds, seconds,
     target: { rateDropBelowPercent: 5, lostEvents: 0 },
     modes,
@@ -175,11 +205,12 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(values.out!), { recursive: true });
   writeFileSync(values.out!, JSON.stringify(summary, null, 2) + '\n');
   for (const m of modes) {
+    const idle = `; attached but this namespace not registered: ${m.medianCpuRate.idle} (${Math.round((1 - m.medianCpuRate.idle / m.medianCpuRate.off) * 1000) / 10}% slower)`;
     const fl = 'floor' in m.medianCpuRate ? `; any program on kfree_skb (count only): ${m.medianCpuRate.floor} (${Math.round((1 - m.medianCpuRate.floor! / m.medianCpuRate.off) * 1000) / 10}% slower)` : '';
-    console.log(`${m.mode}: median ${m.medianCpuRate.off} datagrams per CPU second without kernel events, ${m.medianCpuRate.on} with (bpftrace's CPU included): ${m.rateDropPercent}% slower${fl} (target < 5%: ${m.met.rate ? 'met' : 'MISSED'}); ${m.dropEvents} drop events, ${m.lostEvents} lost (target 0: ${m.met.lost ? 'met' : 'MISSED'})`);
+    console.log(`${m.mode}: median ${m.medianCpuRate.off} datagrams per CPU second without kernel events, ${m.medianCpuRate.on} with (bpftrace's CPU included): ${m.rateDropPercent}% slower${idle}${fl} (target < 5%: ${m.met.rate ? 'met' : 'MISSED'}); ${m.dropEvents} drop events, ${m.lostEvents} lost (target 0: ${m.met.lost ? 'met' : 'MISSED'})`);
   }
   console.log(`wall-clock rates (noisy under load): ${modes.map((m) => `${m.mode} ${m.medianWallRate.off} -> ${m.medianWallRate.on}/s`).join(', ')}`);
-  console.log(`${rounds} rounds x ${seconds} s each way, load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; written to ${path.relative(process.cwd(), values.out!)}`);
+  console.log(`${rounds} rounds x ${seconds} s per source and mode, load ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores; written to ${path.relative(process.cwd(), values.out!)}`);
 }
 
 main().catch((e) => {

@@ -9,6 +9,7 @@ export { delta, firstObserved, observedStates, peakCount, timerStarts } from './
 export type { TimerReading } from './observed.js';
 export { blockText, dsackBlock, inBlock, sackBlocks, sackedAbove } from './sack.js';
 export type { SackBlock } from './sack.js';
+export { kernelMissing, kernelState, kernelTolerance, signedUs, type KernelStateSeen } from './kernel-evidence.js';
 export { TcpState } from '../tcp-state.js';
 export type { CraftSpec } from './craft.js';
 export type { Check, ClaimRule, Differs, LabDefinition, LabJudgeContext, LabRunContext } from './types.js';

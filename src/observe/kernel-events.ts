@@ -18,13 +18,17 @@ export interface KernelEventSource {
 }
 
 export interface KernelEventOptions {
-  /** how long bpftrace may take to compile and attach (default 30 s: it compiles with LLVM) */
+  /** how long bpftrace may take to compile and attach (default 300 s: it compiles with LLVM, ~2.6 s of CPU: 2-10 s on an idle machine, over 120 s at a load average of 100) */
   attachTimeoutMs?: number;
+  /** how long one lab waits for that compile before it runs without kernel events (default 30 s) */
+  labWaitMs?: number;
 }
 
 /** A source with its own bpftrace process, ended at stop() (one lab; a run shares a hub instead). */
 export function startKernelEvents(netnsNames: string[], opts: KernelEventOptions = {}): KernelEventSource {
-  const hub = startKernelEventHub(opts);
+  // One consumer: it waits for the compile as long as the hub does (30 s by default, as a lab alone did).
+  const attachTimeoutMs = opts.attachTimeoutMs ?? 30_000;
+  const hub = startKernelEventHub({ attachTimeoutMs, labWaitMs: opts.labWaitMs ?? attachTimeoutMs + 1000 });
   const src = hub.attach(netnsNames);
   let stopping: Promise<KernelEvents> | null = null;
   return {

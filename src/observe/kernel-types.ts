@@ -118,10 +118,16 @@ export type KernelEventsSummary =
       driftUs: number | null;
       dropCounts: { netns: string; reason: string; count: number }[];
       startMs: number;
+      /** events per kind (state, retransmit, synack-retransmit, reset-sent, reset-received, drop) */
+      byKind: Record<string, number>;
+      /** CPU bpftrace used while the lab ran (shared with labs running beside it), ms */
+      cpuMs: number | null;
     }
   | KernelEventsMissing;
 
 export function summarizeKernelEvents(k: KernelEvents): KernelEventsSummary {
   if (!k.available) return k;
-  return { available: true, events: k.events.length, lost: k.lost, errorUs: k.clock.errorUs, driftUs: k.clock.driftUs, dropCounts: k.dropCounts, startMs: k.startMs };
+  const byKind: Record<string, number> = {};
+  for (const e of k.events) byKind[e.kind] = (byKind[e.kind] ?? 0) + 1;
+  return { available: true, events: k.events.length, lost: k.lost, errorUs: k.clock.errorUs, driftUs: k.clock.driftUs, dropCounts: k.dropCounts, startMs: k.startMs, byKind, cpuMs: k.cpuMs };
 }

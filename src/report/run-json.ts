@@ -1,6 +1,7 @@
 /** The `wirelab run --json` object and report.json: exactly the contract in DESIGN.md. */
 import type { LabOutcome } from '../lab/types.js';
 import type { ClaimVerdict, Differs } from '../lab/types.js';
+import type { KernelEventsSummary } from '../observe/kernel-types.js';
 import { toInspectJson, type InspectJson } from './json.js';
 import { toObservedJson, type ObservedJson } from './observed-json.js';
 
@@ -22,6 +23,12 @@ export interface RunJson {
     inspect: InspectJson | null;
     /** The observations the HTML report draws (src/report/observed-json.ts); null when the lab captured nothing. */
     observed: ObservedJson | null;
+    /**
+     * The kernel's own events (tracepoints): how many by kind, lost, the clock's error and drift, drops
+     * per reason counted in the kernel; or why there were none and the fix. The events themselves are
+     * the rows of `observed.kernel`. null: the lab did not get that far.
+     */
+    kernelEvents: KernelEventsSummary | null;
   }[];
 }
 
@@ -43,6 +50,7 @@ export function toRunJson(run: string, dir: string, kernel: string, outcomes: La
       story: o.story,
       inspect: o.analysis ? toInspectJson(o.analysis) : null,
       observed: toObservedJson(o),
+      kernelEvents: o.kernelEvents,
     })),
   };
 }

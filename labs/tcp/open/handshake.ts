@@ -2,7 +2,11 @@
  * The three-way handshake on a real kernel: a node:net client connects to a node:net server on
  * loopback; the capture shows the SYN, SYN-ACK and ACK with their ISNs, flags and options.
  */
-import { check, connFacts, defineLab, enteredBy, ms, observedStates, stateTrail } from '../../../src/lab/index.js';
+import { check, connFacts, defineLab, enteredBy, kernelMissing, kernelState, ms, observedStates, signedUs, stateTrail, type Check, type KernelStateSeen } from '../../../src/lab/index.js';
+
+/** A kernel-event check when the run has kernel events; none (the packets' inference stands) without. */
+const seen = (text: string, k: KernelStateSeen, expected: string, packets: number[]): Check[] =>
+  [check.ok(text, k.event !== null && k.inWindow, k.event ? `${k.event.from} -> ${k.event.to} at ${signedUs(k.us!)}` : 'no such event', expected, packets)];
 
 export default defineLab({
   name: 'handshake',
@@ -45,34 +49,64 @@ accept() returns it.`,
     if (!setup.expect('the capture holds a SYN, a SYN-ACK and the third segment', !!(syn && synAck && third), [syn?.packet, synAck?.packet, third?.packet])) return null;
     const data = f.segments.find((s) => s.from === 'client' && s.len > 0) ?? null;
     const listener = ctx.endpoint('server', port);
-    return { ...f, syn: syn!, synAck: synAck!, third: third!, data, listenerStates: observedStates(ctx.observation, listener) };
+    // The kernel's own state changes (tracepoint sock:inet_sock_set_state), placed between packets.
+    const k = ctx.kernelEvents;
+    const c = conns[0]!;
+    const next = f.segments.find((s) => s.packet > third!.packet) ?? null;
+    const connectAt = ctx.mark('connect')!.t - 0.002; // Date.now() before the client started: millisecond resolution
+    const kernel = {
+      // the raw-socket backend stamps packets in user space (late, and its epoch is a Date.now() millisecond): kernel times cannot go between them
+      missing: kernelMissing(k) ?? (ctx.capture?.backend === 'raw-socket' ? 'the raw-socket capture stamps packets in user space, to a millisecond: kernel times cannot be placed between them' : null),
+      synSent: kernelState(k, { local: c.client, remote: c.server }, { to: 'SYN_SENT' }, { after: connectAt, before: syn!.absTime, ref: syn!.absTime }),
+      clientEstablished: kernelState(k, { local: c.client, remote: c.server }, { to: 'ESTABLISHED', from: 'SYN_SENT' }, { after: synAck!.absTime, before: third!.absTime, ref: synAck!.absTime }),
+      synRecv: kernelState(k, { local: c.server, remote: c.client }, { to: 'SYN_RECV' }, { after: third!.absTime, before: next?.absTime ?? null, ref: third!.absTime }),
+      serverEstablished: kernelState(k, { local: c.server, remote: c.client }, { to: 'ESTABLISHED', from: 'SYN_RECV' }, { after: third!.absTime, before: next?.absTime ?? null, ref: third!.absTime }),
+    };
+    return { ...f, syn: syn!, synAck: synAck!, third: third!, data, next, kernel, listenerStates: observedStates(ctx.observation, listener) };
   },
 
   claims: {
-    H01: ({ conn, syn }) => ({
+    H01: ({ conn, syn, kernel }) => ({
       checks: [
         check.eq('the SYN has SYN=1 and ACK=0', [(syn.flags & 0x02) !== 0, (syn.flags & 0x10) !== 0], [true, false], [syn.packet]),
         check.eq('the client went CLOSED -> SYN_SENT on sending the SYN', enteredBy(conn, 'client', 'SYN_SENT'), syn.packet, [syn.packet]),
+        ...(kernel.missing ? [] : seen("the client's kernel reported CLOSE -> SYN_SENT after connect() and before the SYN left", kernel.synSent, `between connect() and packet ${syn.packet}`, [syn.packet])),
         check.eq("the analysis reports the SYN's sequence number as the client ISN", conn.handshake.clientIsn, syn.seq, [syn.packet]),
       ],
-      evidence: `packet ${syn.packet}: SYN (ACK=0), seq x = ${syn.seq}; the client is SYN_SENT from this segment until the SYN-ACK arrives`,
+      evidence: `packet ${syn.packet}: SYN (ACK=0), seq x = ${syn.seq}; the client is SYN_SENT from this segment until the SYN-ACK arrives; ` +
+        (kernel.missing
+          ? `no kernel-event evidence (${kernel.missing}): SYN_SENT is inferred from the packets`
+          : kernel.synSent.event ? `the kernel set SYN_SENT ${signedUs(kernel.synSent.us!)} from the SYN (kernel event)` : 'the kernel reported no SYN_SENT for this socket'),
     }),
-    H02: ({ conn, syn, synAck, third }) => ({
+    H02: ({ conn, syn, synAck, third, next, kernel }) => ({
       checks: [
         check.eq('the SYN-ACK acknowledges x+1', synAck.ack, (syn.seq + 1) >>> 0, [synAck.packet]),
         check.ok('the server chose its own ISN y (y != x)', synAck.seq !== syn.seq, synAck.seq, `not ${syn.seq}`, [synAck.packet]),
         check.eq('the server went SYN_RCVD when it sent the SYN-ACK', enteredBy(conn, 'server', 'SYN_RCVD'), synAck.packet, [synAck.packet]),
+        // Linux keeps the half-open connection as a request socket (NEW_SYN_RECV), which reports no
+        // state change; the full socket is born SYN_RECV when the ACK arrives.
+        ...(kernel.missing ? [] : seen("the server's kernel reported its socket entering SYN_RECV when the ACK arrived", kernel.synRecv, `between packet ${third.packet} and ${next ? `packet ${next.packet}` : 'the end'}`, [third.packet])),
       ],
-      evidence: `packet ${synAck.packet}: SYN+ACK, seq y = ${synAck.seq}, ack = ${synAck.ack} = x+1; the server's side lived as a SYN_RCVD request socket (the kernel's SYN_RECV) for ${ms(third.time - syn.time)} (SYN in to ACK in)`,
+      evidence: `packet ${synAck.packet}: SYN+ACK, seq y = ${synAck.seq}, ack = ${synAck.ack} = x+1; the server's side lived as a SYN_RCVD request socket (the kernel's NEW_SYN_RECV) for ${ms(third.time - syn.time)} (SYN in to ACK in); ` +
+        (kernel.missing
+          ? `no kernel-event evidence (${kernel.missing}): the server's states are inferred from the packets`
+          : kernel.synRecv.event
+            ? `the request socket reports no state change; its full socket entered SYN_RECV ${signedUs(kernel.synRecv.us!)} from the ACK (packet ${third.packet}, kernel event)`
+            : 'the kernel reported no SYN_RECV for the server socket'),
     }),
-    H03: ({ conn, syn, synAck, third }, ctx) => ({
+    H03: ({ conn, syn, synAck, third, next, kernel }, ctx) => ({
       checks: [
         check.eq('the third segment has seq = x+1 and ack = y+1', [third.seq, third.ack], [(syn.seq + 1) >>> 0, (synAck.seq + 1) >>> 0], [third.packet]),
         check.ok('the client is ESTABLISHED by the third segment', (enteredBy(conn, 'client', 'ESTABLISHED') ?? Infinity) <= third.packet, stateTrail(conn, 'client'), `ESTABLISHED by packet ${third.packet}`, [third.packet]),
         check.eq('the server became ESTABLISHED when the ACK arrived', enteredBy(conn, 'server', 'ESTABLISHED'), third.packet, [third.packet]),
         check.eq('the analysis calls the handshake complete', conn.handshake.complete, true),
+        ...(kernel.missing ? [] : seen("the client's kernel reported SYN_SENT -> ESTABLISHED between the SYN-ACK and its ACK", kernel.clientEstablished, `between packets ${synAck.packet} and ${third.packet}`, [synAck.packet, third.packet])),
+        ...(kernel.missing ? [] : seen("the server's kernel reported SYN_RECV -> ESTABLISHED when the ACK arrived", kernel.serverEstablished, `after packet ${third.packet}${next ? `, before packet ${next.packet}` : ''}`, [third.packet])),
       ],
-      evidence: `packet ${third.packet}: ACK seq ${third.seq} = x+1, ack ${third.ack} = y+1; handshake RTT ${conn.handshake.rttMs?.toFixed(3)} ms${observedStates(ctx.observation, conn.client).includes('ESTABLISHED') ? '; /proc/net/tcp showed the client socket ESTABLISHED' : ''}`,
+      evidence: `packet ${third.packet}: ACK seq ${third.seq} = x+1, ack ${third.ack} = y+1; handshake RTT ${conn.handshake.rttMs?.toFixed(3)} ms${observedStates(ctx.observation, conn.client).includes('ESTABLISHED') ? '; /proc/net/tcp showed the client socket ESTABLISHED' : ''}; ` +
+        (kernel.missing
+          ? `no kernel-event evidence (${kernel.missing}): ESTABLISHED is inferred from the packets`
+          : `kernel events: client ESTABLISHED ${kernel.clientEstablished.event ? `${signedUs(kernel.clientEstablished.us!)} from the SYN-ACK` : 'not reported'}, server ESTABLISHED ${kernel.serverEstablished.event ? `${signedUs(kernel.serverEstablished.us!)} from the ACK` : 'not reported'}`),
     }),
     H04: ({ syn, data }) => ({
       checks: [

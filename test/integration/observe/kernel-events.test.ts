@@ -10,11 +10,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SegmentRecord, TcpConnection } from '../../../src/analyze/model.js';
 import { runLab, runLabs } from '../../../src/lab/runner.js';
 import type { Family, LabDefinition, LabJudgeContext } from '../../../src/lab/types.js';
-import { datagramNumbers, drops, dropTotal, kernelEventsSupport, stateChanges, statePath } from '../../../src/observe/index.js';
+import { datagramNumbers, drops, dropTotal, kernelEventsSupport, startKernelEventHub, stateChanges, statePath, type KernelEventHub } from '../../../src/observe/index.js';
 import type { KernelEvents, KernelEventsAvailable } from '../../../src/observe/index.js';
 import { renderLabOutcome, renderTimeline } from '../../../src/report/run-text.js';
 import { isRoot } from '../../support/cli.js';
@@ -30,6 +30,21 @@ const host = (): Record<string, string> => {
   return h;
 };
 const hostMounts = (): string => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => !/ \/run\/netns\/\S+ .* - nsfs /.test(l)).join('\n');
+/** bpftrace processes whose parent is `ppid` (this test process: the hub's bpftrace runs under unshare, which execs it). */
+const bpftracesOf = (ppid: number): Set<number> => {
+  const out = new Set<number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      if (st.includes('(bpftrace)') && Number(f[1]) === ppid) out.add(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+};
 const kallsymsHidden = (): boolean => /^0+ /.test(readFileSync('/proc/kallsyms', 'utf8').slice(0, 64));
 const support = isRoot ? await kernelEventsSupport() : null;
 const canRun = isRoot && !!support?.ok;
@@ -61,10 +76,25 @@ const firstSeg = (c: TcpConnection, pred: (s: SegmentRecord) => boolean): Segmen
   return s!;
 };
 
+/**
+ * One bpftrace for the labs of this file, as a run has (it compiles once: 2-10 s idle, minutes on
+ * a machine at a load average of 100+); the isolation and killed-run tests start their own.
+ */
+let hub: KernelEventHub | null = null;
+const sharedHub = async (): Promise<KernelEventHub> => {
+  hub ??= startKernelEventHub();
+  expect(await hub.ready()).toBeNull();
+  return hub;
+};
+afterAll(async () => {
+  await hub?.close();
+});
+
 describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.detail ?? 'not root'})`, () => {
+  beforeAll(async () => void (await sharedHub()), 300_000);
   it.each([4, 6] as Family[])('IPv%i handshake: client SYN_SENT and server SYN_RECV fall between the packets that cause them', async (family) => {
     let jctx: LabJudgeContext | null = null;
-    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, family)), facts: keep((ctx) => (jctx = ctx)) }), { family, params: {}, outDir: outDir() });
+    const o = await runLab(lab({ run: async (ctx) => void (await tcpEcho(ctx.sandbox, family)), facts: keep((ctx) => (jctx = ctx)) }), { family, params: {}, outDir: outDir(), kernelHub: await sharedHub() });
     expect(o.verdict, o.reason ?? '').toBe('pass');
     const k = available(jctx!.kernelEvents);
     expect(k.lost).toBe(0);
@@ -145,7 +175,7 @@ describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.det
         },
         facts: keep((ctx) => (jctx = ctx)),
       }),
-      { family, params: {}, outDir: outDir() },
+      { family, params: {}, outDir: outDir(), kernelHub: await sharedHub() },
     );
     expect(o.verdict, o.reason ?? '').toBe('pass');
     const k = available(jctx!.kernelEvents);
@@ -174,6 +204,7 @@ describe.skipIf(!canRun)(`kernel events (needs root and bpftrace: ${support?.det
 });
 
 describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (needs root and bpftrace)', () => {
+  beforeAll(async () => void (await sharedHub()), 300_000);
   it('a dropped SYN and a dropped SYN-ACK: NETFILTER_DROP events, then the SYN and SYN-ACK retransmissions at the resent packets', async () => {
     let jctx: LabJudgeContext | null = null;
     const o = await runLab(
@@ -186,7 +217,7 @@ describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (ne
         },
         facts: keep((ctx) => (jctx = ctx)),
       }),
-      { family: 4, params: {}, outDir: outDir() },
+      { family: 4, params: {}, outDir: outDir(), kernelHub: await sharedHub() },
     );
     expect(o.verdict, o.reason ?? '').toBe('pass');
     // each runtime fault dropped exactly its first match, at the receiver
@@ -221,7 +252,7 @@ describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (ne
 });
 
 describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', () => {
-  it("two labs in parallel each see only their own events; the host's mounts, namespaces and rules are unchanged", async () => {
+  it("two labs in parallel in one run share one bpftrace and each see only their own events; the host's mounts, namespaces and rules are unchanged", async () => {
     const mountsBefore = hostMounts();
     const hostBefore = host();
     const tracefsBefore = /\s\/sys\/kernel\/tracing\s/.test(mountsBefore);
@@ -229,7 +260,8 @@ describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', (
     const hostSrv = net.createServer((c) => c.end()).listen(0, '127.0.0.1');
     await new Promise((r) => hostSrv.once('listening', r));
     const hostPort = (hostSrv.address() as net.AddressInfo).port;
-    const seen: Record<string, { ports: number[]; netns: string[]; k: KernelEvents | null; mountsDuring: string }> = {};
+    const seen: Record<string, { ports: number[]; netns: string[]; k: KernelEvents | null; mountsDuring: string; bpftraces: number[] }> = {};
+    const hub = startKernelEventHub();
     const mk = (name: string, topology: LabDefinition['topology']): LabDefinition =>
       lab({
         name,
@@ -239,16 +271,23 @@ describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', (
           const a = await tcpEcho(ctx.sandbox, 4);
           const b = await tcpEcho(ctx.sandbox, 4);
           await new Promise<void>((resolve, reject) => net.connect(hostPort, '127.0.0.1').on('close', () => resolve()).on('error', reject).resume());
-          seen[name] = { ports: [a.port, b.port], netns, k: null, mountsDuring: hostMounts() };
+          seen[name] = { ports: [a.port, b.port], netns, k: null, mountsDuring: hostMounts(), bpftraces: [...bpftracesOf(process.pid)] };
         },
         facts: keep((ctx) => (seen[name]!.k = ctx.kernelEvents)),
       });
     try {
-      const outs = await runLabs([mk('kev-a', { kind: 'veth' }), mk('kev-b', { kind: 'loopback' })], { family: 4, params: {}, outDir: outDir(), concurrency: 2 });
+      // the run's bpftrace is compiled before the labs (a lab alone waits at most 30 s for it: a busy machine takes longer)
+      expect(await hub.ready()).toBeNull();
+      const outs = await runLabs([mk('kev-a', { kind: 'veth' }), mk('kev-b', { kind: 'loopback' })], { family: 4, params: {}, outDir: outDir(), concurrency: 2, kernelHub: hub });
       for (const o of outs) expect(o.verdict, `${o.lab}: ${o.reason}`).toBe('pass');
     } finally {
       hostSrv.close();
+      await hub.close();
     }
+    // one bpftrace, the run's, served both labs
+    expect(seen['kev-a']!.bpftraces).toEqual([hub.pid]);
+    expect(seen['kev-b']!.bpftraces).toEqual([hub.pid]);
+    expect(bpftracesOf(process.pid).size).toBe(0);
     for (const [name, other] of [['kev-a', 'kev-b'], ['kev-b', 'kev-a']] as const) {
       const k = available(seen[name]!.k!);
       expect(k.events.length).toBeGreaterThan(0);
@@ -266,7 +305,7 @@ describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', (
     expect(host()).toEqual(hostBefore);
     // and this process's namespaces are gone
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`/run/netns/wirelab-${process.pid}-`);
-  });
+  }, 240_000); // bpftrace's compile alone took over 30 s at a load average of 90
 });
 
 describe.skipIf(!canRun)('kernel events: a killed run (needs root and bpftrace)', () => {
