@@ -98,7 +98,8 @@ carries the ACK and the FIN comes after it (the half-close lab shows that).`,
           check.eq('A: the close took three segments (FIN, FIN+ACK, ACK)', [A.conn.close.kind, f.segsA], ['three-way', 3], [f.finA.packet, A.close.lastAck!.packet]),
           check.ok('B: a pure ACK of the client FIN (ack = u+1) went out on its own', !!ackB && isPureAck(ackB) && ackB.ack === ((f.finB.seq + 1) >>> 0), ackB?.packet ?? null, 'a pure ACK', [ackB?.packet]),
           check.within('B: that ACK came when the delayed-ACK timer fired (about 40 ms after the FIN)', f.ackB, DELACK.lo, DELACK.hi, [f.finB.packet, ackB?.packet]),
-          check.within("B: the server's FIN came when its application closed, lateMs after EOF", f.secondB, ctx.params.lateMs / 1000 - 0.005, ctx.params.lateMs / 1000 + 0.5, [B.close.secondFin!.packet]),
+          // No upper bound: the runner relays B's close, and a loaded machine has delayed that by over a second.
+          check.ok("B: the server's FIN came only when its application closed, lateMs or more after EOF", f.secondB >= ctx.params.lateMs / 1000 - 0.005, f.secondB, `>= ${ctx.params.lateMs / 1000} s`, [B.close.secondFin!.packet]),
           check.eq('B: the close took four segments (FIN, ACK, FIN, ACK)', [B.conn.close.kind, f.segsB], ['four-way', 4], [f.finB.packet, B.close.lastAck!.packet]),
           check.ok("what decided it: A's close came before B's ACK timer, B's after it", f.secondA < (f.ackB ?? 0) && (f.ackB ?? Infinity) < f.secondB, [f.secondA, f.ackB, f.secondB], 'A close < timer < B close'),
           // An attempt at A whose close came too late (a loaded machine) must have lost the race the same way B did.
