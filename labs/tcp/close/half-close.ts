@@ -55,10 +55,10 @@ read (sha256); the hashes match.`,
     const talkS = (Math.ceil(bytes / chunk) * gapMs) / 1000;
     if (talkS > 60) throw new WirelabError('BAD_USAGE', `half-close: ${Math.ceil(bytes / chunk)} writes ${gapMs} ms apart would talk for ${talkS.toFixed(0)} s, past the lab's 60 s: raise --param chunk or lower --param gapMs`);
     const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 }, 'server');
-    const port = Number((await server.next('listening')).port);
+    const port = Number((await server.next('listening', { timeoutMs: 30_000 })).port);
     ctx.mark('port', { port });
     const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port, hashReads: true }, 'client');
-    await client.next('connected');
+    await client.next('connected', { timeoutMs: 30_000 });
     client.send({ do: 'write', bytes: 100 }); // the request
     await server.next('data');
     client.send({ do: 'end' }); // FIN: the client is done sending, not done reading
@@ -116,9 +116,9 @@ read (sha256); the hashes match.`,
           check.eq('the client application read every byte after it had called end()', f.readAfterFin, bytes),
           check.ok('the sha256 of what the client read equals the sha256 of what the server wrote', f.readHash !== null && f.readHash === f.sentHash, f.readHash, f.sentHash),
           check.eq("the client went FIN_WAIT_2 on the ACK of its FIN, and TIME_WAIT only when it acknowledged the server's FIN (analysis)", [enteredBy(f.conn, 'client', 'FIN_WAIT_2'), enteredBy(f.conn, 'client', 'TIME_WAIT')], [f.firstFinAck?.packet ?? null, f.close.lastAck?.packet ?? null]),
-          check.ok('/proc/net/tcp showed the client socket in FIN_WAIT_2', f.fw2 !== null, f.clientStates, 'FIN_WAIT_2 among them'),
-          // The sampler reads every ~10 ms, but a loaded machine has starved it for ~0.4 s: the observed span may miss that much at either end.
-          check.ok('FIN_WAIT_2 lasted as long as the server talked (capture; /proc within 0.5 s of it)', talk !== null && fw2Capture !== null && fw2Capture >= talk && fw2Proc !== null && Math.abs(fw2Proc - fw2Capture) <= 0.5, [talk, fw2Capture, fw2Proc].map((x) => (x === null ? null : Math.round(x * 1000) / 1000)), 'talk <= FIN_WAIT_2 (capture); /proc span = capture ± 0.5 s'),
+          check.ok('FIN_WAIT_2 lasted as long as the server talked (capture: from the ACK of the FIN to the server FIN)', talk !== null && fw2Capture !== null && fw2Capture >= talk, [talk, fw2Capture].map((x) => (x === null ? null : Math.round(x * 1000) / 1000)), 'FIN_WAIT_2 >= talk'),
+          // The sampler reads every ~10 ms but a loaded machine starves it for whole seconds: check what it saw, not how often.
+          check.ok('/proc/net/tcp showed FIN_WAIT_2 while the data flowed, and the socket left it only at the server FIN', f.fw2 !== null && !!first && !!last && f.fw2.from <= last.absTime && f.fw2.to >= f.fin2.absTime, f.fw2 ? [f.fw2.from - f.fin1.absTime, f.fw2.to - f.fin1.absTime].map((x) => Math.round(x * 1000) / 1000) : null, `seen by ${last ? Math.round((last.absTime - f.fin1.absTime) * 1000) / 1000 : '?'} s, left after ${Math.round((f.fin2.absTime - f.fin1.absTime) * 1000) / 1000} s`),
         ],
         evidence: `packet ${f.fin1.packet}: the client's FIN (seq u = ${f.fin1.seq}); then ${f.after.length} server data segments (packets ${first?.packet}..${last?.packet}, ${f.dataBytes} bytes over ${secs(talk)}, each ack = u+1) ` +
           `and ${f.clientAcks.length} pure ACKs from the client; the server's FIN only in packet ${f.fin2.packet}. The client read ${f.readAfterFin} bytes after its end(), sha256 ${f.readHash?.slice(0, 16)}... = the server's. ` +

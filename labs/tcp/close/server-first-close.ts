@@ -29,11 +29,11 @@ bother the server.`,
   async run(ctx) {
     const fold = ctx.params.clientDelayMs === 0;
     const server = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0 });
-    const { port } = await server.next('listening');
+    const { port } = await server.next('listening', { timeoutMs: 30_000 });
     ctx.mark('connect', { port });
     // With no delay the client closes on EOF in its own process: its ACK then rides on its FIN.
     const client = ctx.program('client', 'tcp-peer', { mode: 'connect', host: ctx.addr('server'), port, endOnEof: fold });
-    const clientEp = String((await client.next('connected')).local);
+    const clientEp = String((await client.next('connected', { timeoutMs: 30_000 })).local);
     const serverEp = ctx.endpoint('server', Number(port));
     await server.next('accepted');
     client.send({ do: 'write', bytes: 100 }); // the request

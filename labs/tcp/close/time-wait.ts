@@ -44,21 +44,21 @@ connection received. tcp_max_tw_buckets = 0 skips TIME_WAIT altogether (TcpExt.T
 
   async run(ctx) {
     const srv = ctx.program('server', 'tcp-peer', { mode: 'listen', host: ctx.addr('server'), port: 0, endOnEof: true }, 'server');
-    const port = Number((await srv.next('listening')).port);
+    const port = Number((await srv.next('listening', { timeoutMs: 30_000 })).port);
     ctx.mark('port', { port });
     const dial = ctx.program('client', 'tcp-dial', { host: ctx.addr('server'), port }, 'client');
-    await dial.next('ready');
+    await dial.next('ready', { timeoutMs: 30_000 });
     const ok = (id: string): ((m: ProgramMessage) => boolean) => (m) => m.id === id;
     // One connection, closed by the client first; resolves when it is closed or failed.
     const open = async (id: string, localPort?: number): Promise<ProgramMessage> => {
       dial.send({ do: 'open', id, ...(localPort ? { localPort } : {}) });
       // node emits 'close' after 'error' too: one wait covers both endings.
-      await dial.next('closed', { where: ok(id) });
+      await dial.next('closed', { where: ok(id), timeoutMs: 30_000 });
       const r = dial.all('error').find(ok(id)) ?? dial.all('closed').find(ok(id))!;
       ctx.mark(`open ${id}`, { event: r.event, code: r.code ?? null });
       return r;
     };
-    const waitTw = async (p: number): Promise<SocketEntry> => ctx.waitForSocket('client', tw(p), 10_000);
+    const waitTw = async (p: number): Promise<SocketEntry> => ctx.waitForSocket('client', tw(p), 30_000);
     // The sampled table keeps a socket's first reading while only its timer moves: read the timer
     // afresh, dated at the middle of the read, with the read's length as its uncertainty.
     const timerNow = async (p: number): Promise<{ t: number; spread: number; remainingMs: number } | null> => {
@@ -81,12 +81,16 @@ connection received. tcp_max_tw_buckets = 0 skips TIME_WAIT altogether (TcpExt.T
     await open('ts-1', PORT.ts);
     await waitTw(PORT.ts);
     const py = ctx.program('client', 'bind-connect.py', { host: ctx.addr('server'), port, localPort: PORT.ts, reuseaddr: false }, 'bind-no-reuseaddr');
-    const bindErr = await py.next('error', { where: (m) => m.syscall === 'bind' });
+    const bindErr = await py.next('error', { where: (m) => m.syscall === 'bind', timeoutMs: 30_000 });
     ctx.mark('bind without SO_REUSEADDR', { code: bindErr.code });
     const c0 = await ctx.counters('client');
     await open('ts-2', PORT.ts);
     const c1 = await ctx.counters('client');
     ctx.mark('counters ts', { TWRecycled: (c1['TcpExt.TWRecycled'] ?? 0) - (c0['TcpExt.TWRecycled'] ?? 0) });
+
+    // The watched socket's timer again, a few seconds on: the countdown (read here, well before it
+    // could expire even when a loaded machine stretches the rest of the run).
+    ctx.mark('watched later', (await timerNow(PORT.watched)) ?? undefined);
 
     // 3. Timestamps off: the same experiment fails at connect().
     await set({ 'net.ipv4.tcp_timestamps': 0 });
@@ -120,8 +124,7 @@ connection received. tcp_max_tw_buckets = 0 skips TIME_WAIT altogether (TcpExt.T
       await ctx.sleep(50);
     }
 
-    // 6. The watched socket's timer again (the countdown), or its whole life.
-    ctx.mark('watched later', (await timerNow(PORT.watched)) ?? undefined);
+    // 6. The watched socket's whole life (full=true).
     if (ctx.params.full) {
       // A countdown line each second from a fresh read; the end is the sampled table losing the socket.
       const tick = setInterval(() => {
