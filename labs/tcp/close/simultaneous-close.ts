@@ -34,7 +34,9 @@ each side receives a FIN while its own is unacknowledged and goes CLOSING. The A
 held back too, so both stay CLOSING until the drops stop; then the next FIN copies carry the ACKs and
 both sides enter TIME_WAIT.`,
   // FIN copies back off exponentially while the drops last; capped at 1 s the last step is quick.
-  sysctls: { 'net.ipv4.tcp_rto_max_ms': { value: 1000, optional: true } },
+  // Node closes each socket once both FINs are in, so they are orphans: at the RTO cap the kernel
+  // counts an orphan as dead and kills it after tcp_orphan_retries (0 then means none), so allow 30.
+  sysctls: { 'net.ipv4.tcp_rto_max_ms': { value: 1000, optional: true }, 'net.ipv4.tcp_orphan_retries': 30 },
   timeoutMs: 90_000, // a loaded machine stretches bpftrace's start-up and the sampler's waits
 
   async run(ctx) {
