@@ -125,10 +125,10 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
         check.eq('the client, in TIME_WAIT, answered every copy with an ACK of w+1', f.answers.map((a) => a?.packet ?? null).filter((p) => p !== null).length, f.fins.length, f.answers.map((a) => a?.packet)),
         // The watcher reads every 5 ms; on a loaded machine it can sleep through one copy (0.2 s),
         // so not every copy need show a restart of its own; every restart it saw must fit one.
-        ...f.tw.map((t) => check.within(`the TIME_WAIT timer went up from ${secs(t.reading.prevMs / 1000)} to ${secs(t.reading.remainingMs / 1000)} after packet ${t.fin?.packet}: it ends 60 s after that copy (deadline - (FIN + 60 s), s)`, t.offset, -0.1, 0.4, [t.fin?.packet])),
+        ...f.tw.map((t) => check.within(`the TIME_WAIT timer went up from ${secs(t.reading.prevMs / 1000)} to ${secs(t.reading.remainingMs / 1000)} after packet ${t.fin?.packet}: it ends 60 s after that copy (deadline - (FIN + 60 s), s)`, t.offset, -0.1, 1.0, [t.fin?.packet])),
         // The decisive reading: after the last copy the timer ends 60 s after that copy, not 60 s
         // after the first ACK (the copies span ~0.8 s): it was restarted.
-        check.within('after the last copy the TIME_WAIT timer ends 60 s after it (deadline - (last copy + 60 s), s)', f.finalDeadline !== null ? f.finalDeadline - (last.absTime + 60) : null, -0.1, 0.4, [last.packet]),
+        check.within('after the last copy the TIME_WAIT timer ends 60 s after it (deadline - (last copy + 60 s), s; late readings at load 100 stamped up to 0.5 s late)', f.finalDeadline !== null ? f.finalDeadline - (last.absTime + 60) : null, -0.1, 1.0, [last.packet]),
         check.ok('... and not 60 s after the first ACK: the timer was pushed back by the copies', f.finalDeadline !== null && f.finalDeadline - (f.fins[0]!.absTime + 60) > (last.absTime - f.fins[0]!.absTime) / 2, f.finalDeadline !== null ? Number((f.finalDeadline - (f.fins[0]!.absTime + 60)).toFixed(3)) : null, `> ${((last.absTime - f.fins[0]!.absTime) / 2).toFixed(3)} s`, [f.fins[0]!.packet, last.packet]),
         ...(tlp ? [check.ok('the kernel counted a tail-loss probe (TcpExt.TCPLossProbes)', f.lossProbes >= 1, f.lossProbes, '>= 1')] : []),
         ...(f.lastAckOut ? [check.within('the kernel left LAST_ACK on the last ACK (ms after it was captured)', (f.lastAckOut.time - (lastAnswer?.absTime ?? NaN)) * 1000, -5, 50, [lastAnswer?.packet])] : []),

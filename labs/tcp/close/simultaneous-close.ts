@@ -34,7 +34,9 @@ each side receives a FIN while its own is unacknowledged and goes CLOSING. The A
 held back too, so both stay CLOSING until the drops stop; then the next FIN copies carry the ACKs and
 both sides enter TIME_WAIT.`,
   // FIN copies back off exponentially while the drops last; capped at 1 s the last step is quick.
-  sysctls: { 'net.ipv4.tcp_rto_max_ms': { value: 1000, optional: true } },
+  // Node closes each socket once both FINs are in, so they are orphans: at the RTO cap the kernel
+  // counts an orphan as dead and kills it after tcp_orphan_retries (0 then means none), so allow 30.
+  sysctls: { 'net.ipv4.tcp_rto_max_ms': { value: 1000, optional: true }, 'net.ipv4.tcp_orphan_retries': 30 },
   timeoutMs: 90_000, // a loaded machine stretches bpftrace's start-up and the sampler's waits
 
   async run(ctx) {
@@ -130,10 +132,14 @@ both sides enter TIME_WAIT.`,
     const dropped = Object.fromEntries(ctx.faults.map((x) => [x.name, x.dropped]));
     // The delayed FINs: hold-fin.py's copies, sent after the release (the same bytes as the originals).
     const held = (name: string) => ctx.program(name).messages.find((m) => m.event === 'held') as { seq: number; ack: number } | undefined;
-    const released = (name: string) => ctx.program(name).messages.find((m) => m.event === 'released')?.t ?? Infinity;
+    // It is the first FIN with the held seq and ack, sent after the release mark, that the other
+    // side answered (an ACK of it): the kernels' own copies then were dropped unanswered. (The
+    // program's own "released" stamp can trail the send by seconds on a loaded machine.)
+    const releasedAt = ctx.mark('B: delayed FINs released')?.t ?? Infinity;
     const delayed = (side: 'client' | 'server', name: string) => {
       const h = held(name);
-      return B.segments.find((x) => x.from === side && isFin(x) && h && x.seq === h.seq && x.ack === h.ack && x.absTime >= released(name) - 0.005) ?? null;
+      return B.segments.find((x) => x.from === side && isFin(x) && h && x.seq === h.seq && x.ack === h.ack && x.absTime >= releasedAt - 0.01 &&
+        B.segments.some((y) => y.from !== side && y.packet > x.packet && y.ack === ((x.seq + 1) >>> 0) && y.time - x.time < 1)) ?? null;
     };
     const dC = delayed('client', 'hold-client-fin');
     const dS = delayed('server', 'hold-server-fin');

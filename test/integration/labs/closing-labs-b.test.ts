@@ -36,7 +36,9 @@ describe.skipIf(!isRoot)('the closing labs, part B (needs root)', () => {
       const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
       // C09: the FIN went out 4 times (3 ACKs dropped) and the TIME_WAIT timer went back up to ~60 s.
       expect(claims.C09!.evidence).toMatch(/went out 4 times: packets \d+, \d+, \d+, \d+/);
-      expect(claims.C09!.evidence).toMatch(/went back up [2-9] times: \d+\.\d\d s -> (59\.[5-9]\d|60\.00) s after packet \d+/);
+      // (the watcher may sleep through a copy on a loaded machine; its last reading decides)
+      expect(claims.C09!.evidence).toMatch(/went back up \d times/);
+      expect(claims.C09!.evidence).toMatch(/after the last copy it ended -?0\.\d{3} s from that copy \+ 60 s, 0\.[4-9]\d\d s later than 60 s after the first/);
       // C11: the crossed close went CLOSING on both sides; the unfaulted close-at-once was ordinary.
       expect(claims.C11!.differs!.measured).toMatch(/^B \(FINs made to cross\): CLOSING and TIME_WAIT on both sides; A \(both end\(\) at once, no faults\): FINs [\d.]+ ms apart, round trip [\d.]+ ms, a (three|four)-way close$/);
       expect(claims.C11!.evidence).toContain('/proc showed the client ESTABLISHED -> FIN_WAIT_1 -> CLOSING -> TIME_WAIT');
