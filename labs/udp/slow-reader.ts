@@ -22,7 +22,7 @@ export default defineLab({
   captureFilter: 'icmp or icmp6', // each experiment records its datagrams in its own pcap
   params: {
     rate: { type: 'int', default: 40_000, min: 1000, max: 200_000, help: 'datagrams per second the sender sends (iperf3-style bursts every ~1 ms)' },
-    count: { type: 'int', default: 20_000, min: 1000, max: 200_000, help: 'datagrams per receiver' },
+    count: { type: 'int', default: 10_000, min: 1000, max: 200_000, help: 'datagrams per receiver' },
     size: { type: 'int', default: 1472, min: 16, max: 1472, help: 'UDP payload bytes (one packet on an Ethernet MTU)' },
     rcvbuf: { type: 'int', default: 1 << 20, min: 1024, max: 1 << 30, help: 'SO_RCVBUF both receivers ask for, bytes (the kernel doubles it, up to net.core.rmem_max): the same for both, it is not the fix' },
     workUs: { type: 'int', default: 50, min: 10, max: 10_000, help: 'the work per datagram, microseconds: the receiver keeps up with at most 1e6/workUs datagrams/s' },
