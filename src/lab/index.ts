@@ -14,3 +14,7 @@ export type { Check, ClaimRule, Differs, LabDefinition, LabJudgeContext, LabRunC
 export function defineLab<P extends ParamSpecs, F>(lab: LabDefinition<P, F>): LabDefinition<P, F> {
   return lab;
 }
+export { binomialBound, differenceBound, fragmentModel } from './stats.js';
+export type { BinomialBound } from './stats.js';
+export type { UdpExperimentOptions } from './udp-context.js';
+export type { UdpResult } from '../udp/result.js';

@@ -3,6 +3,7 @@ import type { LabOutcome } from '../lab/types.js';
 import type { ClaimVerdict, Differs } from '../lab/types.js';
 import { toInspectJson, type InspectJson } from './json.js';
 import { toObservedJson, type ObservedJson } from './observed-json.js';
+import type { UdpExperimentJson } from '../lab/udp-context.js';
 
 export interface RunJson {
   run: string;
@@ -22,6 +23,8 @@ export interface RunJson {
     inspect: InspectJson | null;
     /** The observations the HTML report draws (src/report/observed-json.ts); null when the lab captured nothing. */
     observed: ObservedJson | null;
+    /** The lab's UDP experiments (sent, received, lost, causes, the model), null when it ran none (README: JSON contracts). */
+    udp: UdpExperimentJson[] | null;
   }[];
 }
 
@@ -43,6 +46,7 @@ export function toRunJson(run: string, dir: string, kernel: string, outcomes: La
       story: o.story,
       inspect: o.analysis ? toInspectJson(o.analysis) : null,
       observed: toObservedJson(o),
+      udp: o.udp,
     })),
   };
 }
