@@ -13,7 +13,10 @@ import queues from './tcp/open/queues.js';
 import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
+import bigDatagram from './udp/big-datagram.js';
+import mtuFragments from './udp/mtu-fragments.js';
+import wanLoss from './udp/wan-loss.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose];
+export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, bigDatagram, wanLoss, mtuFragments];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));
