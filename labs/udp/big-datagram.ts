@@ -75,7 +75,7 @@ reader is busy.`,
     ]);
     // The size limit, measured: one datagram of each size from 65500 to 65530 bytes (and 1472, 50000).
     const rcv = ctx.program('server', 'udp-size-probe', { mode: 'receive', addr: ctx.addr('server'), family: ctx.family }, 'probe-receiver');
-    const port = Number((await rcv.next('ready')).port);
+    const port = Number((await rcv.next('ready', 30_000)).port);
     const snd = ctx.program('client', 'udp-size-probe', { mode: 'send', addr: ctx.addr('server'), family: ctx.family, port, sizes: PROBE }, 'probe-sender');
     const sent = await snd.next('sent', 20_000);
     rcv.send({ do: 'report', quietMs: 200 });

@@ -13,7 +13,8 @@ import type { CaptureBackend, CaptureStats, LiveCapture } from './live-types.js'
 
 /** A `stream` nobody reads is dropped past this many buffered bytes (the file still gets all). */
 const UNREAD_STREAM_CAP = 32 * 1024 * 1024;
-const START_TIMEOUT_MS = 5000;
+// tcpdump is ready in 15–36 ms; at a load average of 100 (eight engineers' 20-run proofs) it took over 5 s.
+const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5000;
 
 export interface CountsFromStderr {

@@ -114,7 +114,7 @@ export async function runUdp(sb: Sandbox, input: UdpParams, opts: UdpRunOptions)
       addr: addr('server'), family: p.family, rcvbuf: p.rcvbuf, workUs: p.workUs, reader: p.reader, count: p.count,
     });
     programs.push(receiver);
-    const ready = await receiver.next('ready');
+    const ready = await receiver.next('ready', 30_000); // a node process starts in ~0.1 s, in >10 s at a load average of 100
     const port = ready.port as number;
     await opts.dropReasons?.start(sb);
     const expectedS = p.rate === 'max' ? p.count / 50_000 : p.count / p.rate;
