@@ -191,5 +191,5 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
     );
     expect(o.reason).toBeNull();
     expect(o.faults).toEqual([{ name: 'udp-random', dropped: 5 }]);
-  });
+  }, 120_000);
 });
