@@ -39,7 +39,7 @@ export default defineLab({
     loss: { type: 'number', default: 1, min: 0.1, max: 10, help: 'per-packet (so per-fragment) loss in percent for the fragment-loss experiment' },
     count: { type: 'int', default: 300, min: 50, max: 2000, help: '50 KB datagrams sent in the fragment-loss experiment' },
   },
-  timeoutMs: 120_000,
+  timeoutMs: 240_000, // ~5 s of work at a light load; 150-170 s measured at a load average of 110-140
   explanation: `A UDP datagram travels in one IP packet, and an IP packet is at most 65535 bytes: IPv4's
 total-length field counts its own 20-byte header, so 65535 - 20 - 8 (UDP header) = 65507 bytes of payload;
 IPv6's payload-length field does not count its 40-byte header, so 65535 - 8 = 65527. One byte more and

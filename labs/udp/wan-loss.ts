@@ -23,7 +23,7 @@ export default defineLab({
     loss: { type: 'number', default: 2, min: 0.5, max: 20, help: 'per-packet loss in percent on the lossy path' },
     count: { type: 'int', default: 2000, min: 500, max: 50_000, help: 'small datagrams per experiment (the large ones: half as many)' },
   },
-  timeoutMs: 120_000,
+  timeoutMs: 240_000, // ~5 s of work at a light load; 150-170 s measured at a load average of 110-140
   explanation: `The LAN: two hosts on a veth pair, MTU 1500, nothing in the way. The lossy path: client,
 router, server, where the server's input drops each packet with probability P, independently, the way a
 congested or noisy link far away does (an nftables numgen rule; every packet it drops is logged, so
