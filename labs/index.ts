@@ -26,11 +26,23 @@ import queues from './tcp/open/queues.js';
 import staleSyn from './tcp/open/stale-syn.js';
 import synFlood from './tcp/open/syn-flood.js';
 import thirdSegmentData from './tcp/open/third-segment-data.js';
+import bigDatagram from './udp/big-datagram.js';
+import mtuFragments from './udp/mtu-fragments.js';
 import udpRate from './udp/rate.js';
 import udpRcvbuf from './udp/rcvbuf.js';
 import udpSenderSide from './udp/sender-side.js';
 import udpSlowReader from './udp/slow-reader.js';
+import wanLoss from './udp/wan-loss.js';
 
-export const labs: AnyLab[] = [handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood, fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst, segmentation, retransmission, window, reordering, duplicates, checksum];
+export const labs: AnyLab[] = [
+  // tcp/open
+  handshake, thirdSegmentData, isn, staleSyn, queues, lostThirdAck, synFlood,
+  // tcp/close
+  fourWayClose, serverFirstClose, halfClose, threeSegmentClose, timeWait, lostLastAck, simultaneousClose, rst,
+  // tcp/loss
+  segmentation, retransmission, window, reordering, duplicates, checksum,
+  // udp
+  udpSlowReader, bigDatagram, udpRcvbuf, udpRate, wanLoss, udpSenderSide, mtuFragments,
+];
 
 assertLabsValid(labs, new Set(CLAIMS.map((c) => c.id)));

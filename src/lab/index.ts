@@ -21,3 +21,7 @@ export function defineLab<P extends ParamSpecs, F>(lab: LabDefinition<P, F>): La
 export { ackCoverage, dataSegments, windowProbes, withMark, zeroWindows } from './loss-facts.js';
 export type { AckCoverage, WindowProbe } from './loss-facts.js';
 export { setOffloads, type OffloadChange } from './offloads.js';
+export { binomialBound, differenceBound, fragmentModel } from './stats.js';
+export type { BinomialBound } from './stats.js';
+export type { UdpExperimentOptions } from './udp-context.js';
+export type { UdpResult } from '../udp/result.js';

@@ -44,7 +44,9 @@ export class LabProgram implements ProgramHandle {
       if (this.stderr.length < MAX_STDERR) this.stderr += chunk;
     });
     this.child.stdin!.on('error', () => {}); // the program may exit before reading
-    this.child.on('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' can come before the last lines on stdout were read (seen under a
+    // load of 100: a sender's final "done" line lost, the lab failing with "exited before done").
+    this.child.on('close', (code, signal) => {
       this.exit = { code, signal };
       this.wake();
     });

@@ -26,6 +26,7 @@ import { faultDrops, type FaultLog } from './fault-drops.js';
 import { joinTimeline } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
+import { LabUdp } from './udp-context.js';
 import type { AnyLab, Check, ClaimResult, Family, LabJudgeContext, LabOutcome, LabRunContext, Mark, ProgramEvent, ProgramResult, RuntimeFault, Setup } from './types.js';
 
 export type ParamValue = number | boolean | string;
@@ -91,7 +92,7 @@ export async function runJobs(jobs: RunJob[], opts: RunOptions): Promise<LabOutc
 function emptyOutcome(lab: AnyLab, family: Family): LabOutcome {
   return {
     lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0, params: {},
-    claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [], observations: {}, drops: null, kernelEvents: null,
+    claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [], observations: {}, drops: null, kernelEvents: null, udp: null,
   };
 }
 
@@ -121,6 +122,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
   const observers = new Map<string, Observer>(); // by namespace name
   let kernel: KernelEventSource | null = null;
   let analysisP: Promise<Analysis> | null = null;
+  let udp: LabUdp | null = null;
   const marks: Mark[] = [];
   try {
     // --param values meant for other labs of the same run are not this lab's concern (the CLI
@@ -157,6 +159,8 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     const names = new Set<string>();
     const faultNames = new Set<string>();
     const faultLogs: FaultLog[] = [];
+    const labUdp = new LabUdp(lab.name, family, sb, opts.outDir);
+    udp = labUdp;
     const ctx: LabRunContext<ParamSpecs> = {
       family, params, sandbox: sb, outDir: opts.outDir, addr, endpoint,
       program: (role, program, args, name) => {
@@ -206,6 +210,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       waitForSockets: (role, pred, ms) => waitForTable(role, async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
       counters: async (role) => (await readCounters(sb.nsPid(role))).values,
       mark: (label, data) => void marks.push({ label, t: Date.now() / 1000, ...(data ? { data } : {}) }),
+      udp: (name, params, o) => labUdp.run(name, params, o),
     };
 
     await kernel.ready();
@@ -244,6 +249,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
         return p;
       },
       mark: (label) => marks.find((m) => m.label === label) ?? null,
+      udp: (name) => labUdp.result(name),
     };
     judgeRun(lab, jctx, outcome);
   } catch (e) {
@@ -257,6 +263,10 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     for (const obs of observers.values()) await obs.stop().catch(() => null);
     if (kernel) await kernel.stop().catch(() => null); // bpftrace ends before the namespaces go
     if (capture) outcome.captureStats = await capture.stop().catch(() => null);
+    if (udp) {
+      outcome.udp = udp.json();
+      await udp.destroy();
+    }
     if (analysisP && !outcome.analysis) outcome.analysis = await analysisP.catch(() => null);
     if (sandbox) await sandbox.destroy().catch((e) => log.error({ err: e }, 'sandbox cleanup failed'));
     if (!outcome.events.length) outcome.events = programEvents(programs.map((p) => p.result()), marks);

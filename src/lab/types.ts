@@ -14,6 +14,9 @@ import type { CraftSpec } from './craft.js';
 import type { FaultDrops } from './fault-drops.js';
 import type { ParamSpecs, ParamValues } from './params.js';
 import type { TimelineRow } from './timeline.js';
+import type { UdpExperimentJson, UdpExperimentOptions } from './udp-context.js';
+import type { UdpParams } from '../udp/params.js';
+import type { UdpResult } from '../udp/result.js';
 
 export type Family = 4 | 6;
 export type ClaimVerdict = 'confirmed' | 'differs' | 'refuted' | 'untestable';
@@ -162,6 +165,13 @@ export interface LabRunContext<P extends ParamSpecs = ParamSpecs> {
   counters(role: HostRole): Promise<Record<string, number>>;
   /** Put a labelled mark (and optional numbers) on the run's timeline. */
   mark(label: string, data?: Record<string, unknown>): void;
+  /**
+   * One UDP experiment (src/udp engine: numbered datagrams, capture, counters, every lost datagram
+   * attributed), in this run's family unless `params.family` says otherwise; in the lab's sandbox
+   * when its topology is the lab's and it injects no loss, else in a fresh one (src/lab/udp-context.ts).
+   * Its numbers go to report.json (`labs[].udp`) and the judge reads it back with `ctx.udp(name)`.
+   */
+  udp(name: string, params: Partial<UdpParams>, opts?: UdpExperimentOptions): Promise<UdpResult>;
 }
 
 export interface Mark {
@@ -192,6 +202,8 @@ export interface LabJudgeContext<P extends ParamSpecs = ParamSpecs> {
   /** A program's result by name; throws a clear error naming the programs that exist. */
   program(name: string): ProgramResult;
   mark(label: string): Mark | null;
+  /** The result of the UDP experiment the run named so; throws a clear error naming those that exist. */
+  udp(name: string): UdpResult;
 }
 
 export interface ClaimResult {
@@ -227,6 +239,7 @@ export interface LabOutcome {
   observations: Partial<Record<HostRole, Observation>>; // every host's sockets and counters (the HTML report's state timeline)
   drops: FaultDrops | null; // the captured packets the lab's faults dropped
   kernelEvents: KernelEventsSummary | null; // the kernel's own events, summarised (null: the lab did not get that far)
+  udp: UdpExperimentJson[] | null; // the lab's UDP experiments (ctx.udp), null when it ran none
 }
 
 export interface ProgramEvent {

@@ -4,6 +4,7 @@ import type { ClaimVerdict, Differs } from '../lab/types.js';
 import type { KernelEventsSummary } from '../observe/kernel-types.js';
 import { toInspectJson, type InspectJson } from './json.js';
 import { toObservedJson, type ObservedJson } from './observed-json.js';
+import type { UdpExperimentJson } from '../lab/udp-context.js';
 
 export interface RunJson {
   run: string;
@@ -29,6 +30,8 @@ export interface RunJson {
      * the rows of `observed.kernel`. null: the lab did not get that far.
      */
     kernelEvents: KernelEventsSummary | null;
+    /** The lab's UDP experiments (sent, received, lost, causes, the model), null when it ran none (README: JSON contracts). */
+    udp: UdpExperimentJson[] | null;
   }[];
 }
 
@@ -51,6 +54,7 @@ export function toRunJson(run: string, dir: string, kernel: string, outcomes: La
       inspect: o.analysis ? toInspectJson(o.analysis) : null,
       observed: toObservedJson(o),
       kernelEvents: o.kernelEvents,
+      udp: o.udp,
     })),
   };
 }

@@ -121,6 +121,7 @@ function percentOf(rule: { name: string; percent: number }): number {
 function randomDraw(rule: { name: string; percent: number }): string {
   const p = rule.percent;
   if (!(p >= 0 && p <= 100)) throw bad(rule, `percent ${p} is not within 0..100`);
+  if (p >= 100) return ''; // every packet: nft refuses `mod 100 < 100` (the value must be 0..99)
   if (Number.isInteger(p)) return `numgen random mod 100 < ${p}`;
   return `numgen random mod 10000 < ${Math.round(p * 100)}`;
 }
@@ -205,7 +206,7 @@ export class FaultTables {
           const g = rule.nflogGroup;
           if (g !== undefined && !(Number.isInteger(g) && g >= 0 && g <= 65535)) throw bad(rule, `nflogGroup ${g} is not 0..65535`);
           const logStmt = g === undefined ? '' : `log group ${g} queue-threshold 1 `;
-          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} ${armed} ${draw} ${logStmt}${verdict}`);
+          for (const m of matchExprs(rule, this.ctx)) lines.push(`add rule ${TABLE} pre ${m} ${armed} ${draw ? `${draw} ` : ''}${logStmt}${verdict}`);
           break;
         }
         case 'fragment-loss': {

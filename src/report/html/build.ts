@@ -62,7 +62,7 @@ export function reportFromRun(json: RunJson, outcomes: LabOutcome[], runDir: str
     labs: json.labs.map((j, i) => {
       const o = outcomes[i]!;
       const file = o.capture ? path.join(runDir, path.basename(o.capture)) : null;
-      return labFrom(j, o.analysis, toObservedJson(o), file, htmlFile, cat);
+      return labFrom(j, o.analysis, toObservedJson(o), file, htmlFile, cat, j.udp ?? undefined);
     }),
     inspect: null,
     plots: [],
@@ -92,7 +92,7 @@ export async function reportFromDir(dir: string, htmlFile: string, cat: Catalogu
     const pcap = j.capture ? path.join(dir, path.basename(j.capture)) : null;
     const have = pcap !== null && existsSync(pcap);
     const analysis = have ? await inspectStream(openCaptureFile(pcap), { file: path.basename(pcap), keepSegments: true }) : null;
-    const udp = (j as { udp?: unknown }).udp;
+    const udp = j.udp ?? undefined;
     labs.push(labFrom(j, analysis, j.observed ?? null, have ? pcap : null, htmlFile, cat, udp));
   }
   return {

@@ -31,7 +31,7 @@ export interface HtmlLab {
   captureName: string | null;
   analysis: Analysis | null;
   observed: ObservedJson | null;
-  /** A UDP experiment's result (src/udp/result.ts on the udp branch) when the lab was one. */
+  /** The lab's UDP experiments (report.json `labs[].udp`, an array), or one experiment's result (src/udp/result.ts). */
   udp?: unknown;
 }
 

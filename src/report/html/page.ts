@@ -12,7 +12,7 @@ import type { HtmlLab, HtmlReport } from './model.js';
 import { CSS, SCRIPT } from './style.js';
 import { renderLabHeader, renderRunSummary } from './summary.js';
 import { renderObservedTables, renderStateTimeline } from './timeline.js';
-import { renderPlots, renderUdpFlows, renderUdpResult } from './udp.js';
+import { renderPlots, renderUdpExperiments, renderUdpFlows, renderUdpResult } from './udp.js';
 import type { ObservedJson } from '../observed-json.js';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
@@ -64,7 +64,8 @@ function labSection(l: HtmlLab, report: HtmlReport): string {
     if (conns.length) body.push(`<h3>Socket states over time</h3><div class="diagram">${renderStateTimeline(conns, l.observed)}</div>`);
     body.push(renderUdpFlows(a.udp, a.icmp, report.limits.connections));
   }
-  if (l.udp !== undefined) body.push(renderUdpResult(l.udp));
+  if (Array.isArray(l.udp)) body.push(renderUdpExperiments(l.udp));
+  else if (l.udp !== undefined) body.push(renderUdpResult(l.udp));
   body.push(renderObservedTables(l.observed, 200));
   return `<section class="lab" id="${esc(id)}">${body.join('\n')}</section>`;
 }

@@ -59,3 +59,45 @@ export function renderPlots(plots: HtmlPlot[]): string {
   return `<section class="plots"><h2>Plots</h2>${plots.map((p) =>
     `<figure><img alt="${esc(p.name)}" src="data:image/svg+xml;base64,${Buffer.from(p.svg).toString('base64')}"><figcaption>${esc(p.name)}</figcaption></figure>`).join('')}</section>`;
 }
+
+interface UdpExperimentLike {
+  name?: string;
+  title?: string | null;
+  params?: { family?: number; topology?: string; mtu?: number | null; size?: number; rate?: number | string; pace?: boolean; loss?: number; rcvbuf?: number | null; workUs?: number };
+  sent?: number;
+  received?: number;
+  lost?: number;
+  lossText?: string;
+  causes?: Record<string, number>;
+  unexplained?: number;
+  packetsPerDatagram?: number;
+  model?: { predictedLossPercent?: number; measuredLossPercent?: number } | null;
+  capture?: string;
+}
+
+const pct = (x: number | undefined): string => (typeof x === 'number' ? `${+x.toPrecision(3)}%` : '–');
+
+/** How an experiment was set up, in a few words: "IPv4 veth mtu 1500 · 50000 B · 500/s paced · 1% loss". */
+function setup(p: UdpExperimentLike['params']): string {
+  if (!p) return '';
+  const parts = [`IPv${p.family ?? 4} ${p.topology ?? ''}${p.mtu ? ` mtu ${p.mtu}` : ''}`, `${p.size ?? '?'} B`];
+  parts.push(p.rate === 'max' || p.rate === undefined ? 'max rate' : `${p.rate}/s${p.pace ? ' paced' : ''}`);
+  if (p.loss) parts.push(`${p.loss}% loss`);
+  if (p.rcvbuf) parts.push(`rcvbuf ${p.rcvbuf}`);
+  if (p.workUs) parts.push(`work ${p.workUs} µs`);
+  return parts.join(' · ');
+}
+
+/** A lab's UDP experiments (report.json `labs[].udp`): one row each, the causes of every lost datagram. */
+export function renderUdpExperiments(rows: unknown[]): string {
+  if (!rows.length) return '';
+  const body = rows.map((r) => {
+    const x = (r ?? {}) as UdpExperimentLike;
+    const causes = Object.entries(x.causes ?? {}).filter(([, n]) => n > 0).map(([c, n]) => `${c} ${n}`).join(', ') || '–';
+    const model = x.model ? `${pct(x.model.predictedLossPercent)} / ${pct(x.model.measuredLossPercent)}` : '–';
+    return `<tr><td><b>${esc(x.name ?? '?')}</b>${x.title ? `<br><small>${esc(x.title)}</small>` : ''}</td><td><small>${esc(setup(x.params))}</small></td>` +
+      `<td class="num">${esc(x.sent ?? '–')}</td><td class="num">${esc(x.received ?? '–')}</td><td class="num${x.lost ? ' bad' : ''}">${esc(x.lost ?? '–')}${x.lossText ? ` <small>(${esc(x.lossText)})</small>` : ''}</td>` +
+      `<td>${esc(causes)}</td><td class="num${x.unexplained ? ' bad' : ''}">${esc(x.unexplained ?? '–')}</td><td class="num">${esc(x.packetsPerDatagram ?? '–')}</td><td class="num">${esc(model)}</td></tr>`;
+  });
+  return `<h3>UDP experiments</h3><div class="scroll"><table class="udp"><thead><tr><th>experiment</th><th>setup</th><th class="num">sent</th><th class="num">received</th><th class="num">lost</th><th>causes</th><th class="num">unexplained</th><th class="num">packets / datagram</th><th class="num">model 1-(1-P)^k / rule killed</th></tr></thead><tbody>${body.join('')}</tbody></table></div>`;
+}

@@ -166,4 +166,30 @@ describe.skipIf(!isRoot)('lab runner (needs root)', () => {
     expect(o.reason).toBeNull();
     expect(o.faults).toEqual([{ name: 'udp-all', dropped: 4 }]);
   });
+
+  it('a random-loss fault is disarmed and armed again through its handle, like the others', async () => {
+    const o = await runLab(
+      lab({
+        topology: { kind: 'veth' },
+        async run(ctx) {
+          // 100%: every datagram is a draw the rule wins, so the count says exactly whether it was armed.
+          const f = await ctx.fault('udp-random', { at: 'server', match: { proto: 'udp', from: 'client' }, drop: { percent: 100 } });
+          const send = (n: number) => ctx.sandbox.exec('client', [process.execPath, '-e', `
+            const s = require('dgram').createSocket('udp4');
+            let n = 0; const go = () => n++ < ${n} ? s.send('x', 9, '${ctx.addr('server')}', go) : s.close(); go();`]);
+          await send(3);
+          expect(await f.count()).toBe(3);
+          await f.disarm();
+          await send(4);
+          expect(await f.count()).toBe(3);
+          await f.arm(60_000);
+          await send(2);
+          expect(await f.count()).toBe(5);
+        },
+      }),
+      { family: 4, params: {}, outDir: outDir() },
+    );
+    expect(o.reason).toBeNull();
+    expect(o.faults).toEqual([{ name: 'udp-random', dropped: 5 }]);
+  }, 120_000);
 });

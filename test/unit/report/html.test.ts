@@ -13,7 +13,7 @@ import { openCaptureFile } from '../../../src/capture/read.js';
 import { reportFromCapture } from '../../../src/report/html/build.js';
 import { renderHtml } from '../../../src/report/html/page.js';
 import { renderLadderSvg } from '../../../src/report/html/ladder-svg.js';
-import { renderPlots, renderUdpResult } from '../../../src/report/html/udp.js';
+import { renderPlots, renderUdpExperiments, renderUdpResult } from '../../../src/report/html/udp.js';
 import { renderMermaid } from '../../../src/report/mermaid.js';
 import { ladderStyleFor, renderLadder } from '../../../src/report/ladder.js';
 import { toInspectJson } from '../../../src/report/json.js';
@@ -110,6 +110,23 @@ describe('UDP', () => {
     expect(html).not.toContain('reassembly</b>');
     expect(renderUdpResult({})).toContain('UDP loss');
     expect(renderUdpResult(null)).toBe('');
+  });
+  it("draws a lab's UDP experiments (report.json labs[].udp) as one table row each, with the causes and the model", () => {
+    const html = renderUdpExperiments([
+      {
+        name: 'three-fragments', title: '4000-byte payload', params: { family: 6, topology: 'router', mtu: 1500, size: 4000, rate: 5000, pace: false, loss: 10 },
+        sent: 1000, received: 729, lost: 271, lossText: '27%', causes: { 'send-error': 0, 'injected-loss': 271, 'receive-buffer': 0 }, unexplained: 0,
+        packetsPerDatagram: 3, model: { predictedLossPercent: 27.1, measuredLossPercent: 27.1 },
+      },
+      { name: 'lan<x>' },
+    ]);
+    expect(html).toContain('<h3>UDP experiments</h3>');
+    expect(html).toContain('<b>three-fragments</b><br><small>4000-byte payload</small>');
+    expect(html).toContain('IPv6 router mtu 1500 · 4000 B · 5000/s · 10% loss');
+    expect(html).toContain('<td class="num bad">271 <small>(27%)</small></td><td>injected-loss 271</td>');
+    expect(html).toContain('<td class="num">27.1% / 27.1%</td>');
+    expect(html).toContain('<b>lan&lt;x&gt;</b>'); // a row with nothing but a name still draws, escaped
+    expect(renderUdpExperiments([])).toBe('');
   });
   it('embeds plots as data: images, so nothing is fetched and their scripts never run', () => {
     const html = renderPlots([{ name: 'sweep.svg', svg: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' }]);
