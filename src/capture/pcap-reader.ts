@@ -77,7 +77,8 @@ export class ClassicReader extends UnitReader {
     rec.caplen = caplen;
     rec.origLen = this.u32(buf, off + 12);
     rec.fileOffset = this.offset;
-    rec.data = buf.subarray(off + RECORD_HEADER, off + len);
+    rec.chunk = buf; // the frame is decoded in place: no Buffer per packet
+    rec.offset = off + RECORD_HEADER;
     this.ctx.summary.packets = n;
     this.ctx.sink.onRecord(rec);
     return true;

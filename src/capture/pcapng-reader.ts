@@ -217,7 +217,8 @@ export class PcapngReader extends UnitReader {
     this.timestamp(g, this.u32(buf, off + 12), this.u32(buf, off + 16));
     rec.caplen = caplen;
     rec.origLen = this.u32(buf, off + 24);
-    rec.data = buf.subarray(off + 28, off + 28 + caplen);
+    rec.chunk = buf;
+    rec.offset = off + 28;
     return this.deliver(g);
   }
 
@@ -234,7 +235,8 @@ export class PcapngReader extends UnitReader {
     rec.tsNsec = 0;
     rec.caplen = caplen;
     rec.origLen = origLen;
-    rec.data = buf.subarray(off + 12, off + 12 + caplen);
+    rec.chunk = buf;
+    rec.offset = off + 12;
     return this.deliver(g);
   }
 

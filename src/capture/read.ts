@@ -12,7 +12,7 @@
  * ReadFault in the summary, with its byte offset, and every record before it is kept. Only an
  * exception thrown by the sink itself rejects the promise.
  */
-import { closeSync, createReadStream, fstatSync, openSync, read as fsRead, ReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync, ReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { WirelabError } from '../errors.js';
 import { readWithPcapParser, type NextChunk } from './pcap-classic.js';
@@ -50,38 +50,32 @@ export async function readCapture(input: NodeJS.ReadableStream | Readable, sink:
   let release: () => Promise<void>;
   const fd = regularFileFd(input);
   if (fd >= 0) {
-    // A regular file opened by openCaptureFile: read its descriptor directly into two buffers used in
-    // turn, the next read in flight while a chunk is processed (no stream machinery, no new
-    // buffer per chunk). A chunk's bytes are valid until the next-but-one call: readers copy
-    // what they hold across calls, the sink copies what it keeps.
+    // A regular file opened by openCaptureFile: read its descriptor directly, synchronously, into
+    // two buffers used in turn (no stream machinery, no new buffer per chunk, and no hand-over to
+    // libuv's thread pool and back per chunk: on a loaded machine every hand-over waits for a
+    // thread to be scheduled, which cost more than the read itself). A chunk's bytes are valid
+    // until the next-but-one call: readers copy what they hold across calls, the sink copies what
+    // it keeps.
     const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
     let k = 0;
-    const readInto = (b: Buffer): Promise<number> =>
-      new Promise((resolve, reject) => fsRead(fd, b, 0, b.length, null, (e, n) => (e ? reject(e) : resolve(n))));
-    let pending: Promise<number> | null = readInto(bufs[0]!);
     next = async () => {
-      if (done || pending === null) return null;
+      if (done) return null;
       try {
-        const n = await pending;
-        pending = null;
+        const b = bufs[k]!;
+        const n = readSync(fd, b, 0, b.length, null);
         if (n === 0) {
           done = true;
           return null;
         }
-        const b = bufs[k]!;
         seen += n;
         k ^= 1;
-        pending = readInto(bufs[k]!);
         return n === b.length ? b : b.subarray(0, n);
       } catch (e) {
-        pending = null;
         return fail(e);
       }
     };
     release = async () => {
       done = true;
-      if (pending !== null) await pending.catch(() => 0); // never close the descriptor under a read
-      pending = null;
       (input as ReadStream).destroy(); // closes the descriptor
     };
   } else {

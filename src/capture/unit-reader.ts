@@ -10,6 +10,7 @@
  */
 import { DECODABLE_LINK_TYPES, describeLinkType } from './link-types.js';
 import type { CaptureFormat, PacketRecord, ReadFault, ReadSummary, RecordSink } from './record.js';
+import { newPacketRecord } from '../decode/record.js';
 
 /** Above this, a caplen / block length is nonsense whatever the header's snaplen says. */
 export const CAPLEN_CEILING = 16 * 1024 * 1024;
@@ -25,7 +26,7 @@ export interface ReadContext {
 }
 
 export function newRecord(): PacketRecord {
-  return { index: 0, tsSec: 0, tsNsec: 0, caplen: 0, origLen: 0, linkType: -1, interfaceId: 0, fileOffset: 0, data: Buffer.alloc(0) };
+  return newPacketRecord();
 }
 
 export function addFault(summary: ReadSummary, code: string, offset: number, message: string, fatal: boolean): void {

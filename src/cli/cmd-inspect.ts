@@ -4,7 +4,7 @@ import { tcpConnections } from '../analyze/analyzer.js';
 import { inspectStream } from '../analyze/pipeline.js';
 import { openCaptureFile } from '../capture/read.js';
 import { WirelabError } from '../errors.js';
-import { inspectJsonText } from '../report/json.js';
+import { inspectJsonBytes } from '../report/json.js';
 import { intOption, parse } from './args.js';
 import { note, out, outPieces } from './output.js';
 
@@ -64,7 +64,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   }
   if (values.json) {
     // Streamed: one connection at a time, never the whole report as one string.
-    await outPieces(inspectJsonText(analysis, stream === undefined ? {} : { stream }));
+    await outPieces(inspectJsonBytes(analysis, stream === undefined ? {} : { stream }));
   } else if (values.mermaid) {
     const { renderMermaidAll } = await import('../report/mermaid.js');
     const conns = stream === undefined ? analysis.tcp : analysis.tcp.filter((c) => c.id === stream);

@@ -16,8 +16,8 @@ export function outJson(value: unknown): void {
   out(JSON.stringify(value, null, 2));
 }
 
-/** Text in pieces (a generator), written as they come, waiting when stdout's buffer is full. */
-export async function outPieces(pieces: Iterable<string>): Promise<void> {
+/** Text or bytes in pieces (a generator), written as they come, waiting when stdout's buffer is full. */
+export async function outPieces(pieces: Iterable<string | Uint8Array>): Promise<void> {
   for (const piece of pieces) {
     if (closed) return;
     if (!process.stdout.write(piece)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));

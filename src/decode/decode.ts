@@ -25,8 +25,10 @@ export function decodePacket(rec: PacketRecord, out: DecodedPacket): void {
   out.origLen = rec.origLen;
   out.linkType = rec.linkType;
   out.fileOffset = rec.fileOffset;
-  out.buf = rec.data;
-  decodeInto(out);
+  out.buf = rec.chunk;
+  out.start = rec.offset;
+  out.end = rec.offset + rec.caplen;
+  decodeFrame(out);
 }
 
 /** Decodes one frame into a fresh DecodedPacket (tests and tools; not the hot path). */
@@ -41,11 +43,18 @@ export function decodeBytes(linkType: number, bytes: Uint8Array, origLen: number
   return p;
 }
 
+/** Decodes the whole of p.buf (p.linkType, p.origLen set) into p, after resetting every decoded field. */
+export function decodeInto(p: DecodedPacket): void {
+  p.start = 0;
+  p.end = p.buf.length;
+  decodeFrame(p);
+}
+
 /** Tunnels opened inside one another at most this deep (a packet of nothing but tunnels is not worth a loop). */
 const MAX_TUNNELS = 4;
 
-/** Decodes p.buf (p.linkType, p.origLen set) into p, after resetting every decoded field. */
-export function decodeInto(p: DecodedPacket): void {
+/** Decodes the frame buf[start, end) (p.linkType, p.origLen set) into p, after resetting every decoded field. */
+function decodeFrame(p: DecodedPacket): void {
   reset(p);
   try {
     let netOff = decodeLink(p);
@@ -149,7 +158,7 @@ function otherProto(p: DecodedPacket, off: number, len: number): void {
   p.l4Offset = -1;
   p.payloadOffset = off;
   p.payloadLength = len;
-  if (off + len > p.buf.length) p.truncated = true;
+  if (off + len > p.end) p.truncated = true;
 }
 
 function reset(p: DecodedPacket): void {

@@ -100,7 +100,7 @@ const FIXED_OPTION_LENGTH: Record<number, number> = { 2: 4, 3: 3, 4: 2, 8: 10 };
 function tcpOptionsText(p: DecodedPacket): string {
   const b = p.buf;
   const start = p.l4Offset + 20;
-  const end = Math.min(p.l4Offset + p.tcpHeaderLength, b.length);
+  const end = Math.min(p.l4Offset + p.tcpHeaderLength, p.end);
   const parts: string[] = [];
   let i = start;
   while (i < end) {

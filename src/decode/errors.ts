@@ -6,5 +6,5 @@ import type { DecodedPacket, DecodeLayer } from './packet.js';
 
 export function setError(p: DecodedPacket, layer: DecodeLayer, code: string, message: string, offset: number): void {
   if (p.error !== null) return; // keep the first: later layers only follow from it
-  p.error = { layer, code, message, offset };
+  p.error = { layer, code, message, offset: offset - p.start }; // within the frame
 }

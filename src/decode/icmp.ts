@@ -20,7 +20,7 @@ export function decodeIcmp(p: DecodedPacket, off: number, len: number): void {
     setError(p, 'icmp', 'SHORT_MESSAGE', `ICMP message of ${len} bytes (< 8)`, off);
     return;
   }
-  const captured = buf.length - off;
+  const captured = p.end - off;
   if (captured < 2) {
     p.truncated = true;
     return;
@@ -37,8 +37,8 @@ export function decodeIcmp(p: DecodedPacket, off: number, len: number): void {
   p.payloadLength = len - 8;
   if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) p.icmpMtu = (buf[off + 6]! << 8) | buf[off + 7]!;
   if (type === 3 || type === 4 || type === 5 || type === 11 || type === 12) {
-    const end = off + len < buf.length ? off + len : buf.length;
+    const end = off + len < p.end ? off + len : p.end;
     decodeQuoted(p, off + 8, end);
   }
-  if (off + len > buf.length) p.truncated = true;
+  if (off + len > p.end) p.truncated = true;
 }

@@ -21,7 +21,7 @@ export function decodeIcmpv6(p: DecodedPacket, off: number, len: number): void {
     setError(p, 'icmpv6', 'SHORT_MESSAGE', `ICMPv6 message of ${len} bytes (< 4)`, off);
     return;
   }
-  const captured = buf.length - off;
+  const captured = p.end - off;
   if (captured < 2) {
     p.truncated = true;
     return;
@@ -41,11 +41,11 @@ export function decodeIcmpv6(p: DecodedPacket, off: number, len: number): void {
     if (type === ICMP6_PACKET_TOO_BIG) {
       p.icmpMtu = ((buf[off + 4]! << 24) | (buf[off + 5]! << 16) | (buf[off + 6]! << 8) | buf[off + 7]!) >>> 0;
     }
-    const end = off + len < buf.length ? off + len : buf.length;
+    const end = off + len < p.end ? off + len : p.end;
     decodeQuoted(p, off + 8, end);
   }
   const hdr = len < 8 ? len : 8;
   p.payloadOffset = off + hdr;
   p.payloadLength = len - hdr;
-  if (off + len > buf.length) p.truncated = true;
+  if (off + len > p.end) p.truncated = true;
 }

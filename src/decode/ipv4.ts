@@ -12,7 +12,7 @@ import { setError } from './errors.js';
 
 export function decodeIPv4(p: DecodedPacket, off: number): boolean {
   const buf = p.buf;
-  const captured = buf.length - off;
+  const captured = p.end - off;
   p.ipOffset = off;
   if (captured < 1) {
     p.truncated = true;

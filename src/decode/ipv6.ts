@@ -87,7 +87,7 @@ function bad(off: number, nh: number): number {
 
 export function decodeIPv6(p: DecodedPacket, off: number): boolean {
   const buf = p.buf;
-  const captured = buf.length - off;
+  const captured = p.end - off;
   p.ipOffset = off;
   if (captured < 1) {
     p.truncated = true;
@@ -120,7 +120,7 @@ export function decodeIPv6(p: DecodedPacket, off: number): boolean {
   // cut length as the frame's: truncation either way, as tshark reads it.
   if (total > captured) p.truncated = true;
   const end = off + total;
-  const capEnd = buf.length < end ? buf.length : end;
+  const capEnd = p.end < end ? p.end : end;
   const status = walkExtensions(buf, off + 40, nh, end, capEnd);
   nh = walk.proto;
   p.proto = nh;

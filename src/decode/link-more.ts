@@ -39,12 +39,12 @@ export function afterOtherEtherType(p: DecodedPacket, off: number): number {
  */
 export function ppp(p: DecodedPacket, off: number): number {
   const buf = p.buf;
-  if (buf.length < off + 2) return cut(p);
+  if (p.end < off + 2) return cut(p);
   if (buf[off] === 0xff && buf[off + 1] === 0x03) off += 2;
-  if (buf.length < off + 1) return cut(p);
+  if (p.end < off + 1) return cut(p);
   let proto = buf[off]!;
   if ((proto & 1) === 0) {
-    if (buf.length < off + 2) return cut(p);
+    if (p.end < off + 2) return cut(p);
     proto = (proto << 8) | buf[off + 1]!;
     off += 2;
   } else {
@@ -59,7 +59,7 @@ export function ppp(p: DecodedPacket, off: number): number {
 /** PPPoE session header (RFC 2516): ver/type 0x11, code 0, session id, length; then PPP. */
 export function pppoeSession(p: DecodedPacket, off: number): number {
   const buf = p.buf;
-  if (buf.length < off + 6) return cut(p);
+  if (p.end < off + 6) return cut(p);
   if (buf[off] !== 0x11 || buf[off + 1] !== 0) {
     setError(p, 'link', 'BAD_PPPOE', `PPPoE session header with version/type 0x${hex2(buf[off]!)} and code 0x${hex2(buf[off + 1]!)} (a session frame has 0x11 and 0x00)`, off);
     return -1;
@@ -71,9 +71,9 @@ export function pppoeSession(p: DecodedPacket, off: number): number {
 /** 802.2 LLC at `off`: with SNAP (AA AA 03, OUI 000000 or 0000F8) the ethertype follows. */
 function llc(p: DecodedPacket, off: number): number {
   const buf = p.buf;
-  if (buf.length < off + 3) return -1; // too short for LLC: not IP either way
+  if (p.end < off + 3) return -1; // too short for LLC: not IP either way
   if (buf[off] !== 0xaa || buf[off + 1] !== 0xaa || buf[off + 2] !== 0x03) return -1; // STP, IPX, NetBIOS...
-  if (buf.length < off + 8) return cut(p);
+  if (p.end < off + 8) return cut(p);
   if (buf[off + 3] !== 0 || buf[off + 4] !== 0 || (buf[off + 5] !== 0 && buf[off + 5] !== 0xf8)) return -1; // vendor OUI
   p.encap |= ENCAP_LLC_SNAP;
   return byEtherType(p, (buf[off + 6]! << 8) | buf[off + 7]!, off + 8);
@@ -81,7 +81,7 @@ function llc(p: DecodedPacket, off: number): number {
 
 /** FDDI: frame control (1), destination (6), source (6), then 802.2 LLC. */
 export function fddi(p: DecodedPacket): number {
-  if (p.buf.length < 13) return cut(p);
+  if (p.end < 13) return cut(p);
   const fc = p.buf[0]!;
   if ((fc & 0xf8) !== 0x50) return -1; // SMT, MAC and token frames carry no LLC
   return llc(p, 13);
@@ -90,7 +90,7 @@ export function fddi(p: DecodedPacket): number {
 /** Cisco HDLC: address (0x0f unicast, 0x8f broadcast), control 0, then an ethertype. */
 export function cHdlc(p: DecodedPacket): number {
   const buf = p.buf;
-  if (buf.length < 4) return cut(p);
+  if (p.end < 4) return cut(p);
   return byEtherType(p, (buf[2]! << 8) | buf[3]!, 4);
 }
 
@@ -101,7 +101,7 @@ export function cHdlc(p: DecodedPacket): number {
  */
 export function ipoib(p: DecodedPacket): number {
   const buf = p.buf;
-  if (buf.length < 44) return cut(p);
+  if (p.end < 44) return cut(p);
   return byEtherType(p, (buf[40]! << 8) | buf[41]!, 44);
 }
 
@@ -114,7 +114,7 @@ export function ipoib(p: DecodedPacket): number {
  */
 export function nflog(p: DecodedPacket): number {
   const buf = p.buf;
-  const n = buf.length;
+  const n = p.end;
   if (n < 4) return cut(p);
   const family = buf[0]!;
   if (buf[1] !== 0) {

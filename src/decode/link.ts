@@ -43,58 +43,70 @@ const MAX_VLAN_TAGS = 8;
 /** Returns the offset of the network header (and sets p.etherType), or -1. */
 export function decodeLink(p: DecodedPacket): number {
   const buf = p.buf;
-  const n = buf.length;
+  const s = p.start; // the frame's first byte: offsets below are into buf
+  const n = p.end - s;
   switch (p.linkType) {
     case LINKTYPE_ETHERNET:
       if (n < 14) return short(p);
-      return etherTypeAt(p, 12);
+      return etherTypeAt(p, s + 12);
     case LINKTYPE_LINUX_SLL:
       // packet type(2) ARPHRD(2) addr len(2) addr(8) protocol(2)
       if (n < 16) return short(p);
-      return etherTypeAt(p, 14);
+      return etherTypeAt(p, s + 14);
     case LINKTYPE_LINUX_SLL2:
       // protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1) addr len(1) addr(8)
       if (n < 20) return short(p);
-      p.etherType = (buf[0]! << 8) | buf[1]!;
-      return afterEtherType(p, 20);
+      p.etherType = (buf[s]! << 8) | buf[s + 1]!;
+      return afterEtherType(p, s + 20);
     case LINKTYPE_RAW:
     case 12:
     case 14:
-      return rawIp(p, 0);
+      return rawIp(p, s);
     case LINKTYPE_IPV4:
       p.etherType = ETHERTYPE_IPV4;
-      return 0;
+      return s;
     case LINKTYPE_IPV6:
       p.etherType = ETHERTYPE_IPV6;
-      return 0;
+      return s;
     case LINKTYPE_NULL: {
       // A 4-byte address family in the byte order of the host that captured it. The families
       // are small numbers, so whichever end holds the non-zero byte tells the order.
       if (n < 4) return short(p);
-      let family = buf[0]! | (buf[1]! << 8) | (buf[2]! << 16) | (buf[3]! << 24);
-      if ((family & 0xffff) === 0) family = buf[3]! | (buf[2]! << 8);
+      let family = buf[s]! | (buf[s + 1]! << 8) | (buf[s + 2]! << 16) | (buf[s + 3]! << 24);
+      if ((family & 0xffff) === 0) family = buf[s + 3]! | (buf[s + 2]! << 8);
       return nullFamily(p, family);
     }
     case LINKTYPE_LOOP:
       if (n < 4) return short(p);
-      return nullFamily(p, ((buf[0]! << 24) | (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!) >>> 0);
+      return nullFamily(p, ((buf[s]! << 24) | (buf[s + 1]! << 16) | (buf[s + 2]! << 8) | buf[s + 3]!) >>> 0);
+    // The rarer link layers read their headers at fixed offsets from 0: their frame gets its own view.
     case LINKTYPE_PPP:
     case LINKTYPE_PPP_HDLC:
-      return ppp(p, 0);
+      return ppp(ownFrame(p), 0);
     case LINKTYPE_PPP_ETHER:
-      return pppoeSession(p, 0);
+      return pppoeSession(ownFrame(p), 0);
     case LINKTYPE_C_HDLC:
-      return cHdlc(p);
+      return cHdlc(ownFrame(p));
     case LINKTYPE_FDDI:
-      return fddi(p);
+      return fddi(ownFrame(p));
     case LINKTYPE_NFLOG:
-      return nflog(p);
+      return nflog(ownFrame(p));
     case LINKTYPE_IPOIB:
-      return ipoib(p);
+      return ipoib(ownFrame(p));
     default:
-      setError(p, 'link', 'UNKNOWN_LINK_TYPE', `link type ${p.linkType} is not one wirelab decodes (Ethernet 1, raw IP 101/228/229, Linux SLL 113/276, BSD NULL 0 / LOOP 108, PPP 9/50/51, Cisco HDLC 104, FDDI 10, NFLOG 239, IPoIB 242)`, 0);
+      setError(p, 'link', 'UNKNOWN_LINK_TYPE', `link type ${p.linkType} is not one wirelab decodes (Ethernet 1, raw IP 101/228/229, Linux SLL 113/276, BSD NULL 0 / LOOP 108, PPP 9/50/51, Cisco HDLC 104, FDDI 10, NFLOG 239, IPoIB 242)`, s);
       return -1;
   }
+}
+
+/** p's frame as a Buffer of its own (start 0): for the rare link layers that read fixed offsets. */
+function ownFrame(p: DecodedPacket): DecodedPacket {
+  if (p.start !== 0 || p.end !== p.buf.length) {
+    p.buf = p.buf.subarray(p.start, p.end);
+    p.start = 0;
+    p.end = p.buf.length;
+  }
+  return p;
 }
 
 export function short(p: DecodedPacket): number {
@@ -115,7 +127,7 @@ export function afterEtherType(p: DecodedPacket, off: number): number {
   let et = p.etherType;
   let tags = 0;
   while (et === ETHERTYPE_VLAN || et === ETHERTYPE_QINQ || et === ETHERTYPE_QINQ_OLD) {
-    if (buf.length < off + 4) return short(p);
+    if (p.end < off + 4) return short(p);
     if (tags === 0) {
       p.vlan = ((buf[off]! << 8) | buf[off + 1]!) & 0x0fff;
       p.encap |= ENCAP_VLAN;
@@ -133,12 +145,12 @@ function nullFamily(p: DecodedPacket, family: number): number {
   switch (family) {
     case 2: // AF_INET everywhere
       p.etherType = ETHERTYPE_IPV4;
-      return 4;
+      return p.start + 4;
     case 24: // AF_INET6 on NetBSD, OpenBSD, BSD/OS
     case 28: // FreeBSD, DragonFly
     case 30: // Darwin
       p.etherType = ETHERTYPE_IPV6;
-      return 4;
+      return p.start + 4;
     default:
       return -1; // another family (IPX, AppleTalk, ...): not IP, not an error
   }
@@ -147,7 +159,7 @@ function nullFamily(p: DecodedPacket, family: number): number {
 /** Raw IP: the version nibble says which. */
 export function rawIp(p: DecodedPacket, off: number): number {
   const buf = p.buf;
-  if (buf.length <= off) return short(p);
+  if (p.end <= off) return short(p);
   const version = buf[off]! >> 4;
   if (version === 4) p.etherType = ETHERTYPE_IPV4;
   else if (version === 6) p.etherType = ETHERTYPE_IPV6;

@@ -66,7 +66,7 @@ export interface DecodeError {
   layer: DecodeLayer;
   code: string; // e.g. 'BAD_IHL', 'BAD_DATA_OFFSET', 'BAD_TOTAL_LENGTH', 'UNKNOWN_LINK_TYPE'
   message: string; // human words: "IPv4 IHL 3 (< 5)"
-  offset: number; // byte offset inside the packet where the lie sits
+  offset: number; // byte offset inside the packet (from its first byte) where the lie sits
 }
 
 export interface TcpOptions {
@@ -109,7 +109,9 @@ export interface DecodedPacket {
   origLen: number;
   linkType: number;
   fileOffset: number; // byte offset of the record in the file / stream
-  buf: Buffer; // the captured bytes; valid only during the callback
+  buf: Buffer; // holds the captured bytes, valid only during the callback: the frame is buf[start, end)
+  start: number; // the frame's first byte in buf (a reader's chunk: the frame is decoded in place)
+  end: number; // start + caplen: every offset below is into buf, and none reaches end
 
   // ---- outcome ----
   truncated: boolean; // snaplen cut a header or the payload short (not an error)
@@ -191,6 +193,8 @@ export function newDecodedPacket(): DecodedPacket {
     linkType: 0,
     fileOffset: 0,
     buf: Buffer.alloc(0),
+    start: 0,
+    end: 0,
     truncated: false,
     error: null,
     net: 0,

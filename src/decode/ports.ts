@@ -8,7 +8,7 @@ import { setError } from './errors.js';
 
 export function decodePorts(p: DecodedPacket, off: number, len: number, minHeader: number, layer: DecodeLayer, code: string, what: string): boolean {
   const buf = p.buf;
-  const captured = buf.length - off;
+  const captured = p.end - off;
   p.l4Offset = off;
   if (len < minHeader) {
     setError(p, layer, code, `IP payload of ${len} bytes is shorter than a ${what} header (${minHeader})`, off);

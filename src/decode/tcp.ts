@@ -36,13 +36,13 @@ export function decodeTcp(p: DecodedPacket, off: number, len: number): void {
   p.payloadLength = len - hlen;
   if (hlen > 20) {
     let optEnd = off + hlen;
-    if (optEnd > buf.length) {
+    if (optEnd > p.end) {
       p.truncated = true;
-      optEnd = buf.length;
+      optEnd = p.end;
     }
     decodeOptions(p, off + 20, optEnd, optEnd === off + hlen);
   }
-  if (off + len > buf.length) p.truncated = true;
+  if (off + len > p.end) p.truncated = true;
 }
 
 /** Parses options in [start, end). `complete` is false when the snaplen cut the option space. */
@@ -133,7 +133,7 @@ function unknown(o: TcpOptions, kind: number, offset: number, length: number): v
 
 function optionError(p: DecodedPacket, kind: number, offset: number, what: string): void {
   if (p.tcpOptions.badOffset < 0) p.tcpOptions.badOffset = offset;
-  setError(p, 'tcp-option', 'BAD_OPTION', `TCP option kind ${kind} at byte ${offset}: ${what}`, offset);
+  setError(p, 'tcp-option', 'BAD_OPTION', `TCP option kind ${kind} at byte ${offset - p.start}: ${what}`, offset);
 }
 
 function readU32(buf: Uint8Array, i: number): number {

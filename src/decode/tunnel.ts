@@ -41,7 +41,7 @@ function gre(p: DecodedPacket, off: number, len: number): number {
     setError(p, 'tunnel', 'BAD_GRE', `GRE header needs 4 bytes, the IP payload has ${len}`, off);
     return -1;
   }
-  if (buf.length < off + 4) return cut(p);
+  if (p.end < off + 4) return cut(p);
   const fl = (buf[off]! << 8) | buf[off + 1]!;
   const version = fl & 7;
   const proto = (buf[off + 2]! << 8) | buf[off + 3]!;
@@ -53,7 +53,7 @@ function gre(p: DecodedPacket, off: number, len: number): number {
     if (fl & 0x1000) h += 4;
   } else if (version === 1 && proto === 0x880b) {
     h = 8 + (fl & 0x1000 ? 4 : 0) + (fl & 0x0080 ? 4 : 0);
-    if (len >= 8 && buf.length >= off + 6 && ((buf[off + 4]! << 8) | buf[off + 5]!) === 0) return -1; // an ack alone
+    if (len >= 8 && p.end >= off + 6 && ((buf[off + 4]! << 8) | buf[off + 5]!) === 0) return -1; // an ack alone
   } else {
     return -1;
   }
@@ -61,7 +61,7 @@ function gre(p: DecodedPacket, off: number, len: number): number {
     setError(p, 'tunnel', 'BAD_GRE', `GRE header of ${h} bytes (flags 0x${fl.toString(16)}) runs past the IP payload of ${len}`, off);
     return -1;
   }
-  if (buf.length < off + h) return cut(p);
+  if (p.end < off + h) return cut(p);
   p.encap |= ENCAP_GRE;
   if (version === 1) return ppp(p, off + h);
   if (proto === 0x0800 || proto === 0x86dd) {
@@ -79,7 +79,7 @@ function gre(p: DecodedPacket, off: number, len: number): number {
 export function udpTunnel(p: DecodedPacket, off: number): number {
   const buf = p.buf;
   const end = off + p.payloadLength;
-  if (end > buf.length) return -1; // snaplen cut: keep the datagram
+  if (end > p.end) return -1; // snaplen cut: keep the datagram
   if (p.dstPort === VXLAN_PORT || p.srcPort === VXLAN_PORT) {
     // flags (I bit 0x08), 3 reserved, VNI (3), 1 reserved; then an Ethernet frame.
     if (end < off + 8 + 14) return -1;
@@ -103,7 +103,7 @@ export function udpTunnel(p: DecodedPacket, off: number): number {
 /** An Ethernet frame inside a tunnel. */
 function ethernet(p: DecodedPacket, off: number): number {
   const buf = p.buf;
-  if (buf.length < off + 14) return cut(p);
+  if (p.end < off + 14) return cut(p);
   p.etherType = (buf[off + 12]! << 8) | buf[off + 13]!;
   return afterEtherType(p, off + 14);
 }

@@ -32,5 +32,5 @@ export function decodeUdp(p: DecodedPacket, off: number, len: number): void {
   } else {
     p.payloadLength = ulen - 8;
   }
-  if (off + len > buf.length) p.truncated = true;
+  if (off + len > p.end) p.truncated = true;
 }

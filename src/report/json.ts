@@ -3,16 +3,16 @@
  * order. A projection of the Analysis; it computes nothing.
  *
  * One type (InspectJson), one writer per part (inspectHead, tcpJson, udpJson): toInspectJson
- * builds the whole object (in-process users: the runner, tests). inspectJsonText yields the same
- * object as JSON text piece by piece (the CLI streams it): the header, then one line per
- * connection (tcpJsonLine: the fast writer, held to tcpJson field by field by a test) and per UDP
- * flow, pulling TCP connections one at a time through one reused object, so that a
- * million-packet capture never holds all of them, or one giant string, at once.
+ * builds the whole object (in-process users: the runner, tests). inspectJsonBytes yields the same
+ * object as JSON bytes piece by piece (the CLI streams it): the header, then one line per
+ * connection (JsonBytes.connection, src/report/json-bytes.ts: the fast writer, held to tcpJson
+ * field by field by a test through tcpJsonLine) and per UDP flow.
  */
 import { tcpConnections } from '../analyze/analyzer.js';
 import type { Analysis, CloseKind, Side, TcpConnection, TcpState, UdpFlow } from '../analyze/model.js';
 import type { ConnStart } from '../analyze/tcp-states.js';
 import type { CaptureFormat } from '../capture/record.js';
+import { JsonBytes } from './json-bytes.js';
 
 export interface InspectTcpJson {
   id: number;
@@ -120,97 +120,54 @@ export function toInspectJson(a: Analysis): InspectJson {
 export interface InspectJsonTextOptions {
   /** Only this TCP stream (as --stream N). */
   stream?: number;
-  /** Join pieces until they reach about this many characters (default 64 Ki). */
+  /** Hand over a piece once it holds about this many bytes (default 64 Ki). */
   chunkChars?: number;
 }
 
 /**
- * The inspect object as JSON text, in pieces of about chunkChars characters; their
- * concatenation parses to exactly toInspectJson(a) (with the stream filter applied).
+ * The inspect object as JSON bytes, in pieces of about chunkChars bytes; their concatenation
+ * parses to exactly toInspectJson(a) (with the stream filter applied). Connections are pulled
+ * one at a time through one reused object and written as bytes (src/report/json-bytes.ts), so
+ * that a million-packet capture never holds all of them, or one giant string, at once.
  */
-export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {}): Generator<string> {
+export function* inspectJsonBytes(a: Analysis, opts: InspectJsonTextOptions = {}): Generator<Buffer> {
   const limit = opts.chunkChars ?? 65536;
-  let buf = JSON.stringify(inspectHead(a), null, 2).slice(0, -2) + ',\n  "tcp": [';
+  const w = new JsonBytes(limit + 4096);
+  w.utf8(JSON.stringify(inspectHead(a), null, 2).slice(0, -2) + ',\n  "tcp": [');
   const tcp = tcpConnections(a);
-  const statesText = new Map<TcpState[], string>(); // the tracker's connections share their path arrays
   let first = true;
   for (let i = 0; i < tcp.count; i++) {
     if (opts.stream !== undefined && i !== opts.stream) continue;
-    // One reused object per connection (no model object each), written straight to text.
-    buf += (first ? '\n    ' : ',\n    ') + tcpJsonLine(tcp.peek(i), statesText);
+    w.text(first ? '\n    ' : ',\n    ');
+    const c = tcp.peek(i);
+    w.connection(c, roundRtt(c.handshake.rttMs));
     first = false;
-    if (buf.length >= limit) {
-      yield buf;
-      buf = '';
-    }
+    if (w.length >= limit) yield w.take();
   }
-  buf += first ? '],\n  "udp": [' : '\n  ],\n  "udp": [';
+  w.text(first ? '],\n  "udp": [' : '\n  ],\n  "udp": [');
   first = true;
   for (const u of a.udp) {
-    buf += (first ? '\n    ' : ',\n    ') + JSON.stringify(udpJson(u));
+    // UDP flows are few: JSON.stringify.
+    w.utf8((first ? '\n    ' : ',\n    ') + JSON.stringify(udpJson(u)));
     first = false;
-    if (buf.length >= limit) {
-      yield buf;
-      buf = '';
-    }
+    if (w.length >= limit) yield w.take();
   }
-  buf += first ? ']\n}\n' : '\n  ]\n}\n';
-  yield buf;
+  w.text(first ? ']\n}\n' : '\n  ]\n}\n');
+  yield w.take();
 }
 
-function jnum(x: number): string {
-  return Number.isFinite(x) ? `${x}` : 'null'; // as JSON.stringify writes numbers
-}
-
-function jstates(list: TcpState[]): string {
-  return list.length === 1 ? `["${list[0]}"]` : `["${list.join('","')}"]`; // state names need no escaping
-}
-
-// '0000' .. '9999': a 32-bit number written as two small integers (a double's own conversion is slower).
-const PAD4: string[] = Array.from({ length: 10000 }, (_, i) => String(i).padStart(4, '0'));
-
-function isn(x: number | null): string {
-  if (x === null) return 'null';
-  if (x < 1e9 || x >= 4294967296 || !Number.isInteger(x)) return jnum(x);
-  const hi = Math.floor(x / 10000);
-  return `${hi}${PAD4[x - hi * 10000]!}`;
-}
-
-/** A side, 'both' or null: plain words, nothing to escape. */
-function str(x: string | null): string {
-  return x === null ? 'null' : `"${x}"`;
-}
-
-function statesJson(list: TcpState[], cache: Map<TcpState[], string> | undefined): string {
-  if (cache === undefined) return jstates(list);
-  let s = cache.get(list);
-  if (s === undefined) {
-    s = jstates(list);
-    cache.set(list, s);
-  }
-  return s;
+/** inspectJsonBytes as text (in-process readers, tests). */
+export function* inspectJsonText(a: Analysis, opts: InspectJsonTextOptions = {}): Generator<string> {
+  // Pieces end between connection lines: never inside a character.
+  for (const piece of inspectJsonBytes(a, opts)) yield piece.toString('utf8');
 }
 
 /**
- * JSON.stringify(tcpJson(c)), written without the intermediate object: the fast streaming writer,
- * held to tcpJson field by field by test/unit/report/json.test.ts. `cache`: state-path texts by
- * array, for connections that share their path arrays (the tracker's do).
+ * JSON.stringify(tcpJson(c)), from the fast byte writer (JsonBytes.connection): held to tcpJson
+ * field by field by test/unit/report/json.test.ts.
  */
-export function tcpJsonLine(c: TcpConnection, cache?: Map<TcpState[], string>): string {
-  const h = c.handshake;
-  const rtt = h.rttMs === null ? 'null' : jnum(roundRtt(h.rttMs)!);
-  // Endpoint texts are digits, dots, hex, colons and brackets: nothing to escape.
-  return `{"id":${c.id},"client":"${c.client}","server":"${c.server}","packets":${c.packets},` +
-    `"bytes":{"client":${c.bytes.client},"server":${c.bytes.server}},` +
-    `"handshake":{"complete":${h.complete},"clientIsn":${isn(h.clientIsn)},"serverIsn":${isn(h.serverIsn)},` +
-    `"synRetransmits":${h.synRetransmits},"synAckRetransmits":${h.synAckRetransmits},"rttMs":${rtt}},` +
-    `"close":{"kind":"${c.close.kind}","initiator":${str(c.close.initiator)}},"timeWait":${str(c.timeWait)},` +
-    `"retransmissions":${c.retransmissions},"resets":${c.resets},` +
-    `"states":{"client":${statesJson(c.statePath.client, cache)},"server":${statesJson(c.statePath.server, cache)}},` +
-    `"start":"${c.start}","encapsulation":${encapJson(c.encapsulation)}}`;
-}
-
-/** Encapsulation names are plain words: nothing to escape. The tracker shares one array per mask. */
-function encapJson(list: readonly string[]): string {
-  return list.length === 0 ? '[]' : `["${list.join('","')}"]`;
+export function tcpJsonLine(c: TcpConnection): string {
+  const w = new JsonBytes(1024);
+  w.connection(c, roundRtt(c.handshake.rttMs));
+  return w.take().toString('latin1');
 }

@@ -73,7 +73,7 @@ export async function scanInterface(file: string, count: number, port: number): 
       const first = p.l4Offset >= 0 && p.srcPort >= 0;
       if (first) {
         if (p.dstPort !== port) return;
-        const seq = readSeq(p.buf, p.payloadOffset, p.buf.length - p.payloadOffset);
+        const seq = readSeq(p.buf, p.payloadOffset, p.end - p.payloadOffset);
         if (seq < 0 || seq >= count) return;
         if (s.reached[seq]! < 255) s.reached[seq]!++;
         s.fragments[seq]!++;
@@ -133,7 +133,7 @@ export async function scanNflog(file: string, count: number, port: number, iface
       decodeInto(p);
       let seq = -1;
       if (p.proto === IPPROTO_UDP && p.l4Offset >= 0 && p.srcPort >= 0) {
-        if (p.dstPort === port) seq = readSeq(p.buf, p.payloadOffset, p.buf.length - p.payloadOffset);
+        if (p.dstPort === port) seq = readSeq(p.buf, p.payloadOffset, p.end - p.payloadOffset);
       } else if (p.isFragment) {
         seq = seqByIpId(iface.byIpId, p.ipId, timeMs(p));
       }

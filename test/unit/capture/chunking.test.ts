@@ -42,7 +42,8 @@ function counter() {
   return {
     sink: {
       onRecord(r: PacketRecord) {
-        seen.push({ ...r, data: Buffer.from(r.data) });
+        const data = Buffer.from(r.data);
+        seen.push({ ...r, chunk: data, offset: 0, data });
         if (seen.length >= want) wake();
       },
     },

@@ -53,7 +53,9 @@ export async function readBuffer(buf: Buffer, opts: ReadOptions = {}, chunk: num
     onHeader: (f, lt, snap) => headers.push([f, lt, snap]),
     onRecord: (r) => {
       if (r.data.length !== r.caplen) throw new Error(`record ${r.index}: data ${r.data.length} != caplen ${r.caplen}`);
-      recs.push({ ...r, data: Buffer.from(r.data) });
+      // What a record holds, not where a reader kept it (a chunk and an offset, or a Buffer of its own).
+      const { chunk: _chunk, offset: _offset, ...fields } = r;
+      recs.push({ ...fields, data: Buffer.from(r.data) });
     },
   }, opts);
   return { recs, summary, headers };

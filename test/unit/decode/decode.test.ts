@@ -17,15 +17,21 @@ import { PCAPS, WILD, bytes, readPcap } from './helpers.js';
 
 const pcaps = readdirSync(PCAPS).filter((f) => f.endsWith('.pcap')).sort();
 
-/** Every decoded field as plain data (what a reused object must reproduce exactly). */
+/**
+ * Every decoded field as plain data (what a reused object must reproduce exactly), offsets into
+ * buf taken from the frame's first byte (a record's frame is decoded in place in its chunk).
+ */
 function snapshot(p: DecodedPacket): Record<string, unknown> {
-  const { buf: _buf, tcpOptions, quoted, error, ...rest } = p;
+  const { buf: _buf, start, end, tcpOptions, quoted, error, ...rest } = p;
   const { sack, unknown, ...opts } = tcpOptions;
+  const rebase = <T extends object>(o: T): T =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, k.endsWith('Offset') && k !== 'fileOffset' && k !== 'fragmentOffset' && typeof v === 'number' && v >= 0 ? v - start : v])) as T;
   return {
-    ...rest,
+    ...rebase(rest),
+    frameLength: end - start,
     error: error ? { ...error } : null,
-    quoted: quoted.present ? { ...quoted } : { present: false },
-    opts: { ...opts, sack: Array.from(sack.subarray(0, 2 * opts.sackCount)), unknown: unknown.slice(0, opts.unknownCount).map((u) => ({ ...u })) },
+    quoted: quoted.present ? rebase({ ...quoted }) : { present: false },
+    opts: { ...rebase(opts), sack: Array.from(sack.subarray(0, 2 * opts.sackCount)), unknown: unknown.slice(0, opts.unknownCount).map((u) => ({ ...u, offset: u.offset - start })) },
   };
 }
 
@@ -45,7 +51,10 @@ describe('decodePacket', () => {
       net: 4,
       srcPort: 8080,
     });
-    expect(out.buf).toBe(records[1]!.data);
+    // Decoded in place: the frame is the record's chunk from its offset, no Buffer of its own.
+    expect(out.buf).toBe(records[1]!.chunk);
+    expect([out.start, out.end]).toEqual([records[1]!.offset, records[1]!.offset + 74]);
+    expect(out.srcOffset - out.start).toBe(26);
   });
 
   it('a reused object gives exactly what a fresh one gives, packet after packet, across every capture', () => {
@@ -55,6 +64,7 @@ describe('decodePacket', () => {
       for (const rec of readPcap(join(PCAPS, file)).records) {
         decodePacket(rec, out);
         const fresh = decodeBytes(rec.linkType, rec.data, rec.origLen);
+        expect(out.start, 'decoded in place, in the file-sized chunk').toBe(rec.offset);
         expect(snapshot(out), `${file} #${rec.index}`).toEqual({ ...snapshot(fresh), index: rec.index, tsSec: rec.tsSec, tsNsec: rec.tsNsec, fileOffset: rec.fileOffset });
         n++;
       }

@@ -75,6 +75,8 @@ export function readPcap(path: string): PcapFile {
       linkType,
       interfaceId: 0,
       fileOffset: off,
+      chunk: buf,
+      offset: off + 16,
       data: buf.subarray(off + 16, off + 16 + caplen),
     });
     off += 16 + caplen;
