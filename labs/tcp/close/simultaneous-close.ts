@@ -182,8 +182,10 @@ both sides enter TIME_WAIT.`,
         check.ok("the delayed FINs crossed: neither acknowledges the other side's FIN", !!(f.dC && f.dS) && f.dC!.ack !== ((f.sFins[0]!.seq + 1) >>> 0) && f.dS!.ack !== ((f.cFins[0]!.seq + 1) >>> 0), [f.dC?.relAck, f.dS?.relAck], 'acks below the FINs', [f.dC?.packet, f.dS?.packet]),
         check.eq('the analysis classifies B as a simultaneous close (the FINs crossed)', f.B.conn.close.kind, 'simultaneous', [f.cFins[0]!.packet, f.sFins[0]!.packet]),
         check.eq('the analysis puts TIME_WAIT on both sides of B', f.B.conn.timeWait, 'both'),
-        check.ok('analysis: the client went FIN_WAIT_1 -> CLOSING -> TIME_WAIT', order(trail.client, want), trail.client, want),
-        check.ok('analysis: the server went FIN_WAIT_1 -> CLOSING -> TIME_WAIT', order(trail.server, want), trail.server, want),
+        // The capture sees packets before the faults drop them (tcpdump taps ahead of netfilter, and
+        // the client's drops happen out of its sight): dropped FINs and ACKs look delivered, so the
+        // per-side state paths the analysis infers may skip CLOSING. /proc and the kernel's own events
+        // are each side's word; the analysis still has to call the close simultaneous, TIME_WAIT on both.
         check.ok('/proc (sampler and ss): the client socket was seen in FIN_WAIT_1, CLOSING, TIME_WAIT', order(f.proc.client, want), f.proc.client, want),
         check.ok('/proc (sampler and ss): the server socket was seen in FIN_WAIT_1, CLOSING, TIME_WAIT', order(f.proc.server, want), f.proc.server, want),
         check.ok("each side's first FIN was dropped at the other's input", f.dropped['fin-to-server']! >= 1 && f.dropped['fin-to-client']! >= 1, [f.dropped['fin-to-server'], f.dropped['fin-to-client']], '>= 1 each'),
@@ -202,6 +204,7 @@ both sides enter TIME_WAIT.`,
         evidence: `B: the client's FIN (packet ${f.cFins[0]!.packet}) and the server's (packet ${f.sFins[0]!.packet}) were dropped at the other's input and their copies delivered later, crossing ` +
           `(packets ${f.dC?.packet} and ${f.dS?.packet}, ${ms(f.dC && f.dS ? Math.abs(f.dC.time - f.dS.time) : null)} apart, each with ack = the other's FIN seq, not +1); ` +
           `${f.dropped['fin-to-server']! + f.dropped['fin-to-client']!} FINs the kernels sent (TTL 64) and ${f.dropped['ack-to-server']! + f.dropped['ack-to-client']!} ACKs were dropped until both sides were CLOSING. ` +
+          `The capture, which sees dropped packets as if delivered, infers the client went ${trail.client.join(' -> ')} and the server ${trail.server.join(' -> ')}. ` +
           `/proc showed the client ${f.proc.client.join(' -> ')} and the server ${f.proc.server.join(' -> ')}` +
           (f.kernel ? `; the kernel's own state changes: client ${f.kernel.client.join(' -> ')}, server ${f.kernel.server.join(' -> ')} (its TIME_WAIT lives in a separate timewait socket)` : ` (kernel events: ${f.kernelMissing})`) +
           `. A: both applications closed in the same instant, yet the FINs were ${ms(f.aGap)} apart against a ${ms(f.aRtt)} round trip (SYN to SYN-ACK): a ${f.A.conn.close.kind} close, TIME_WAIT on the ${f.A.conn.timeWait} only`,
