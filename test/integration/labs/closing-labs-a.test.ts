@@ -9,16 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, runCli } from '../../support/cli.js';
-
-interface LabJson {
-  lab: string;
-  family: number;
-  verdict: string;
-  reason: string | null;
-  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
-  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
-  story: string | null;
-}
+import { runLabs } from '../../support/lab-run.js';
 
 const LABS = ['server-first-close', 'half-close', 'three-segment-close', 'time-wait'];
 const EXPECTED: Record<string, Record<string, string>> = {
@@ -31,10 +22,8 @@ const EXPECTED: Record<string, Record<string, string>> = {
 describe.skipIf(!isRoot)('the closing labs, part a (needs root)', () => {
   for (const family of [4, 6] as const) {
     it(`all four pass over IPv${family} with the expected verdict for each claim`, async () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-close-a-'));
-      const r = await runCli(['run', ...LABS, '--json', '--jobs', '4', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 240_000 });
-      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
-      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      const r = await runLabs(LABS, family, { jobs: 4, timeoutMs: 240_000, tag: 'close-a' });
+      const { labs, failed } = r;
       expect(failed, r.stderr).toEqual([]);
       expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(LABS.map((n) => [n, family, 'pass', null]));
       expect(r.code).toBe(0);

@@ -3,21 +3,9 @@
  * the CLI (real namespaces, sockets, tcpdump, nftables faults, Python helpers) in one run per family:
  * each lab's verdict, each claim's verdict, and the measured values their evidence must carry.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, runCli } from '../../support/cli.js';
-
-interface LabJson {
-  lab: string;
-  family: number;
-  verdict: string;
-  reason: string | null;
-  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
-  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
-  story: string | null;
-}
+import { runLabs } from '../../support/lab-run.js';
 
 const LABS = ['lost-last-ack', 'simultaneous-close', 'rst'];
 const EXPECTED: Record<string, string> = { C09: 'confirmed', C11: 'differs', C12: 'differs' };
@@ -25,15 +13,13 @@ const EXPECTED: Record<string, string> = { C09: 'confirmed', C11: 'differs', C12
 describe.skipIf(!isRoot)('the closing labs, part B (needs root)', () => {
   for (const family of [4, 6] as const) {
     it(`lost-last-ack, simultaneous-close and rst pass over IPv${family} with C09 confirmed, C11 and C12 differing`, async () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-close-b-'));
-      const r = await runCli(['run', ...LABS, '--json', '--jobs', '3', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 280_000 });
-      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
-      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      const r = await runLabs(LABS, family, { jobs: 3, timeoutMs: 280_000, tag: 'close-b' });
+      const { labs, failed } = r;
       expect(failed, r.stderr).toEqual([]);
       expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(LABS.map((n) => [n, family, 'pass', null]));
       expect(r.code).toBe(0);
-      expect(Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c.verdict])))).toEqual(EXPECTED);
-      const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
+      expect(r.verdicts).toEqual(EXPECTED);
+      const { claims } = r;
       // C09: the FIN went out 4 times (3 ACKs dropped) and the TIME_WAIT timer went back up to ~60 s.
       expect(claims.C09!.evidence).toMatch(/went out 4 times: packets \d+, \d+, \d+, \d+/);
       // (the watcher may sleep through a copy on a loaded machine; its last reading decides)

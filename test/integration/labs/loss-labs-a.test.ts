@@ -15,17 +15,7 @@ import type { SegmentMark } from '../../../src/analyze/model.js';
 import { openCaptureFile } from '../../../src/capture/read.js';
 import { which } from '../../../src/which.js';
 import { isRoot, runCli } from '../../support/cli.js';
-
-interface LabJson {
-  lab: string;
-  family: number;
-  verdict: string;
-  reason: string | null;
-  capture: string | null;
-  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
-  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
-  story: string | null;
-}
+import { runLabs } from '../../support/lab-run.js';
 
 const LABS = ['segmentation', 'retransmission', 'window'];
 const EXPECTED: Record<string, string> = { T01: 'confirmed', T02: 'differs', T03: 'differs', T04: 'differs' };
@@ -71,15 +61,13 @@ const count = (marks: string[], field: string): number => marks.filter((m) => m.
 describe.skipIf(!isRoot || !which('tshark') || !which('ethtool'))('the loss labs, part a (needs root, tshark, ethtool)', () => {
   for (const family of [4, 6] as const) {
     it(`segmentation, retransmission and window pass over IPv${family}, with the expected claim verdicts, and tshark agrees on the marks`, async () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-loss-a-'));
-      const r = await runCli(['run', ...LABS, '--json', '--jobs', '3', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 280_000 });
-      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
-      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      const r = await runLabs(LABS, family, { jobs: 3, timeoutMs: 280_000, tag: 'loss-a' });
+      const { labs, failed, out } = r;
       expect(failed, r.stderr).toEqual([]);
       expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(LABS.map((n) => [n, family, 'pass', null]));
       expect(r.code).toBe(0);
-      expect(Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c.verdict])))).toEqual(EXPECTED);
-      const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
+      expect(r.verdicts).toEqual(EXPECTED);
+      const { claims } = r;
       const mss = family === 6 ? 1440 : 1460;
       expect(claims.T01!.evidence).toContain(`announced MSS ${mss}`);
       expect(claims.T01!.evidence).toContain(`full (${mss - 12} bytes`);

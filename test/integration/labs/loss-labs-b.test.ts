@@ -6,23 +6,12 @@
  * segment as the one client segment with a bad checksum.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectStream } from '../../../src/analyze/pipeline.js';
-import { isRoot, root, runCli } from '../../support/cli.js';
-
-interface LabJson {
-  lab: string;
-  family: number;
-  verdict: string;
-  reason: string | null;
-  capture: string | null;
-  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
-  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
-  story: string | null;
-}
+import { isRoot, root } from '../../support/cli.js';
+import { runLabs } from '../../support/lab-run.js';
 
 const LABS = ['reordering', 'duplicates', 'checksum'];
 const EXPECTED: Record<string, string> = { T05: 'confirmed', T06: 'differs', T07: 'confirmed' };
@@ -77,14 +66,12 @@ const firstPacket = (evidence: string): number => Number(/packet (\d+)/.exec(evi
 describe.skipIf(!isRoot)('the loss labs T05-T07 (needs root)', () => {
   for (const family of [4, 6] as const) {
     it(`reordering, duplicates and checksum pass over IPv${family}; tshark agrees with the analyzer's marks`, async () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-loss-b-'));
-      const r = await runCli(['run', ...LABS, '--json', '--jobs', '3', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 180_000 });
-      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
-      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      const r = await runLabs(LABS, family, { jobs: 3, timeoutMs: 180_000, tag: 'loss-b' });
+      const { labs, failed } = r;
       expect(failed, r.stderr).toEqual([]);
       expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(LABS.map((n) => [n, family, 'pass', null]));
       expect(r.code).toBe(0);
-      expect(Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c.verdict])))).toEqual(EXPECTED);
+      expect(r.verdicts).toEqual(EXPECTED);
       const by = Object.fromEntries(labs.map((l) => [l.lab, l]));
       const claim = (lab: string) => by[lab]!.claims[0]!;
       // The streams were intact: the evidence names the reader's count and the matching hash.

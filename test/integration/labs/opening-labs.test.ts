@@ -8,16 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, runCli } from '../../support/cli.js';
-
-interface LabJson {
-  lab: string;
-  family: number;
-  verdict: string;
-  reason: string | null;
-  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
-  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
-  story: string | null;
-}
+import { runLabs } from '../../support/lab-run.js';
 
 const OPENING = ['handshake', 'third-segment-data', 'isn', 'stale-syn', 'queues', 'lost-third-ack', 'syn-flood'];
 const EXPECTED: Record<string, string> = {
@@ -28,15 +19,13 @@ const EXPECTED: Record<string, string> = {
 describe.skipIf(!isRoot)('the opening labs (needs root)', () => {
   for (const family of [4, 6] as const) {
     it(`all seven pass over IPv${family} with the expected verdict for H01-H11`, async () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-open-'));
-      const r = await runCli(['run', ...OPENING, '--json', '--jobs', '4', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 180_000 });
-      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
-      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      const r = await runLabs(OPENING, family, { jobs: 4, timeoutMs: 180_000, tag: 'open' });
+      const { labs, failed } = r;
       expect(failed, r.stderr).toEqual([]);
       expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(OPENING.map((n) => [n, family, 'pass', null]));
       expect(r.code).toBe(0);
-      expect(Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c.verdict])))).toEqual(EXPECTED);
-      const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
+      expect(r.verdicts).toEqual(EXPECTED);
+      const { claims } = r;
       // The differs verdicts carry this run's measured value.
       expect(claims.H07!.differs!.measured).toMatch(/^15\.\d\d million\/s along one 4-tuple/);
       expect(claims.H11!.differs!.measured).toMatch(/^\d+ unanswered SYNs over \d/);

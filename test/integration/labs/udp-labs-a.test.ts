@@ -5,21 +5,9 @@
  * attributed to causes with nothing unexplained, and `wirelab claims --json` lists the four claims as
  * covered by these labs.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, runCli } from '../../support/cli.js';
-
-interface LabJson {
-  lab: string;
-  family: number;
-  verdict: string;
-  reason: string | null;
-  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
-  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
-  story: string | null;
-}
+import { runLabs } from '../../support/lab-run.js';
 
 const LABS = ['slow-reader', 'rcvbuf', 'rate', 'sender-side'];
 const EXPECTED: Record<string, string> = { U01: 'confirmed', U03: 'differs', U04: 'differs', U06: 'differs' };
@@ -34,15 +22,13 @@ const EXPERIMENTS: Record<string, string[]> = {
 describe.skipIf(!isRoot)('the UDP loss labs U01, U03, U04, U06 (needs root)', () => {
   for (const family of [4, 6] as const) {
     it(`all four pass over IPv${family} with the expected verdicts, every loss attributed`, async () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-udp-a-'));
       // Two at a time: these labs measure loss against CPU-bound receivers; four at once on two cores starve them all.
-      const r = await runCli(['run', ...LABS, '--json', '--jobs', '2', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 300_000 });
-      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
-      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      const r = await runLabs(LABS, family, { jobs: 2, timeoutMs: 300_000, tag: 'udp-a' });
+      const { labs, failed } = r;
       expect(failed, r.stderr).toEqual([]);
       expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(LABS.map((n) => [n, family, 'pass', null]));
       expect(r.code).toBe(0);
-      expect(Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c.verdict])))).toEqual(EXPECTED);
+      expect(r.verdicts).toEqual(EXPECTED);
       for (const l of labs) {
         // Every experiment was checked for unexplained loss (and passed: no failed expectation above).
         for (const name of EXPERIMENTS[l.lab]!) {
@@ -51,7 +37,7 @@ describe.skipIf(!isRoot)('the UDP loss labs U01, U03, U04, U06 (needs root)', ()
         }
         expect(l.story, l.lab).toMatch(/\d/);
       }
-      const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
+      const { claims } = r;
       // Evidence in this run's numbers.
       expect(claims.U01!.evidence).toMatch(/inline: lost \d+\/10000 .*queue: lost \d+\/10000/);
       expect(claims.U03!.differs!.measured).toMatch(/^a 150-datagram burst lost \d+ \(4k\), \d+ \(64k\), 0 \(1m\); a 1500-datagram stream into 1m lost [1-9]\d*$/);

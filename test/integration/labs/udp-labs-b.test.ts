@@ -4,11 +4,11 @@
  * each lab's verdict, each claim's verdict, every experiment's attribution adding up, the numbers in
  * report.json (`labs[].udp`) and the table the HTML report draws from them.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRoot, runCli } from '../../support/cli.js';
+import { isRoot } from '../../support/cli.js';
+import { runLabs, type LabJson as BaseLabJson } from '../../support/lab-run.js';
 
 interface Experiment {
   name: string;
@@ -23,14 +23,7 @@ interface Experiment {
   capture: string;
 }
 
-interface LabJson {
-  lab: string;
-  family: number;
-  verdict: string;
-  reason: string | null;
-  claims: { id: string; verdict: string; evidence: string; differs?: { measured: string } }[];
-  expectations: { text: string; ok: boolean; expected: unknown; actual: unknown; at: string }[];
-  story: string | null;
+interface LabJson extends BaseLabJson {
   udp: Experiment[] | null;
 }
 
@@ -45,15 +38,13 @@ const EXPERIMENTS: Record<string, string[]> = {
 describe.skipIf(!isRoot)('the UDP loss labs, part b (needs root)', () => {
   for (const family of [4, 6] as const) {
     it(`big-datagram, wan-loss and mtu-fragments pass over IPv${family} with U02/U05 differs and U07/U08 confirmed`, async () => {
-      const out = mkdtempSync(path.join(os.tmpdir(), 'wl-udp-b-'));
-      const r = await runCli(['run', ...LABS, '--json', '--jobs', '3', '--out', out, ...(family === 6 ? ['--ipv6'] : [])], { timeoutMs: 300_000 });
-      const labs = (JSON.parse(r.stdout) as { labs: LabJson[] }).labs;
-      const failed = labs.flatMap((l) => l.expectations.filter((e) => !e.ok).map((e) => `${l.lab} ${e.at}: ${e.text}: expected ${JSON.stringify(e.expected)} got ${JSON.stringify(e.actual)}`));
+      const r = await runLabs<LabJson>(LABS, family, { jobs: 3, timeoutMs: 300_000, tag: 'udp-b' });
+      const { labs, failed, out } = r;
       expect(failed, r.stderr).toEqual([]);
       expect(labs.map((l) => [l.lab, l.family, l.verdict, l.reason])).toEqual(LABS.map((n) => [n, family, 'pass', null]));
       expect(r.code).toBe(0);
-      expect(Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c.verdict])))).toEqual(EXPECTED);
-      const claims = Object.fromEntries(labs.flatMap((l) => l.claims.map((c) => [c.id, c])));
+      expect(r.verdicts).toEqual(EXPECTED);
+      const { claims } = r;
       // The exact limit of the family, measured, in U08's evidence.
       expect(claims.U08!.evidence).toContain(family === 6 ? 'payloads up to 65527 bytes' : 'payloads up to 65507 bytes');
       expect(claims.U08!.evidence).toContain(`${family === 6 ? 65528 : 65508} bytes failed at once with EMSGSIZE`);
