@@ -12,7 +12,12 @@ describe('wirelab CLI', () => {
     const r = await runCli(['list', '--json']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
-    expect(rows.map((x) => x.lab)).toEqual(['handshake', 'third-segment-data', 'isn', 'stale-syn', 'queues', 'lost-third-ack', 'syn-flood', 'four-way-close', 'server-first-close', 'half-close', 'three-segment-close', 'time-wait']);
+    expect(rows.map((x) => x.lab)).toEqual([
+      'handshake', 'third-segment-data', 'isn', 'stale-syn', 'queues', 'lost-third-ack', 'syn-flood',
+      'four-way-close', 'server-first-close', 'half-close', 'three-segment-close', 'time-wait', 'lost-last-ack', 'simultaneous-close', 'rst',
+      'segmentation', 'retransmission', 'window', 'reordering', 'duplicates', 'checksum',
+      'slow-reader', 'big-datagram', 'rcvbuf', 'rate', 'wan-loss', 'sender-side', 'mtu-fragments',
+    ]);
     for (const row of rows) {
       // The contract's keys first; topic, families and typed params follow.
       expect(Object.keys(row).slice(0, 5)).toEqual(['lab', 'claims', 'title', 'seconds', 'needs']);
