@@ -241,7 +241,9 @@ describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (ne
     // before the capture saw it (the event fires before the segment is handed to the device).
     const rtx = k.events.filter((e) => e.kind === 'retransmit');
     expect(rtx.map((e) => e.kind === 'retransmit' && [e.state, e.seq, e.local, e.remote])).toEqual(syns.slice(1).map(() => ['SYN_SENT', syns[0]!.seq, c.client, c.server]));
-    const near = (t: number, packet: number): boolean => t <= packet + tol && t >= packet - tol - 200e-6;
+    // "just before": usually under 100 µs, measured up to 345 µs when the machine is busy; resends are
+    // a second apart, so 5 ms still names exactly one packet.
+    const near = (t: number, packet: number): boolean => t <= packet + tol && t >= packet - tol - 5e-3;
     rtx.forEach((e, i) => expect(near(e.time, syns[i + 1]!.absTime), `retransmit ${i} at ${e.time} vs SYN ${syns[i + 1]!.absTime}`).toBe(true));
     // Each resent SYN-ACK (by the timer, or answering a resent SYN) is a synack-retransmit event.
     const sa = k.events.filter((e) => e.kind === 'synack-retransmit');
@@ -253,6 +255,7 @@ describe.skipIf(!canRun)('kernel events: retransmissions and netfilter drops (ne
 
 describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', () => {
   it("two labs in parallel in one run share one bpftrace and each see only their own events; the host's mounts, namespaces and rules are unchanged", async () => {
+    const sharedPid = hub?.pid ?? null;
     const mountsBefore = hostMounts();
     const hostBefore = host();
     const tracefsBefore = /\s\/sys\/kernel\/tracing\s/.test(mountsBefore);
@@ -261,7 +264,9 @@ describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', (
     await new Promise((r) => hostSrv.once('listening', r));
     const hostPort = (hostSrv.address() as net.AddressInfo).port;
     const seen: Record<string, { ports: number[]; netns: string[]; k: KernelEvents | null; mountsDuring: string; bpftraces: number[] }> = {};
-    const hub = startKernelEventHub();
+    const runHub = startKernelEventHub();
+    // the file's shared bpftrace (the earlier tests') is still alive: count only the others
+    const bpftracesNow = (): number[] => [...bpftracesOf(process.pid)].filter((pid) => pid !== sharedPid);
     const mk = (name: string, topology: LabDefinition['topology']): LabDefinition =>
       lab({
         name,
@@ -271,23 +276,23 @@ describe.skipIf(!canRun)('kernel events: isolation (needs root and bpftrace)', (
           const a = await tcpEcho(ctx.sandbox, 4);
           const b = await tcpEcho(ctx.sandbox, 4);
           await new Promise<void>((resolve, reject) => net.connect(hostPort, '127.0.0.1').on('close', () => resolve()).on('error', reject).resume());
-          seen[name] = { ports: [a.port, b.port], netns, k: null, mountsDuring: hostMounts(), bpftraces: [...bpftracesOf(process.pid)] };
+          seen[name] = { ports: [a.port, b.port], netns, k: null, mountsDuring: hostMounts(), bpftraces: bpftracesNow() };
         },
         facts: keep((ctx) => (seen[name]!.k = ctx.kernelEvents)),
       });
     try {
       // the run's bpftrace is compiled before the labs (a lab alone waits at most 30 s for it: a busy machine takes longer)
-      expect(await hub.ready()).toBeNull();
-      const outs = await runLabs([mk('kev-a', { kind: 'veth' }), mk('kev-b', { kind: 'loopback' })], { family: 4, params: {}, outDir: outDir(), concurrency: 2, kernelHub: hub });
+      expect(await runHub.ready()).toBeNull();
+      const outs = await runLabs([mk('kev-a', { kind: 'veth' }), mk('kev-b', { kind: 'loopback' })], { family: 4, params: {}, outDir: outDir(), concurrency: 2, kernelHub: runHub });
       for (const o of outs) expect(o.verdict, `${o.lab}: ${o.reason}`).toBe('pass');
     } finally {
       hostSrv.close();
-      await hub.close();
+      await runHub.close();
     }
     // one bpftrace, the run's, served both labs
-    expect(seen['kev-a']!.bpftraces).toEqual([hub.pid]);
-    expect(seen['kev-b']!.bpftraces).toEqual([hub.pid]);
-    expect(bpftracesOf(process.pid).size).toBe(0);
+    expect(seen['kev-a']!.bpftraces).toEqual([runHub.pid]);
+    expect(seen['kev-b']!.bpftraces).toEqual([runHub.pid]);
+    expect(bpftracesNow()).toEqual([]);
     for (const [name, other] of [['kev-a', 'kev-b'], ['kev-b', 'kev-a']] as const) {
       const k = available(seen[name]!.k!);
       expect(k.events.length).toBeGreaterThan(0);
