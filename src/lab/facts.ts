@@ -7,6 +7,7 @@
  */
 import type { ResetEvent, SegmentRecord, Side, TcpConnection, TcpState, TcpStep } from '../analyze/model.js';
 import { ACK, FIN, RST, SYN } from '../decode/packet.js';
+import type { LabJudgeContext, Setup } from './types.js';
 
 export interface Step {
   packet: number; // 1-based, as inspect prints it
@@ -113,6 +114,15 @@ export function connFacts(c: TcpConnection): ConnFacts {
 }
 
 /** The states a side went through, in order (the analysis computes it: TcpConnection.statePath). */
+/**
+ * The one TCP connection to the port the mark `label` recorded (its data.port), or null once the
+ * setup expectation "exactly one ... was captured" has failed: the lab then returns null.
+ */
+export function theConnection(ctx: Pick<LabJudgeContext, 'mark' | 'connectionsTo'>, setup: Setup, label: string, to = 'the server'): TcpConnection | null {
+  const conns = ctx.connectionsTo(Number(ctx.mark(label)?.data?.port));
+  return setup.expect(`exactly one TCP connection to ${to} was captured`, conns.length === 1, conns.length, 1) ? conns[0]! : null;
+}
+
 export function stateTrail(c: TcpConnection, side: Side): TcpState[] {
   return c.statePath[side];
 }

@@ -3,7 +3,7 @@ import type { ParamSpecs } from './params.js';
 import type { LabDefinition } from './types.js';
 
 export { check } from './judge.js';
-export { connFacts, enteredBy, isFin, isPureAck, isRst, isSyn, isSynAck, ms, secs, stateTrail } from './facts.js';
+export { connFacts, enteredBy, isFin, isPureAck, isRst, isSyn, isSynAck, ms, secs, stateTrail, theConnection } from './facts.js';
 export type { ConnFacts, Reset, Retransmission, Step } from './facts.js';
 export { delta, firstObserved, observedStates, peakCount, timerStarts } from './observed.js';
 export type { TimerReading } from './observed.js';

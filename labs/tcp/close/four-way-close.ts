@@ -4,7 +4,7 @@
  * The capture shows the four segments; /proc/net/tcp shows the states between them and the
  * TIME_WAIT countdown on the client's socket.
  */
-import { check, connFacts, defineLab, enteredBy, firstObserved, ms, observedStates, stateTrail, TcpState } from '../../../src/lab/index.js';
+import { check, connFacts, theConnection, defineLab, enteredBy, firstObserved, ms, observedStates, stateTrail, TcpState } from '../../../src/lab/index.js';
 
 export default defineLab({
   name: 'four-way-close',
@@ -48,14 +48,13 @@ first waits in TIME_WAIT: on Linux for 60 s (TCP_TIMEWAIT_LEN), whatever MSL the
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('connect')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('exactly one TCP connection to the server was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'connect');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const { firstFin, secondFin } = f.close;
     if (!setup.expect('both sides sent a FIN', !!(firstFin && secondFin), [firstFin?.packet, secondFin?.packet], 'two FINs')) return null;
-    const listener = ctx.endpoint('server', port);
-    const server = ctx.endpoint('server', port);
+    const listener = ctx.endpoint('server', conn.serverPort);
+    const server = ctx.endpoint('server', conn.serverPort);
     return {
       ...f, fin1: firstFin!, fin2: secondFin!, server,
       closeWait: firstObserved(ctx.observation, server, 'CLOSE_WAIT'),

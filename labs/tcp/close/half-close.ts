@@ -4,7 +4,7 @@
  * last byte. The client's socket sits in FIN_WAIT_2 the whole time, still reading; it checks a
  * sha256 of every byte against the server's.
  */
-import { check, connFacts, defineLab, enteredBy, isPureAck, ms, observedStates, secs, TcpState } from '../../../src/lab/index.js';
+import { check, connFacts, theConnection, defineLab, enteredBy, isPureAck, ms, observedStates, secs, TcpState } from '../../../src/lab/index.js';
 import { WirelabError } from '../../../src/errors.js';
 import type { Observation } from '../../../src/observe/types.js';
 
@@ -72,10 +72,9 @@ read (sha256); the hashes match.`,
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('port')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('exactly one TCP connection to the server was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'port');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const { firstFin, secondFin, firstFinAck } = f.close;
     if (!setup.expect('the client sent the first FIN and the server the second', firstFin?.from === 'client' && secondFin?.from === 'server', [firstFin?.from, secondFin?.from], ['client', 'server'])) return null;
     const fin1 = firstFin!;

@@ -3,7 +3,7 @@
  * resends its FIN; the client, in TIME_WAIT, answers each copy with an ACK and starts its 60 s
  * again. The first lostAcks ACKs are dropped at the server's input, the next one goes through.
  */
-import { check, connFacts, defineLab, delta, enteredBy, isFin, isPureAck, observedStates, secs, TcpState } from '../../../src/lab/index.js';
+import { check, connFacts, theConnection, defineLab, delta, enteredBy, isFin, isPureAck, observedStates, secs, TcpState } from '../../../src/lab/index.js';
 import type { StateEvent } from '../../../src/observe/index.js';
 
 /** Programs start slowly on a loaded machine (node or python3 under a load of 50+): their first event may take seconds. */
@@ -70,10 +70,9 @@ it answers every copy of the FIN with an ACK and restarts its TIME_WAIT timer at
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('connect')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('exactly one TCP connection to the server was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'connect');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const { firstFin, secondFin } = f.close;
     if (!setup.expect('both sides sent a FIN', !!(firstFin && secondFin), [firstFin?.packet, secondFin?.packet], 'two FINs')) return null;
     const fin2 = secondFin!;

@@ -4,7 +4,7 @@
  * goes FIN_WAIT_1 -> FIN_WAIT_2 -> TIME_WAIT; the client's CLOSE_WAIT -> LAST_ACK -> CLOSED. The
  * TIME_WAIT socket now sits on the server's port, in the server's socket table.
  */
-import { check, connFacts, defineLab, enteredBy, firstObserved, ms, observedStates, secs, stateTrail, TcpState } from '../../../src/lab/index.js';
+import { check, connFacts, theConnection, defineLab, enteredBy, firstObserved, ms, observedStates, secs, stateTrail, TcpState } from '../../../src/lab/index.js';
 
 export default defineLab({
   name: 'server-first-close',
@@ -57,10 +57,9 @@ bother the server.`,
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('connect')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('exactly one TCP connection to the server was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'connect');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const { firstFin, secondFin } = f.close;
     if (!setup.expect('both sides sent a FIN', !!(firstFin && secondFin), [firstFin?.packet, secondFin?.packet], 'two FINs')) return null;
     const server = f.conn.server;

@@ -5,7 +5,7 @@
  * drops it before TCP looks at it (Tcp.InCsumErrors, drop reason TCP_CSUM), never acknowledges it,
  * and the bytes arrive through the client's retransmission: the application's SHA-256 matches.
  */
-import { check, connFacts, defineLab, delta, inBlock, ms, sackedAbove, type Step } from '../../../src/lab/index.js';
+import { check, connFacts, theConnection, defineLab, delta, inBlock, ms, sackedAbove, type Step } from '../../../src/lab/index.js';
 import { openStream, sendAll, short, streamCheck, wireSizeSegments } from './stream.js';
 
 const TABLE = 'wirelab_corrupt';
@@ -61,14 +61,13 @@ its checksums and tcpdump sees its packets before any sum is filled in; the clie
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('stream')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('one connection to the reader was captured', conns.length === 1, conns.length, 1)) return null;
+    const conn = theConnection(ctx, setup, 'stream', 'the reader');
+    if (!conn) return null;
     const spoiled = ctx.mark('spoiled')?.data as { packets: number; csumErrors: number } | undefined;
     if (!setup.expect('the nftables rule spoiled exactly one segment', spoiled?.packets === 1, spoiled?.packets ?? null, 1)) return null;
     const offloads = ctx.mark('offloads')?.data as { tso: string; gso: string; tx: string } | undefined;
     if (!setup.expect("tx checksumming was off on the client (its kernel computed every checksum)", offloads?.tx === 'off', offloads?.tx ?? null, 'off')) return null;
-    const f = connFacts(conns[0]!);
+    const f = connFacts(conn);
     const data = f.segments.filter((x) => x.from === 'client' && x.len > 0);
     const firsts: Step[] = [];
     for (const d of data) if (!firsts.some((x) => x.seq === d.seq)) firsts.push(d);

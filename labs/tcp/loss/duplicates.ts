@@ -4,7 +4,7 @@
  * once: count and SHA-256), and it also tells the sender: its ACK carries a D-SACK block below the
  * cumulative ACK (RFC 2883) naming the bytes it got twice.
  */
-import { blockText, check, connFacts, defineLab, delta, dsackBlock, inBlock, ms, type Step } from '../../../src/lab/index.js';
+import { blockText, check, connFacts, theConnection, defineLab, delta, dsackBlock, inBlock, ms, type Step } from '../../../src/lab/index.js';
 import { openStream, short, streamCheck, waitForCounter, wireSizeSegments } from './stream.js';
 
 export default defineLab({
@@ -50,10 +50,9 @@ the client (TcpExt.TCPDSACKRecv), which learns its retransmission was unnecessar
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('stream')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('one connection to the reader was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'stream', 'the reader');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const dropped = ctx.faults.find((x) => x.name === 'acks')?.dropped ?? 0;
     if (!setup.expect("the fault dropped the server's ACKs", dropped >= 1, dropped, '>= 1')) return null;
     const data = f.segments.filter((x) => x.from === 'client' && x.len > 0);

@@ -5,7 +5,7 @@
  * retransmission fills the hole, acknowledges everything at once. The application reads the bytes
  * in order: the SHA-256 of what it read equals the sender's.
  */
-import { blockText, check, connFacts, defineLab, delta, inBlock, ms, sackedAbove, type Step } from '../../../src/lab/index.js';
+import { blockText, check, connFacts, theConnection, defineLab, delta, inBlock, ms, sackedAbove, type Step } from '../../../src/lab/index.js';
 import { openStream, sendAll, short, streamCheck, wireSizeSegments } from './stream.js';
 
 export default defineLab({
@@ -40,10 +40,9 @@ netem's delay needs sch_netem, which this kernel does not have: a drop makes the
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('stream')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('one connection to the reader was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'stream', 'the reader');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const dropped = ctx.faults.find((x) => x.name === 'hole')?.dropped ?? 0;
     if (!setup.expect('the fault dropped exactly one data segment', dropped === 1, dropped, 1)) return null;
     const data = f.segments.filter((x) => x.from === 'client' && x.len > 0);

@@ -5,7 +5,7 @@
  * receiver acknowledges by sequence number, cumulatively, and a lone segment waits for the delayed
  * ACK timer. Both ends hash the stream: the application read exactly what was written.
  */
-import { ackCoverage, check, connFacts, dataSegments, defineLab, ms, setOffloads, withMark, type OffloadChange, type Step } from '../../../src/lab/index.js';
+import { ackCoverage, check, connFacts, theConnection, dataSegments, defineLab, ms, setOffloads, withMark, type OffloadChange, type Step } from '../../../src/lab/index.js';
 
 const SLOW = { timeoutMs: 30_000 }; // a readiness wait on a busy machine
 
@@ -79,10 +79,9 @@ announced SACK (selective acknowledgement) on both sides: the loss labs show it 
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('connect')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('one connection was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'connect');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const { syn, synAck } = f.handshake;
     if (!setup.expect('the handshake was captured', !!(syn && synAck), [syn?.packet, synAck?.packet])) return null;
     const { bytes, tail } = ctx.params;

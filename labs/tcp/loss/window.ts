@@ -4,7 +4,7 @@
  * when the application reads again, the server's window update lets the rest of the data through.
  * Every byte arrives, in order (sha256 at both ends).
  */
-import { check, connFacts, dataSegments, defineLab, delta, ms, secs, setOffloads, TcpState, windowProbes, withMark, zeroWindows, type Step } from '../../../src/lab/index.js';
+import { check, connFacts, theConnection, dataSegments, defineLab, delta, ms, secs, setOffloads, TcpState, windowProbes, withMark, zeroWindows, type Step } from '../../../src/lab/index.js';
 
 const SLOW = { timeoutMs: 30_000 }; // a readiness wait on a busy machine
 
@@ -56,10 +56,9 @@ kernel sends a window update (the same ACK number, a window above zero) and the 
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('connect')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('one connection was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'connect');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const resumeAt = ctx.mark('reader resumes')?.t ?? Infinity;
     const zeros = zeroWindows(f, 'server');
     if (!setup.expect('the server advertised a zero window', zeros.length > 0, zeros.length, '> 0')) return null;

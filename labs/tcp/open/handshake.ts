@@ -2,7 +2,7 @@
  * The three-way handshake on a real kernel: a node:net client connects to a node:net server on
  * loopback; the capture shows the SYN, SYN-ACK and ACK with their ISNs, flags and options.
  */
-import { check, connFacts, defineLab, enteredBy, kernelMissing, kernelState, ms, observedStates, signedUs, stateTrail, type Check, type KernelStateSeen } from '../../../src/lab/index.js';
+import { check, connFacts, theConnection, defineLab, enteredBy, kernelMissing, kernelState, ms, observedStates, signedUs, stateTrail, type Check, type KernelStateSeen } from '../../../src/lab/index.js';
 
 /** A kernel-event check when the run has kernel events; none (the packets' inference stands) without. */
 const seen = (text: string, k: KernelStateSeen, expected: string, packets: number[]): Check[] =>
@@ -41,17 +41,16 @@ accept() returns it.`,
   },
 
   facts(ctx, setup) {
-    const port = Number(ctx.mark('connect')?.data?.port);
-    const conns = ctx.connectionsTo(port);
-    if (!setup.expect('exactly one TCP connection to the server was captured', conns.length === 1, conns.length, 1)) return null;
-    const f = connFacts(conns[0]!);
+    const conn = theConnection(ctx, setup, 'connect');
+    if (!conn) return null;
+    const f = connFacts(conn);
     const { syn, synAck, third } = f.handshake;
     if (!setup.expect('the capture holds a SYN, a SYN-ACK and the third segment', !!(syn && synAck && third), [syn?.packet, synAck?.packet, third?.packet])) return null;
     const data = f.segments.find((s) => s.from === 'client' && s.len > 0) ?? null;
-    const listener = ctx.endpoint('server', port);
+    const listener = ctx.endpoint('server', conn.serverPort);
     // The kernel's own state changes (tracepoint sock:inet_sock_set_state), placed between packets.
     const k = ctx.kernelEvents;
-    const c = conns[0]!;
+    const c = conn;
     const next = f.segments.find((s) => s.packet > third!.packet) ?? null;
     const connectAt = ctx.mark('connect')!.t - 0.002; // Date.now() before the client started: millisecond resolution
     const kernel = {
