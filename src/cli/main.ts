@@ -33,6 +33,19 @@ const HELP = `wirelab: see TCP and UDP behave on a real kernel
 
 exit codes: 0 good, 1 a lab's expectation failed, 2 bad usage or input, 3 this machine can't run it`;
 
+/** The help's lines for one command (its usage and what it does), then the exit codes. */
+function commandHelp(name: string): string {
+  const lines = HELP.split('\n');
+  const out: string[] = [];
+  let inside = false;
+  for (const l of lines) {
+    if (/^  wirelab /.test(l)) inside = l.startsWith(`  wirelab ${name} `) || l === `  wirelab ${name}`;
+    else if (!l.startsWith('   ')) inside = false;
+    if (inside) out.push(l);
+  }
+  return [...out, '', lines[lines.length - 1]!].join('\n');
+}
+
 type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, () => Promise<Command>> = {
@@ -59,6 +72,12 @@ async function main(argv: string[]): Promise<number> {
   if (!load) {
     note(`wirelab: unknown command "${name}"; the commands are ${Object.keys(commands).join(', ')} (wirelab --help)`);
     return 2;
+  }
+  // `wirelab run --help`: that command's lines of the help (only before `--`: capture runs what follows)
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
+    process.stdout.write(`${commandHelp(name)}\n`);
+    return 0;
   }
   // Lab failures point at the lab's own TypeScript line: map stack traces for the commands that run
   // labs. Enabled before their modules load (it costs ~80 ms at startup, so inspect goes without).

@@ -42,6 +42,16 @@ describe('wirelab CLI', () => {
     expect(a.stderr + b.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('COMMAND --help prints that command\'s usage and exits 0; after -- it belongs to the captured program', async () => {
+    for (const [argv, usage] of [[['run', '--help'], 'wirelab run LAB'], [['sweep', 'udp', '-h'], 'wirelab sweep udp --rcvbuf'], [['inspect', 'x.pcap', '--help'], 'wirelab inspect FILE']] as const) {
+      const r = await runCli([...argv]);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.stdout).toContain(usage);
+      expect(r.stdout).not.toContain('wirelab doctor');
+      expect(r.stdout).toContain('exit codes:');
+    }
+  });
+
   it('inspect of a missing file, a directory and an empty file exits 2 naming the problem', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wl-cli-'));
     const empty = path.join(dir, 'empty.pcap');
