@@ -65,10 +65,14 @@ announced SACK (selective acknowledgement) on both sides: the loss labs show it 
     server.send({ do: 'pause' });
     await server.next('paused', SLOW);
     const { local } = await client.next('connected', SLOW);
+    // The server's delayed-ACK timer count around the tail: the kernel's word for which ACK it was.
+    const dack = async (): Promise<number> => (await ctx.counters('server'))['TcpExt.DelayedACKs'] ?? 0;
+    const dackBefore = await dack();
     ctx.mark('tail');
     client.send({ do: 'send', bytes: tail });
     await ctx.waitForSocket('server', (s) => s.remote === local && s.rxQueue >= tail, 30_000);
     await ctx.waitForSocket('client', (s) => s.local === local && s.txQueue === 0, 30_000); // acknowledged
+    ctx.mark('tail-acked', { delayedAcks: (await dack()) - dackBefore });
     server.send({ do: 'resume' });
     await server.next('reached', { ...SLOW, where: (m) => m.at === total });
     client.send({ do: 'end' });
@@ -111,6 +115,7 @@ announced SACK (selective acknowledgement) on both sides: the loss labs show it 
       readHash: (read?.sha256 as string | undefined) ?? null,
       readTotal: Number(read?.total ?? NaN),
       offloads, tailSeg, tailAck, bulkAcks, biggest, cov,
+      tailTimer: Number(ctx.mark('tail-acked')?.data?.delayedAcks ?? NaN), // TcpExt.DelayedACKs while the tail waited
       dupAcks: withMark(f, 'dup-ack').length,
     };
   },
@@ -160,12 +165,19 @@ announced SACK (selective acknowledgement) on both sides: the loss labs show it 
           check.eq(`the last ACK acknowledges all ${x.total} bytes and the FIN (relative ack ${x.total + 2})`, lastAck?.ack.relAck ?? null, x.total + 2, [lastAck?.ack.packet]),
           check.ok(`the server sent fewer ACKs than the ${mssSegs} MSS-size segments of the bulk (cumulative ACKs)`, x.bulkAcks.length < mssSegs, x.bulkAcks.length, `< ${mssSegs}`),
           check.ok('one ACK acknowledged at least two full segments\' worth of data at once', (x.biggest?.bytes ?? 0) >= 2 * (x.payload ?? Infinity), x.biggest?.bytes ?? 0, `>= ${2 * (x.payload ?? 0)} bytes`, [x.biggest?.ack.packet]),
-          x.retrans.length === 0
-            ? check.within('the lone tail segment, left unread, was acknowledged by the delayed-ACK timer (Linux: 40 ms minimum, 200 ms maximum)', tailDelay, 0.03, 0.25, [x.tailSeg?.packet, x.tailAck?.ack.packet])
-            : check.ok(`the lone tail segment was acknowledged by the delayed-ACK timer, or at once: the retransmission (packet ${x.retrans[0]!.packet}) delivered a duplicate, which puts Linux's receiver in quick-ACK mode`, tailDelay !== null && tailDelay <= 0.25, tailDelay, '<= 0.25 s', [x.retrans[0]!.packet, x.tailSeg?.packet, x.tailAck?.ack.packet]),
+          // The kernel's counter says which ACK it was; the delay is the textbook's side of it. Once in
+          // ~100 runs under load an ACK came 9.6 ms after the tail, which no timer explains: the counter tells.
+          ...(x.retrans.length === 0
+            ? [
+                check.ok('the lone tail segment, left unread, was acknowledged by the delayed-ACK timer (TcpExt.DelayedACKs +1 on the server while it waited)', x.tailTimer >= 1, x.tailTimer, '>= 1', [x.tailSeg?.packet, x.tailAck?.ack.packet]),
+                check.within('the delayed ACK came 20-250 ms after the tail (Linux: 40 ms usually, at least 20 ms, at most 200 ms plus a busy machine\'s lag)', tailDelay, 0.02, 0.25, [x.tailSeg?.packet, x.tailAck?.ack.packet]),
+              ]
+            : [
+                check.ok(`the lone tail segment was acknowledged by the delayed-ACK timer, or at once: the retransmission (packet ${x.retrans[0]!.packet}) delivered a duplicate, which puts Linux's receiver in quick-ACK mode`, tailDelay !== null && tailDelay <= 0.25, tailDelay, '<= 0.25 s', [x.retrans[0]!.packet, x.tailSeg?.packet, x.tailAck?.ack.packet]),
+              ]),
         ],
         evidence: `${x.bulkAcks.length} ACKs for the ${x.first.length - 1} segments of the bulk; the largest, packet ${x.biggest?.ack.packet} (ack ${x.biggest?.ack.relAck}), acknowledged ${x.biggest?.segments.length} segments (${x.biggest?.bytes} bytes) at once, ${ms(x.biggest?.delay)} after the newest of them; ` +
-          `the lone ${x.tail}-byte tail (packet ${x.tailSeg?.packet}), which the paused server did not read, was acknowledged ${ms(tailDelay)} later (packet ${x.tailAck?.ack.packet})${(tailDelay ?? 0) >= 0.03 ? ': a delayed ACK' : `: at once, in quick-ACK mode after the duplicate of packet ${x.retrans[0]?.packet}`}; SACK permitted in packets ${x.syn.packet} and ${x.synAck.packet}; ${x.dupAcks} duplicate ACKs (no loss)`,
+          `the lone ${x.tail}-byte tail (packet ${x.tailSeg?.packet}), which the paused server did not read, was acknowledged ${ms(tailDelay)} later (packet ${x.tailAck?.ack.packet})${tailHow(x)}; SACK permitted in packets ${x.syn.packet} and ${x.synAck.packet}; ${x.dupAcks} duplicate ACKs (no loss)`,
         differs: {
           textbook: 'the receiver sends an acknowledgement for each segment it receives',
           linux: 'one cumulative ACK covers several segments (at most every second full segment is acknowledged, fewer in a burst), and a lone segment waits for the delayed-ACK timer',
@@ -183,7 +195,14 @@ announced SACK (selective acknowledgement) on both sides: the loss labs show it 
     const seg = (s: Step | null | undefined) => (s ? `packet ${s.packet}` : '?');
     return `The client wrote ${x.bytes} bytes at once; ${ctx.params.offloads ? 'with the offloads on, the capture saw' : 'with TSO/GSO/GRO off, the capture saw'} ${x.first.length - 1} data segments for it, ` +
       `${x.fullSegs.length} of them carrying ${x.payload} bytes: MSS ${x.mss} less 12 bytes of timestamps. The server acknowledged them with ${x.bulkAcks.length} ACKs, one of which (${seg(x.biggest?.ack)}) covered ${x.biggest?.segments.length} segments: ` +
-      `an ACK says "everything before this byte", not "this segment". The ${x.tail}-byte write that followed went out alone, and the server application did not read it, and its kernel held the ACK for ${ms(x.tailAck?.delay)}${(x.tailAck?.delay ?? 0) >= 0.03 ? ' (the delayed-ACK timer; had the application read it at once, the read would have sent the ACK)' : ' (no delay: a duplicate segment earlier had put the receiver in quick-ACK mode)'}. ` +
+      `an ACK says "everything before this byte", not "this segment". The ${x.tail}-byte write that followed went out alone, and the server application did not read it, and its kernel held the ACK for ${ms(x.tailAck?.delay)}${x.tailTimer >= 1 ? ' (the delayed-ACK timer, TcpExt.DelayedACKs +1; had the application read it at once, the read would have sent the ACK)' : x.retrans.length > 0 ? ' (no timer: a duplicate segment earlier had put the receiver in quick-ACK mode)' : ' (not the delayed-ACK timer: TcpExt.DelayedACKs did not move)'}. ` +
       `The server read ${x.readTotal} bytes whose sha256 matched the sender's: reassembled whole and in order.`;
   },
 });
+
+/** How the tail's ACK came, by the server's TcpExt.DelayedACKs counter. */
+function tailHow(x: { tailTimer: number; retrans: Step[] }): string {
+  if (x.tailTimer >= 1) return `: a delayed ACK (the server's delayed-ACK timer fired: TcpExt.DelayedACKs +${x.tailTimer})`;
+  if (x.retrans.length > 0) return `: at once, in quick-ACK mode after the duplicate of packet ${x.retrans[0]!.packet}`;
+  return ': not by the delayed-ACK timer (TcpExt.DelayedACKs +0)';
+}
