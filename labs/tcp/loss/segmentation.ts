@@ -165,12 +165,13 @@ announced SACK (selective acknowledgement) on both sides: the loss labs show it 
           check.eq(`the last ACK acknowledges all ${x.total} bytes and the FIN (relative ack ${x.total + 2})`, lastAck?.ack.relAck ?? null, x.total + 2, [lastAck?.ack.packet]),
           check.ok(`the server sent fewer ACKs than the ${mssSegs} MSS-size segments of the bulk (cumulative ACKs)`, x.bulkAcks.length < mssSegs, x.bulkAcks.length, `< ${mssSegs}`),
           check.ok('one ACK acknowledged at least two full segments\' worth of data at once', (x.biggest?.bytes ?? 0) >= 2 * (x.payload ?? Infinity), x.biggest?.bytes ?? 0, `>= ${2 * (x.payload ?? 0)} bytes`, [x.biggest?.ack.packet]),
-          // The kernel's counter says which ACK it was; the delay is the textbook's side of it. Once in
-          // ~100 runs under load an ACK came 9.6 ms after the tail, which no timer explains: the counter tells.
+          // The kernel's counter says which ACK it was. The delay is not always 40 ms: in run --all
+          // (load ~5) 6 of 20 runs saw 10-30 ms. tcp_send_delayed_ack never postpones a delayed ACK
+          // already pending, so a timer armed before the tail arrived fires sooner.
           ...(x.retrans.length === 0
             ? [
                 check.ok('the lone tail segment, left unread, was acknowledged by the delayed-ACK timer (TcpExt.DelayedACKs +1 on the server while it waited)', x.tailTimer >= 1, x.tailTimer, '>= 1', [x.tailSeg?.packet, x.tailAck?.ack.packet]),
-                check.within('the delayed ACK came 20-250 ms after the tail (Linux: 40 ms usually, at least 20 ms, at most 200 ms plus a busy machine\'s lag)', tailDelay, 0.02, 0.25, [x.tailSeg?.packet, x.tailAck?.ack.packet]),
+                check.within('the ACK waited for the timer: over 1 ms, under 250 ms (Linux: 40 ms after the timer was armed, at most 200 ms, plus a busy machine\'s lag)', tailDelay, 0.001, 0.25, [x.tailSeg?.packet, x.tailAck?.ack.packet]),
               ]
             : [
                 check.ok(`the lone tail segment was acknowledged by the delayed-ACK timer, or at once: the retransmission (packet ${x.retrans[0]!.packet}) delivered a duplicate, which puts Linux's receiver in quick-ACK mode`, tailDelay !== null && tailDelay <= 0.25, tailDelay, '<= 0.25 s', [x.retrans[0]!.packet, x.tailSeg?.packet, x.tailAck?.ack.packet]),
