@@ -41,8 +41,9 @@ together before the capture point. The lab switches TSO, GSO and GRO off in both
 The server acknowledges by sequence number: each ACK carries the next byte it expects, and covers
 every segment before it (a cumulative ACK). Linux acknowledges at most every second full segment
 when data streams in, often fewer when segments arrive in a burst, and a segment that arrives alone
-waits for the delayed-ACK timer (at least 40 ms) in case a reply could carry the ACK. The handshake
-announced SACK (selective acknowledgement) on both sides: the loss labs show it at work.`,
+waits for the delayed-ACK timer (40 ms from when it was armed, sooner when it was armed for an
+earlier segment; at most 200 ms) in case a reply could carry the ACK. The handshake announced SACK
+(selective acknowledgement) on both sides: the loss labs show it at work.`,
 
   async run(ctx) {
     const { bytes, tail } = ctx.params;
