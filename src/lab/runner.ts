@@ -206,8 +206,10 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       // The observers already sample every namespace: read their latest samples rather than
       // /proc/net/tcp a second time (each read walks the kernel's global socket hash, ~5 ms).
-      waitForSocket: (role, pred, ms) => waitForSocket(role, async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
-      waitForSockets: (role, pred, ms) => waitForTable(role, async () => observers.get(roleNs(role))?.latest()?.sockets ?? readSockets(sb.nsPid(role)), pred, ms),
+      // Waits read the table fresh: the observer's latest sample may predate the lab's last action
+      // (segmentation resumed its reader on a stale "acknowledged" in 1 run of 5 under load).
+      waitForSocket: (role, pred, ms) => waitForSocket(role, () => readSockets(sb.nsPid(role)), pred, ms),
+      waitForSockets: (role, pred, ms) => waitForTable(role, () => readSockets(sb.nsPid(role)), pred, ms),
       counters: async (role) => (await readCounters(sb.nsPid(role))).values,
       mark: (label, data) => void marks.push({ label, t: Date.now() / 1000, ...(data ? { data } : {}) }),
       udp: (name, params, o) => labUdp.run(name, params, o),

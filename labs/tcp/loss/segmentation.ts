@@ -41,9 +41,9 @@ together before the capture point. The lab switches TSO, GSO and GRO off in both
 The server acknowledges by sequence number: each ACK carries the next byte it expects, and covers
 every segment before it (a cumulative ACK). Linux acknowledges at most every second full segment
 when data streams in, often fewer when segments arrive in a burst, and a segment that arrives alone
-waits for the delayed-ACK timer (40 ms from when it was armed, sooner when it was armed for an
-earlier segment; at most 200 ms) in case a reply could carry the ACK. The handshake announced SACK
-(selective acknowledgement) on both sides: the loss labs show it at work.`,
+waits for the delayed-ACK timer (40 ms at first, at most 200 ms) in case a reply could carry the
+ACK. The handshake announced SACK (selective acknowledgement) on both sides: the loss labs show it
+at work.`,
 
   async run(ctx) {
     const { bytes, tail } = ctx.params;
@@ -67,13 +67,22 @@ earlier segment; at most 200 ms) in case a reply could carry the ACK. The handsh
     await server.next('paused', SLOW);
     const { local } = await client.next('connected', SLOW);
     // The server's delayed-ACK timer count around the tail: the kernel's word for which ACK it was.
-    const dack = async (): Promise<number> => (await ctx.counters('server'))['TcpExt.DelayedACKs'] ?? 0;
+    const dack = async (): Promise<number> => {
+      const c = await ctx.counters('server');
+      return (c['TcpExt.DelayedACKs'] ?? 0) + (c['TcpExt.DelayedACKLocked'] ?? 0);
+    };
     const dackBefore = await dack();
     ctx.mark('tail');
     client.send({ do: 'send', bytes: tail });
     await ctx.waitForSocket('server', (s) => s.remote === local && s.rxQueue >= tail, 30_000);
+    // waitForSocket may answer from a sample taken before the tail left (the observer's latest), so
+    // "txQueue 0" alone could be read before the ACK: first wait for the server's timer counter to
+    // move (read fresh each time; at most 300 ms: the timer waits 40-200 ms).
+    const until = Date.now() + 300;
+    let timer = 0;
+    while ((timer = (await dack()) - dackBefore) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     await ctx.waitForSocket('client', (s) => s.local === local && s.txQueue === 0, 30_000); // acknowledged
-    ctx.mark('tail-acked', { delayedAcks: (await dack()) - dackBefore });
+    ctx.mark('tail-acked', { delayedAcks: timer });
     server.send({ do: 'resume' });
     await server.next('reached', { ...SLOW, where: (m) => m.at === total });
     client.send({ do: 'end' });
@@ -166,13 +175,12 @@ earlier segment; at most 200 ms) in case a reply could carry the ACK. The handsh
           check.eq(`the last ACK acknowledges all ${x.total} bytes and the FIN (relative ack ${x.total + 2})`, lastAck?.ack.relAck ?? null, x.total + 2, [lastAck?.ack.packet]),
           check.ok(`the server sent fewer ACKs than the ${mssSegs} MSS-size segments of the bulk (cumulative ACKs)`, x.bulkAcks.length < mssSegs, x.bulkAcks.length, `< ${mssSegs}`),
           check.ok('one ACK acknowledged at least two full segments\' worth of data at once', (x.biggest?.bytes ?? 0) >= 2 * (x.payload ?? Infinity), x.biggest?.bytes ?? 0, `>= ${2 * (x.payload ?? 0)} bytes`, [x.biggest?.ack.packet]),
-          // The kernel's counter says which ACK it was. The delay is not always 40 ms: in run --all
-          // (load ~5) 6 of 20 runs saw 10-30 ms. tcp_send_delayed_ack never postpones a delayed ACK
-          // already pending, so a timer armed before the tail arrived fires sooner.
+          // The kernel's counter says which ACK it was, the capture how long it waited. (Runs that saw
+          // 10-30 ms had resumed the reader early, on a stale "acknowledged": its read sent the ACK.)
           ...(x.retrans.length === 0
             ? [
                 check.ok('the lone tail segment, left unread, was acknowledged by the delayed-ACK timer (TcpExt.DelayedACKs +1 on the server while it waited)', x.tailTimer >= 1, x.tailTimer, '>= 1', [x.tailSeg?.packet, x.tailAck?.ack.packet]),
-                check.within('the ACK waited for the timer: over 1 ms, under 250 ms (Linux: 40 ms after the timer was armed, at most 200 ms, plus a busy machine\'s lag)', tailDelay, 0.001, 0.25, [x.tailSeg?.packet, x.tailAck?.ack.packet]),
+                check.within('the delayed ACK came 30-250 ms after the tail (Linux: 40 ms at first, at most 200 ms, plus a busy machine\'s lag)', tailDelay, 0.03, 0.25, [x.tailSeg?.packet, x.tailAck?.ack.packet]),
               ]
             : [
                 check.ok(`the lone tail segment was acknowledged by the delayed-ACK timer, or at once: the retransmission (packet ${x.retrans[0]!.packet}) delivered a duplicate, which puts Linux's receiver in quick-ACK mode`, tailDelay !== null && tailDelay <= 0.25, tailDelay, '<= 0.25 s', [x.retrans[0]!.packet, x.tailSeg?.packet, x.tailAck?.ack.packet]),
