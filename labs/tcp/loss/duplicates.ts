@@ -5,7 +5,7 @@
  * cumulative ACK (RFC 2883) naming the bytes it got twice.
  */
 import { blockText, check, connFacts, theConnection, defineLab, delta, dsackBlock, inBlock, ms, type Step } from '../../../src/lab/index.js';
-import { openStream, short, streamCheck, waitForCounter, wireSizeSegments } from './stream.js';
+import { endStream, openStream, short, streamCheck, waitForCounter, wireSizeSegments } from './stream.js';
 
 export default defineLab({
   name: 'duplicates',
@@ -31,11 +31,11 @@ the client (TcpExt.TCPDSACKRecv), which learns its retransmission was unnecessar
 
   async run(ctx) {
     await wireSizeSegments(ctx);
-    const s = await openStream(ctx, { report: 1 });
+    const s = await openStream(ctx, { notifyAt: [ctx.params.bytes] });
     const acks = await ctx.fault('acks', { at: 'client', match: { from: 'server', sport: s.port, tcp: 'pure-ack' } });
     const before = (await ctx.counters('server'))['TcpExt.TCPDSACKOldSent'] ?? 0;
     s.client.send({ do: 'send', bytes: ctx.params.bytes });
-    await s.server.next('progress', { where: (m) => Number(m.total) === ctx.params.bytes, timeoutMs: 20_000 });
+    await s.server.next('reached', { where: (m) => Number(m.at) === ctx.params.bytes, timeoutMs: 20_000 });
     ctx.mark('all data read');
     // The client resends what the server has; the server answers with a D-SACK (dropped too, for now).
     await waitForCounter(ctx, 'server', 'TcpExt.TCPDSACKOldSent', before + 1, 20_000);
@@ -44,8 +44,7 @@ the client (TcpExt.TCPDSACKRecv), which learns its retransmission was unnecessar
     // The next retransmission's D-SACK reaches the client, whose send queue then empties.
     const local = ctx.endpoint('client', s.clientPort);
     await ctx.waitForSocket('client', (x) => x.local === local && x.txQueue === 0 && x.state === 'ESTABLISHED', 20_000);
-    s.client.send({ do: 'end' });
-    await s.server.next('end', { timeoutMs: 20_000 });
+    await endStream(s, 20_000);
     await s.client.next('closed', { timeoutMs: 20_000 });
   },
 

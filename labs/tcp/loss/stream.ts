@@ -1,7 +1,7 @@
 /**
  * What the reordering, duplicates and checksum labs share: wire-size segments on the veth pair
  * (segmentation offloads off, so the capture and the fault rules see one MSS-sized segment per
- * packet, not a 64 KiB super-segment), one tcp-stream connection, and the end-to-end check of the
+ * packet, not a 64 KiB super-segment), one tcp-bulk connection, and the end-to-end check of the
  * stream (bytes and SHA-256 the sender wrote against what the reading application got).
  */
 import { setOffloads, type LabJudgeContext, type LabRunContext } from '../../../src/lab/index.js';
@@ -33,23 +33,32 @@ export interface Stream {
   clientPort: number;
 }
 
-/** A tcp-stream reader in the server namespace and a sender connected to it, both ready. */
-export async function openStream(ctx: LabRunContext, opts: { report?: number } = {}): Promise<Stream> {
-  const server = ctx.program('server', 'tcp-stream', { mode: 'listen', host: ctx.addr('server'), port: 0, ...opts }, 'reader');
+/**
+ * A tcp-bulk reader in the server namespace ('reader') and a sender connected to it ('sender'),
+ * both ready. `notifyAt`: stream offsets the reader reports ('reached') once it has read that far.
+ */
+export async function openStream(ctx: LabRunContext, opts: { notifyAt?: number[] } = {}): Promise<Stream> {
+  const server = ctx.program('server', 'tcp-bulk', { mode: 'listen', host: ctx.addr('server'), port: 0, ...opts }, 'reader');
   const port = Number((await server.next('listening', { timeoutMs: 30_000 })).port);
-  const client = ctx.program('client', 'tcp-stream', { mode: 'connect', host: ctx.addr('server'), port }, 'sender');
+  const client = ctx.program('client', 'tcp-bulk', { mode: 'connect', host: ctx.addr('server'), port }, 'sender');
   const clientPort = Number((await client.next('connected', { timeoutMs: 30_000 })).port);
   await server.next('accepted', { timeoutMs: 30_000 });
   ctx.mark('stream', { port, clientPort });
   return { server, client, port, clientPort };
 }
 
-/** Send `bytes`, end the stream, and wait until the reader has read it all (its 'end'). */
+/** The sender's FIN; once the reader has read to it (its 'eof'), the reader closes too. */
+export async function endStream(s: Stream, timeoutMs: number): Promise<void> {
+  s.client.send({ do: 'end' });
+  await s.server.next('eof', { timeoutMs });
+  s.server.send({ do: 'end' });
+}
+
+/** Send `bytes`, end the stream, and wait until the reader has read it all. */
 export async function sendAll(s: Stream, bytes: number, timeoutMs: number): Promise<void> {
   s.client.send({ do: 'send', bytes });
-  s.client.send({ do: 'end' });
   await s.client.next('sent', { timeoutMs });
-  await s.server.next('end', { timeoutMs });
+  await endStream(s, timeoutMs);
 }
 
 /** Poll a host's kernel counter until it reaches `min` (a readiness wait: each read takes a few ms). */
@@ -71,10 +80,10 @@ export interface StreamCheck {
   intact: boolean; // same count, same hash
 }
 
-/** What the sender wrote (its last 'sent') against what the reader read (its 'end'). */
+/** What the sender wrote (its last 'sent') against what the reader read (its 'eof'). */
 export function streamCheck(ctx: LabJudgeContext): StreamCheck {
   const sent = ctx.program('sender').messages.filter((m) => m.event === 'sent').pop();
-  const end = ctx.program('reader').messages.find((m) => m.event === 'end');
+  const end = ctx.program('reader').messages.find((m) => m.event === 'eof');
   const r: StreamCheck = {
     sent: sent ? Number(sent.total) : null,
     sentHash: sent ? String(sent.sha256) : null,
