@@ -61,6 +61,12 @@ export function faultDrops(a: Analysis, logs: FaultLog[], counts: FaultCount[], 
       out.unnamed.push({ fault: log.name, dropped, why: 'a random loss rule drops without saying which packets' });
       continue;
     }
+    if (log.spec.match.ttl !== undefined) {
+      // The analysis keeps no TTL per segment: naming packets by the rest of the match would
+      // include the copies the rule let through (simultaneous-close's delayed FINs, TTL 63).
+      out.unnamed.push({ fault: log.name, dropped, why: `the rule matches TTL ${log.spec.match.ttl}, which the analysis does not keep per segment` });
+      continue;
+    }
     const hits: number[] = [];
     for (const c of a.tcp) for (const s of c.segments) if (armedAt(log, s.absTime) && matches(log.spec.match, c, s, addrOf, loopback)) hits.push(s.packet);
     hits.sort((x, y) => x - y);

@@ -28,4 +28,10 @@ describe('faultDrops', () => {
     const rnd: FaultLog = { name: 'acks', spec: { ...pureAcks, drop: { percent: 50 } }, windows: [{ from: 0, to: Infinity }] };
     expect(faultDrops(a, [rnd], [{ name: 'acks', dropped: 1 }], addr, false).unnamed[0]!.why).toMatch(/random/);
   });
+  it('names none for a rule that also matches on TTL (not kept per segment), even when the count would agree', () => {
+    const log: FaultLog = { name: 'acks', spec: { ...pureAcks, match: { ...pureAcks.match, ttl: 64 } }, windows: [{ from: base - 1, to: base + 1.5 }] };
+    const r = faultDrops(a, [log], [{ name: 'acks', dropped: 2 }], addr, false);
+    expect(r.packets).toEqual([]);
+    expect(r.unnamed).toEqual([{ fault: 'acks', dropped: 2, why: expect.stringMatching(/TTL 64/) }]);
+  });
 });
