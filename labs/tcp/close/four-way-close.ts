@@ -53,15 +53,14 @@ first waits in TIME_WAIT: on Linux for 60 s (TCP_TIMEWAIT_LEN), whatever MSL the
     const f = connFacts(conn);
     const { firstFin, secondFin } = f.close;
     if (!setup.expect('both sides sent a FIN', !!(firstFin && secondFin), [firstFin?.packet, secondFin?.packet], 'two FINs')) return null;
-    const listener = ctx.endpoint('server', conn.serverPort);
-    const server = ctx.endpoint('server', conn.serverPort);
+    const server = ctx.endpoint('server', conn.serverPort); // the listener's address, and the accepted socket's
     return {
       ...f, fin1: firstFin!, fin2: secondFin!, server,
       closeWait: firstObserved(ctx.observation, server, 'CLOSE_WAIT'),
       finWait2: firstObserved(ctx.observation, f.conn.client, 'FIN_WAIT_2'),
       timeWait: firstObserved(ctx.observation, f.conn.client, 'TIME_WAIT'),
       serverTimeWait: firstObserved(ctx.observation, server, 'TIME_WAIT'),
-      listenerStates: observedStates(ctx.observation, listener),
+      listenerStates: observedStates(ctx.observation, server),
     };
   },
 

@@ -6,6 +6,7 @@
  * ACK timer. Both ends hash the stream: the application read exactly what was written.
  */
 import { ackCoverage, check, connFacts, theConnection, dataSegments, defineLab, ms, setOffloads, withMark, type OffloadChange, type Step } from '../../../src/lab/index.js';
+import { pollCounter } from './stream.js';
 
 const SLOW = { timeoutMs: 30_000 }; // a readiness wait on a busy machine
 
@@ -66,21 +67,15 @@ at work.`,
     server.send({ do: 'pause' });
     await server.next('paused', SLOW);
     const { local } = await client.next('connected', SLOW);
-    // The server's delayed-ACK timer count around the tail: the kernel's word for which ACK it was.
-    const dack = async (): Promise<number> => {
-      const c = await ctx.counters('server');
-      return (c['TcpExt.DelayedACKs'] ?? 0) + (c['TcpExt.DelayedACKLocked'] ?? 0);
-    };
-    const dackBefore = await dack();
+    // The server's delayed-ACK timer count around the tail: the kernel's word for which ACK it was
+    // (a timer that fires while the socket is locked is counted when its deferred handler runs).
+    const DACK = 'TcpExt.DelayedACKs';
+    const dackBefore = (await ctx.counters('server'))[DACK] ?? 0;
     ctx.mark('tail');
     client.send({ do: 'send', bytes: tail });
     await ctx.waitForSocket('server', (s) => s.remote === local && s.rxQueue >= tail, 30_000);
-    // waitForSocket may answer from a sample taken before the tail left (the observer's latest), so
-    // "txQueue 0" alone could be read before the ACK: first wait for the server's timer counter to
-    // move (read fresh each time; at most 300 ms: the timer waits 40-200 ms).
-    const until = Date.now() + 300;
-    let timer = 0;
-    while ((timer = (await dack()) - dackBefore) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    // Then the timer (40-200 ms; 300 ms at most), and the ACK's arrival at the client.
+    const timer = (await pollCounter(ctx, 'server', DACK, dackBefore + 1, 300)) - dackBefore;
     await ctx.waitForSocket('client', (s) => s.local === local && s.txQueue === 0, 30_000); // acknowledged
     ctx.mark('tail-acked', { delayedAcks: timer });
     server.send({ do: 'resume' });

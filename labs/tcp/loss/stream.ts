@@ -61,15 +61,21 @@ export async function sendAll(s: Stream, bytes: number, timeoutMs: number): Prom
   await endStream(s, timeoutMs);
 }
 
-/** Poll a host's kernel counter until it reaches `min` (a readiness wait: each read takes a few ms). */
-export async function waitForCounter(ctx: LabRunContext, role: 'client' | 'server', key: string, min: number, timeoutMs: number): Promise<number> {
+/** Poll a host's kernel counter until it reaches `min` or `timeoutMs` passes: the last value read. */
+export async function pollCounter(ctx: LabRunContext, role: 'client' | 'server', key: string, min: number, timeoutMs: number): Promise<number> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = (await ctx.counters(role))[key] ?? 0;
-    if (v >= min) return v;
-    if (Date.now() > until) throw new Error(`${role}: ${key} stayed at ${v} (< ${min}) for ${timeoutMs} ms`);
+    if (v >= min || Date.now() > until) return v;
     await ctx.sleep(5);
   }
+}
+
+/** The same, as a readiness wait: a counter that never gets there is an error. */
+export async function waitForCounter(ctx: LabRunContext, role: 'client' | 'server', key: string, min: number, timeoutMs: number): Promise<number> {
+  const v = await pollCounter(ctx, role, key, min, timeoutMs);
+  if (v < min) throw new Error(`${role}: ${key} stayed at ${v} (< ${min}) for ${timeoutMs} ms`);
+  return v;
 }
 
 export interface StreamCheck {
