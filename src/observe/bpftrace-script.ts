@@ -110,12 +110,14 @@ export interface ScriptConfig {
   base: number;
 }
 
-export function buildScript(formats: Map<TracepointName, TracepointFormat>, cfg: ScriptConfig, opts: { kprobeFsync?: boolean; skbCbOffset?: number | null } = {}): string {
+export function buildScript(formats: Map<TracepointName, TracepointFormat>, cfg: ScriptConfig, opts: { fsyncUprobe?: string | null; skbCbOffset?: number | null } = {}): string {
   const { base } = cfg;
   if (!Number.isSafeInteger(base) || base <= 0 || base + 3 * WINDOW >= 2 ** 31) throw new TypeError(`the fsync window's base must be a positive integer below 2^31 - 3 * 2^24, got ${base}`);
   const out: string[] = ['BEGIN { printf("B %llu\\n", nsecs); }'];
-  // The control window: a kprobe on do_fsync where the kernel has one (enabling any syscall
-  // tracepoint sends every syscall of every task through the slow path), else the syscall tracepoint.
+  // The control window: a uprobe on the C library's fsync() where the kernel has uprobes (only
+  // fsync callers pay), else the syscall tracepoint (enabling any syscall tracepoint sends every
+  // syscall of every task through the kernel's slow path while it is attached). fsync's fd is an
+  // int: the register's upper half is undefined, hence the cast.
   const ctl = (fd: string): string => `/ ${fd} >= ${base} && ${fd} < ${base + 3 * WINDOW} / {
   $v = (uint64)${fd} - ${base};
   if ($v < ${WINDOW}) {
@@ -137,7 +139,7 @@ export function buildScript(formats: Map<TracepointName, TracepointFormat>, cfg:
     }
   }
 }`;
-  if (opts.kprobeFsync) out.push(`kprobe:do_fsync ${ctl('arg0')}`);
+  if (opts.fsyncUprobe) out.push(`uprobe:${opts.fsyncUprobe}:fsync ${ctl('(int32)arg0')}`);
   else if (has(formats, 'syscalls/sys_enter_fsync', 'fd')) out.push(`tracepoint:syscalls:sys_enter_fsync ${ctl('args->fd')}`);
   out.push(`tracepoint:sock:inet_sock_set_state / args->protocol == 6 / {
   $ns = ${SK_NS('args->skaddr')};

@@ -60,7 +60,7 @@ export function startKernelEventHub(opts: KernelEventOptions = {}): KernelEventH
     support = await kernelEventsSupport();
     if (!support.ok) return (failure = { available: false, missing: support.detail, fix: support.fix });
     if (closing) return (failure = { available: false, missing: 'the run ended before kernel events were ready', fix: null });
-    const script = buildScript(support.formats, { base }, { kprobeFsync: support.kprobeFsync, skbCbOffset: support.skbCbOffset });
+    const script = buildScript(support.formats, { base }, { fsyncUprobe: support.fsyncUprobe, skbCbOffset: support.skbCbOffset });
     // setpriv --pdeathsig: bpftrace ends (SIGINT) when we die, even by SIGKILL: no probe outlives its run.
     const argv = withPrivateTracefs([...(which('setpriv') ? ['setpriv', '--pdeathsig', 'INT'] : []), support.bpftrace!, '-f', 'json', '-B', 'line', '-e', script]);
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -14,7 +14,7 @@ import { parseTracepointFormat, type TracepointFormat } from '../../../src/obser
 
 const fixture = (f: string): string => readFileSync(path.join(__dirname, 'fixtures', f), 'utf8');
 const support: KernelEventsSupport = {
-  ok: true, detail: 'test', fix: null, bpftrace: 'bpftrace', kprobeFsync: false, skbCbOffset: 40,
+  ok: true, detail: 'test', fix: null, bpftrace: 'bpftrace', fsyncUprobe: null, skbCbOffset: 40,
   formats: new Map<TracepointName, TracepointFormat>([['skb/kfree_skb', parseTracepointFormat(fixture('kfree_skb-6.18.format'))]]),
 };
 // datagram n's first 4 payload bytes (big-endian) as bpftrace reads them: a little-endian u64
