@@ -1,7 +1,10 @@
 /**
  * wirelab's UDP sender against `iperf3 -u -b 0` in the same run: same datagram size, same count,
  * each in a fresh loopback namespace with the same tcpdump capture running (-s 128 -B 64 MiB), in
- * alternating order, median of N rounds. Reports datagrams/s of both and their ratio (target:
+ * rotating order, median of N rounds. A third anchor, the floor of node:dgram itself: a bare loop
+ * of `send()` on a connected socket (the same header, no callbacks, no timing of its own) to
+ * wirelab's receiver: wirelab against it is what wirelab's sender adds; it against iperf3 is what
+ * node:dgram costs per datagram beside a C `write()` loop. Reports datagrams/s of both and their ratio (target:
  * wirelab >= iperf3), and the capture's kernel drops (target 0; otherwise the run says the capture
  * was incomplete). Also datagrams per CPU second of each sender (wirelab's process.cpuUsage(), iperf3's
  * own cpu_utilization_percent): the comparison that does not depend on what else the machine runs.
@@ -15,10 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCapture } from '../src/capture/live.js';
+import { LabProgram } from '../src/lab/program.js';
 import { createSandbox } from '../src/sandbox/index.js';
 import type { Sandbox } from '../src/sandbox/types.js';
 import { runUdp } from '../src/udp/engine.js';
 import { DEFAULT_PARAMS } from '../src/udp/params.js';
+import { MAGIC } from '../src/udp/payload.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const IPERF_PORT = 5201; // inside a fresh namespace of its own: nothing else listens there
@@ -31,7 +36,7 @@ interface Options {
 }
 
 interface Sample {
-  tool: 'wirelab' | 'iperf3';
+  tool: 'wirelab' | 'iperf3' | 'node-loop';
   size: number;
   round: number;
   perSec: number; // datagrams/s the sender sent
@@ -75,6 +80,47 @@ async function wirelab(size: number, count: number, round: number, dir: string):
       tool: 'wirelab', size, round, perSec: r.sender.ratePerSec, perCpuSec: count / (r.sender.cpuMs / 1000), receivedPercent: (100 * r.receiver.received) / count,
       captureDropped: r.capture.droppedByKernel, captured: r.capture.packets,
     };
+  });
+}
+
+/** The node:dgram floor: numbered datagrams in a bare loop, 1000 per turn; prints SENT n seconds cpuSeconds. */
+const NODE_LOOP = `
+const dgram = require('node:dgram'); const [port, size, count, v6] = process.argv.slice(1).map(Number);
+const s = dgram.createSocket(v6 ? 'udp6' : 'udp4');
+s.connect(port, v6 ? '::1' : '127.0.0.1', () => {
+  const bufs = Array.from({ length: 64 }, () => { const b = Buffer.alloc(size); b.writeUInt32BE(${MAGIC}, 4); return b; });
+  let i = 0; const cpu0 = process.cpuUsage(); const t0 = performance.now();
+  const turn = () => {
+    const end = Math.min(count, i + 1000);
+    for (; i < end; i++) { const b = bufs[i & 63]; b.writeUInt32BE(i, 0); b.writeDoubleBE(performance.timeOrigin + performance.now(), 8); s.send(b); }
+    if (i < count) { setImmediate(turn); return; }
+    const c = process.cpuUsage(cpu0);
+    console.log('SENT ' + i + ' ' + (performance.now() - t0) / 1000 + ' ' + (c.user + c.system) / 1e6);
+    s.close();
+  };
+  turn();
+});`;
+
+async function nodeLoop(size: number, count: number, round: number, dir: string): Promise<Sample> {
+  return withSandbox('bench-udp-node-loop', async (sb) => {
+    const cap = await startCapture({ sandbox: sb, role: 'server', file: path.join(dir, `node-loop-${size}-${round}.pcap`), backend: 'tcpdump', snaplen: 128, bufferKiB: 65536 });
+    const receiver = new LabProgram(sb, 'server', 'udp-receiver', 'udp-receiver', { addr: sb.host('server').addr4, family: 4, rcvbuf: null, workUs: 0, reader: 'inline', count });
+    try {
+      const port = (await receiver.next('ready', 60_000)).port as number;
+      const r = await sb.exec('client', ['node', '-e', NODE_LOOP, String(port), String(size), String(count), '0']);
+      const m = /SENT (\d+) ([\d.]+) ([\d.]+)/.exec(r.stdout);
+      if (!m) throw new Error(`the node:dgram loop failed (${r.code}): ${r.stderr.slice(0, 500)}`);
+      receiver.send({ do: 'drain', quietMs: 100 });
+      const got = await receiver.next('done', 120_000);
+      const stats = await cap.stop();
+      return {
+        tool: 'node-loop', size, round, perSec: count / Number(m[2]), perCpuSec: count / Number(m[3]), receivedPercent: (100 * (got.received as number)) / count,
+        captureDropped: stats.droppedByKernel, captured: stats.captured,
+      };
+    } finally {
+      await receiver.stop().catch(() => null);
+      await cap.stop().catch(() => null);
+    }
   });
 }
 
@@ -138,8 +184,9 @@ async function main(): Promise<void> {
   try {
     for (const size of o.sizes) {
       for (let round = 0; round < o.rounds; round++) {
-        // alternate who goes first, so neither always gets the quieter moment
-        const order = round % 2 === 0 ? [wirelab, iperf3] : [iperf3, wirelab];
+        // rotate who goes first, so none always gets the quieter moment
+        const tools = [wirelab, iperf3, nodeLoop];
+        const order = [...tools.slice(round % 3), ...tools.slice(0, round % 3)];
         for (const f of order) {
           const s = await f(size, o.count, round, dir);
           samples.push(s);
@@ -158,6 +205,8 @@ async function main(): Promise<void> {
     const dropped = drops.reduce<number>((a, d) => a + (d ?? 0), 0);
     const wc = median(of('wirelab').map((s) => s.perCpuSec));
     const ic = median(of('iperf3').map((s) => s.perCpuSec));
+    const n = median(of('node-loop').map((s) => s.perSec));
+    const nc = median(of('node-loop').map((s) => s.perCpuSec));
     return {
       size,
       wirelabPerSec: Math.round(w),
@@ -165,6 +214,10 @@ async function main(): Promise<void> {
       wirelabPerCpuSec: Math.round(wc),
       iperf3PerCpuSec: Math.round(ic),
       cpuRatio: +(wc / ic).toFixed(3),
+      nodeLoopPerSec: Math.round(n),
+      nodeLoopPerCpuSec: Math.round(nc),
+      nodeLoopToIperf3: { rate: +(n / i).toFixed(3), perCpu: +(nc / ic).toFixed(3) },
+      wirelabToNodeLoop: { rate: +(w / n).toFixed(3), perCpu: +(wc / nc).toFixed(3) },
       ratio: +(w / i).toFixed(3),
       targetMet: w >= i,
       captureDroppedTotal: dropped,
@@ -181,7 +234,9 @@ async function main(): Promise<void> {
       `${r.size} B: wirelab ${r.wirelabPerSec}/s, iperf3 -u ${r.iperf3PerSec}/s, ratio ${r.ratio} (${r.targetMet ? 'target met' : 'TARGET MISSED'}: wirelab >= iperf3); ` +
         `per CPU second of the sender: wirelab ${r.wirelabPerCpuSec}, iperf3 ${r.iperf3PerCpuSec} (ratio ${r.cpuRatio}); ` +
         `capture ${r.captureComplete ? '0 dropped by the kernel' : `INCOMPLETE: ${r.captureDroppedTotal} packets dropped by the kernel`}; ` +
-        `received: wirelab ${r.wirelabReceivedPercent}%, iperf3 ${r.iperf3ReceivedPercent}%\n`,
+        `received: wirelab ${r.wirelabReceivedPercent}%, iperf3 ${r.iperf3ReceivedPercent}%\n` +
+        `  the node:dgram floor (a bare send() loop to the same receiver): ${r.nodeLoopPerSec}/s, ${r.nodeLoopPerCpuSec} per CPU second: ` +
+        `${r.nodeLoopToIperf3.rate} of iperf3's rate (${r.nodeLoopToIperf3.perCpu} per CPU); wirelab's sender reaches ${r.wirelabToNodeLoop.rate} of it (${r.wirelabToNodeLoop.perCpu} per CPU)\n`,
     );
   }
   process.stdout.write(`results: ${path.relative(process.cwd(), o.out)}\n`);
