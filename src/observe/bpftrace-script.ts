@@ -64,8 +64,9 @@ function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: st
   const l4 = (p: string): string =>
     `bswap(*(uint16*)$th), bswap(*(uint16*)($th + 2)), ${p} == 17 ? (uint64)bswap(*(uint16*)($th + 4)) : (uint64)bswap(*(uint32*)($th + 4)), ${p} == 17 ? *(uint64*)($th + 8) : (uint64)*(uint8*)($th + 13)`;
   return `
-    $nh = $skb->head + $skb->network_header;
-    $th = $skb->head + $skb->transport_header;
+    $h = $skb->head;
+    $nh = $h + $skb->network_header;
+    $th = $h + $skb->transport_header;
     $v = (*(uint8*)$nh) >> 4;
     if ($v == 4) {
       $p = *(uint8*)($nh + 9);
@@ -76,6 +77,7 @@ function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: st
         ${wrap(`printf("${head} 6 %u %s %s %u %u %llu %llu${tail}\\n", ${headArgs}, $p, ntop(((struct ipv6hdr *)$nh)->saddr.in6_u.u6_addr8), ntop(((struct ipv6hdr *)$nh)->daddr.in6_u.u6_addr8), ${l4('$p')}${tailArgs});`)}
       } else {
         @emitted[$g, 6] = count();
+        @drops[$g, $r] = sum(1);
         printf("${head} 0${tail}\\n", ${headArgs}${tailArgs});
       }
     }`;
@@ -87,6 +89,9 @@ function packetPrintf(head: string, headArgs: string, tail: string, tailArgs: st
  * run's end prints once (U t ns reason sport dport last count) when the next drop does not continue
  * it; runs still open at exit are in the @run map (last, count, time). A blast that overflows a
  * buffer then costs a few lines, not one per datagram. Other drops print one D line each.
+ * @drops[g, reason] (a sum) counts each D line's drop when it is printed and a run's further drops
+ * when the run ends, so that a drop continuing a run costs one map lookup and one update, not two
+ * updates: the exact count is @drops plus (count - 1) of each run still open in @run.
  */
 const K = '[$g, $r, $sp, $dp]';
 const udpRuns = (printf: string): string => `if ($p == 17) {
@@ -97,10 +102,12 @@ const udpRuns = (printf: string): string => `if ($p == 17) {
         } else {
           if ($c.1 > 1) { @emitted[$g, 7] = count(); printf("U %llu %llu %u %u %u %u %u\\n", $c.2, $g, $r, $sp, $dp, $c.0, $c.1); }
           @run${K} = ($q, (uint64)1, nsecs);
+          @drops[$g, $r] = sum($c.1 > 0 ? $c.1 : (uint64)1);
           @emitted[$g, 6] = count();
           ${printf}
         }
       } else {
+        @drops[$g, $r] = sum(1);
         @emitted[$g, 6] = count();
         ${printf}
       }`;
@@ -210,7 +217,6 @@ export function buildScript(formats: Map<TracepointName, TracepointFormat>, cfg:
   if ($sk == 0) { $sk = $skb->sk; }
   $ns = $sk != 0 ? $sk->__sk_common.skc_net.net->ns.inum : ($skb->dev != 0 ? $skb->dev->nd_net.net->ns.inum : 0);
   ${FILTER(`    $r = ${reason};
-    @drops[$g, $r] = count();
     ${packetPrintf('D %llu %llu %u %u', 'nsecs, $g, $r, args->protocol', ' %llx', ', args->location', udpRuns)}`)}
 }`);
   }

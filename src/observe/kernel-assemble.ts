@@ -58,7 +58,8 @@ export async function assembleKernelEvents(x: AssembleInput): Promise<KernelEven
   events.sort((a, b) => a.time - b.time);
   completeTuples(events);
   const closedRuns = x.lines.map(parseRunLine).filter((r): r is DropRun => r !== null);
-  const runs = closedRuns.concat(openRuns(x.maps));
+  const stillOpen = openRuns(x.maps);
+  const runs = closedRuns.concat(stillOpen);
   applyRuns(events.filter((e): e is DropEvent => e.kind === 'drop'), runs, { toEpoch, netnsOf, dropFormat });
   const emitted: Record<string, number> = {};
   for (const [k, v] of Object.entries(x.maps['@emitted'] ?? {})) {
@@ -67,9 +68,17 @@ export async function assembleKernelEvents(x: AssembleInput): Promise<KernelEven
   }
   const emittedTotal = Object.values(emitted).reduce((a, b) => a + b, 0);
   const dropCounts: { netns: string; reason: string; count: number }[] = [];
+  // @drops holds each run's first drop and, once a run ended, the rest; a run still open adds count - 1
+  const perKey = new Map<string, number>();
+  const add = (g: number, reason: number, n: number): void => void perKey.set(`${g},${reason}`, (perKey.get(`${g},${reason}`) ?? 0) + n);
   for (const [k, v] of Object.entries(x.maps['@drops'] ?? {})) {
     const [g, reason] = k.split(',').map(Number) as [number, number];
-    dropCounts.push({ netns: netnsOf(g), reason: symbolName(dropFormat, 'reason', reason), count: Number(v) });
+    add(g, reason, Number(v));
+  }
+  for (const r of stillOpen) add(r.inode, r.reason, r.count - 1);
+  for (const [k, count] of perKey) {
+    const [g, reason] = k.split(',').map(Number) as [number, number];
+    dropCounts.push({ netns: netnsOf(g), reason: symbolName(dropFormat, 'reason', reason), count });
   }
   // every D line is an event, every U line a run folded into one: what is missing was lost
   const lost = Math.max(x.lostReported, emittedTotal - events.length - closedRuns.length);
