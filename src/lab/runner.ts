@@ -154,6 +154,11 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     for (const role of sb.roles) {
       if (!observers.has(roleNs(role))) observers.set(roleNs(role), startObserver(sb.nsPid(role), { intervalMs: 10 }));
     }
+    const freshSockets = async (role: HostRole): Promise<SocketEntry[]> => {
+      const sockets = await readSockets(sb.nsPid(role));
+      observers.get(roleNs(role))?.offer(sockets);
+      return sockets;
+    };
     const addr = (role: HostRole): string => (family === 6 ? sb.host(role).addr6 : sb.host(role).addr4);
     const endpoint = (role: HostRole, port: number): string => endpointText(addr(role), port);
     const names = new Set<string>();
@@ -208,8 +213,9 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
       // /proc/net/tcp a second time (each read walks the kernel's global socket hash, ~5 ms).
       // Waits read the table fresh: the observer's latest sample may predate the lab's last action
       // (segmentation resumed its reader on a stale "acknowledged" in 1 run of 5 under load).
-      waitForSocket: (role, pred, ms) => waitForSocket(role, () => readSockets(sb.nsPid(role)), pred, ms),
-      waitForSockets: (role, pred, ms) => waitForTable(role, () => readSockets(sb.nsPid(role)), pred, ms),
+      // Each such read is offered to the namespace's observer, so what a lab waited for is observed.
+      waitForSocket: (role, pred, ms) => waitForSocket(role, () => freshSockets(role), pred, ms),
+      waitForSockets: (role, pred, ms) => waitForTable(role, () => freshSockets(role), pred, ms),
       counters: async (role) => (await readCounters(sb.nsPid(role))).values,
       mark: (label, data) => void marks.push({ label, t: Date.now() / 1000, ...(data ? { data } : {}) }),
       udp: (name, params, o) => labUdp.run(name, params, o),

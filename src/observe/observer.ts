@@ -40,6 +40,12 @@ export function timerRestarted(prev: Map<string, number>, next: Map<string, numb
 export interface Observer {
   /** The sockets as the latest sample showed them (null before the first sample). */
   latest(): SocketSample | null;
+  /**
+   * A table someone else just read from this namespace (a lab's wait): kept like a sample of
+   * its own, so a state a lab waited for is in the observation even if the 10 ms sampler, stalled
+   * on a loaded machine, never saw it.
+   */
+  offer(sockets: SocketEntry[]): void;
   stop(): Promise<Observation>;
 }
 
@@ -55,12 +61,11 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
 
   const before = readCounters(pid);
 
-  const sample = async (): Promise<void> => {
-    // Reading /proc/net/tcp walks the kernel's global socket hash (~5 ms a file on this machine), so
-    // it runs off the main thread; the sample is stamped when the read has finished: every state in
-    // it held at or before that moment, so a packet is never joined with a state from its future.
-    const sockets = await readSockets(pid);
+  // A read is stamped when it has finished (every state in it held at or before that moment, so a
+  // packet is never joined with a state from its future) and kept when it differs.
+  const record = (read: SocketEntry[]): void => {
     const time = Date.now() / 1000;
+    const sockets = [...read];
     sockets.sort((a, b) => (a.proto + a.local + a.remote < b.proto + b.local + b.remote ? -1 : 1));
     const sig = signature(sockets);
     const due = deadlines(time, sockets);
@@ -70,6 +75,10 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
     }
     lastDeadlines = due;
   };
+
+  // Reading /proc/net/tcp walks the kernel's global socket hash (~5 ms a file on this machine), so
+  // it runs off the main thread.
+  const sample = async (): Promise<void> => record(await readSockets(pid));
 
   const tick = (): void => {
     if (stopped) return;
@@ -90,6 +99,9 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
 
   return {
     latest: () => samples[samples.length - 1] ?? null,
+    offer: (sockets) => {
+      if (!stopped) record(sockets);
+    },
     async stop(): Promise<Observation> {
       const b = await before.catch(() => ({ time: Date.now() / 1000, values: {} }) as CounterSnapshot);
       stopped = true;
