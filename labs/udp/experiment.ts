@@ -1,6 +1,7 @@
 /**
- * What the UDP labs share: one experiment = one runUdp (src/udp) in the lab's own sandbox, its
- * numbers kept as a mark for the judge; and the checks every experiment must pass: its attribution
+ * What the UDP labs share: one experiment = one ctx.udp (src/udp's engine in the lab's own
+ * sandbox: its numbers go to report.json's labs[].udp and the HTML report's table), the part the
+ * judge reads kept as a mark; and the checks every experiment must pass: its attribution
  * adds up (no unexplained loss) and, where the kernel's drop events are available, the datagrams
  * charged to the receive buffer are the ones the kernel freed at that socket's port (kfree_skb,
  * SOCKET_RCVBUFF). Each experiment writes its own pcap next to the run's (`<lab>-<name>.pcap`).
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { check, type Check, type LabJudgeContext, type LabRunContext } from '../../src/lab/index.js';
 import type { ParamSpecs } from '../../src/lab/params.js';
 import { repoRoot } from '../../src/lab/paths.js';
-import { DEFAULT_PARAMS, formatPercent, runUdp, type UdpParams, type UdpResult } from '../../src/udp/index.js';
+import { formatPercent, type UdpParams, type UdpResult } from '../../src/udp/index.js';
 
 /** The part of a UdpResult a lab judges (no bitmaps, no per-datagram data). */
 export interface Exp {
@@ -28,11 +29,9 @@ export interface Exp {
 type RunCtx = LabRunContext<ParamSpecs>;
 type JudgeCtx = LabJudgeContext<ParamSpecs>;
 
-/** Run one experiment in the lab's sandbox (no injected loss: the sandbox is shared by the lab's experiments). */
-export async function experiment(ctx: RunCtx, lab: string, name: string, p: Partial<UdpParams>): Promise<Exp> {
-  const params: UdpParams = { ...DEFAULT_PARAMS, family: ctx.family, ...p, loss: 0 };
-  const stem = `${lab}${ctx.family === 6 ? '-ipv6' : ''}-${name}`;
-  const r = await runUdp(ctx.sandbox, params, { dir: ctx.outDir, name: stem });
+/** Run one experiment in the lab's sandbox, on the lab's topology (no injected loss: the sandbox is shared by the lab's experiments). */
+export async function experiment(ctx: RunCtx, name: string, p: Partial<UdpParams>): Promise<Exp> {
+  const r = await ctx.udp(name, { ...p, loss: 0 });
   const e: Exp = {
     name,
     port: Number(r.receiver.address.slice(r.receiver.address.lastIndexOf(':') + 1)),

@@ -7,13 +7,12 @@
 import { check, defineLab } from '../../src/lab/index.js';
 import { accountingChecks, accountingText, cause, experiment, experiments, lossText, type Exp } from './experiment.js';
 
-const LAB = 'rate';
 const NAMES = ['blast', 'high-burst', 'high-paced', 'low-burst', 'low-paced'] as const;
 const frac = (e: Exp): number => e.receiver.lost / e.params.count;
 const rateText = (e: Exp): string => `${Math.round(e.sender.ratePerSec)}/s`;
 
 export default defineLab({
-  name: LAB,
+  name: 'rate',
   title: 'Sending too fast: blasting, bursts and pacing against a receiver of fixed speed',
   topic: 'udp',
   seconds: 8,
@@ -42,11 +41,11 @@ receiver reads them.`,
 
   async run(ctx) {
     const { size, workUs, high, low, highCount, lowCount } = ctx.params;
-    await experiment(ctx, LAB, 'blast', { size, workUs, count: highCount, rate: 'max' });
-    await experiment(ctx, LAB, 'high-burst', { size, workUs, count: highCount, rate: high });
-    await experiment(ctx, LAB, 'high-paced', { size, workUs, count: highCount, rate: high, pace: true });
-    await experiment(ctx, LAB, 'low-burst', { size, workUs, count: lowCount, rate: low });
-    await experiment(ctx, LAB, 'low-paced', { size, workUs, count: lowCount, rate: low, pace: true });
+    await experiment(ctx, 'blast', { size, workUs, count: highCount, rate: 'max' });
+    await experiment(ctx, 'high-burst', { size, workUs, count: highCount, rate: high });
+    await experiment(ctx, 'high-paced', { size, workUs, count: highCount, rate: high, pace: true });
+    await experiment(ctx, 'low-burst', { size, workUs, count: lowCount, rate: low });
+    await experiment(ctx, 'low-paced', { size, workUs, count: lowCount, rate: low, pace: true });
   },
 
   facts(ctx, setup) {

@@ -8,7 +8,6 @@
 import { check, defineLab } from '../../src/lab/index.js';
 import { accountingChecks, accountingText, cause, experiment, experiments, lossText, type Exp } from './experiment.js';
 
-const LAB = 'rcvbuf';
 const BUFFERS = [
   { name: 'burst-4k', rcvbuf: 4096 },
   { name: 'burst-64k', rcvbuf: 65536 },
@@ -26,7 +25,7 @@ function expectedEffective(e: Exp): number | null {
 const kib = (n: number): string => `${Math.round(n / 1024)} KiB`;
 
 export default defineLab({
-  name: LAB,
+  name: 'rcvbuf',
   title: 'SO_RCVBUF against fragmented datagrams: what 64 KB buys on Linux',
   topic: 'udp',
   seconds: 8,
@@ -52,8 +51,8 @@ stream into 1 MiB. A buffer absorbs a burst it can hold; it cannot make a receiv
 
   async run(ctx) {
     const { size, burst, stream, workUs } = ctx.params;
-    for (const b of BUFFERS) await experiment(ctx, LAB, b.name, { size, count: burst, rate: 'max', workUs, rcvbuf: b.rcvbuf });
-    await experiment(ctx, LAB, 'stream-1m', { size, count: stream, rate: 'max', workUs, rcvbuf: 1 << 20 });
+    for (const b of BUFFERS) await experiment(ctx, b.name, { size, count: burst, rate: 'max', workUs, rcvbuf: b.rcvbuf });
+    await experiment(ctx, 'stream-1m', { size, count: stream, rate: 'max', workUs, rcvbuf: 1 << 20 });
   },
 
   facts(ctx, setup) {

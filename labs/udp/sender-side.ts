@@ -10,14 +10,13 @@ import { check, defineLab } from '../../src/lab/index.js';
 import type { HostRole } from '../../src/sandbox/types.js';
 import { accountingChecks, accountingText, cause, experiment, experiments, kernelDropsAt, type Exp } from './experiment.js';
 
-const LAB = 'sender-side';
 const NAMES = ['queue', 'drop'] as const;
 const sndbufErrors = (e: Exp): number => (e.counters.sender['Udp.SndbufErrors'] ?? 0) + (e.counters.sender['Udp6.SndbufErrors'] ?? 0);
 const outDiscards = (e: Exp): number => (e.counters.sender['Ip.OutDiscards'] ?? 0) + (e.counters.sender['Ip6.OutDiscards'] ?? 0);
 const ms = (s: number): string => `${Math.round(s * 1000)} ms`;
 
 export default defineLab({
-  name: LAB,
+  name: 'sender-side',
   title: "A full send buffer: libuv queues, a full qdisc drops (silently)",
   topic: 'udp',
   seconds: 6,
@@ -56,10 +55,10 @@ same blast runs twice: once with a tbf queue longer than the send buffer, once w
     await ctx.exec('client', tbf('4mb'));
     ctx.mark('tbf', { dev, mbit, limit: '4mb' });
     // A large receive buffer: this lab is about the sender; a receiver starved of CPU must not lose datagrams here.
-    await experiment(ctx, LAB, 'queue', { rate: 'max', count, size, rcvbuf: 4 << 20 });
+    await experiment(ctx, 'queue', { rate: 'max', count, size, rcvbuf: 4 << 20 });
     await ctx.exec('client', tbf(`${dropLimitKiB}kb`));
     ctx.mark('tbf', { dev, mbit, limit: `${dropLimitKiB}kb` });
-    await experiment(ctx, LAB, 'drop', { rate: 'max', count, size, rcvbuf: 4 << 20 });
+    await experiment(ctx, 'drop', { rate: 'max', count, size, rcvbuf: 4 << 20 });
     ctx.mark('qdisc', { text: await ctx.exec('client', ['tc', '-s', 'qdisc', 'show', 'dev', dev]) });
   },
 

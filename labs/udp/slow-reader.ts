@@ -7,11 +7,10 @@
 import { check, defineLab } from '../../src/lab/index.js';
 import { accountingChecks, accountingText, cause, experiment, experiments, lossText } from './experiment.js';
 
-const LAB = 'slow-reader';
 const NAMES = ['inline', 'queue'] as const;
 
 export default defineLab({
-  name: LAB,
+  name: 'slow-reader',
   title: 'A slow UDP reader loses datagrams; reading into a queue fixes it',
   topic: 'udp',
   seconds: 6,
@@ -38,7 +37,7 @@ cause from the capture and the kernel's counters, and checked against the kernel
 
   async run(ctx) {
     const { rate, count, size, workUs, rcvbuf } = ctx.params;
-    for (const reader of NAMES) await experiment(ctx, LAB, reader, { rate, count, size, workUs, rcvbuf, reader });
+    for (const reader of NAMES) await experiment(ctx, reader, { rate, count, size, workUs, rcvbuf, reader });
   },
 
   facts(ctx, setup) {
