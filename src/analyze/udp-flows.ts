@@ -31,7 +31,7 @@ interface FragGroup {
   ipId: number;
   flow: Flow | null;
   total: number; // -1 until the last fragment (MF clear) is seen
-  ranges: number[]; // [start, end, start, end, ...] of fragment payload bytes
+  ranges: number[]; // [start, end, start, end, ...] of fragment payload bytes (covered() sorts them)
   done: boolean;
 }
 
@@ -47,16 +47,25 @@ function fragHash(p: DecodedPacket): number {
   return (Math.imul(a, 31) + b) >>> 0;
 }
 
+/** The fragments cover [0, total): ranges sorted by start in place (a datagram has a few), no copy. */
 function covered(g: FragGroup): boolean {
   if (g.total < 0) return false;
-  const r = g.ranges.slice();
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < r.length; i += 2) pairs.push([r[i]!, r[i + 1]!]);
-  pairs.sort((x, y) => x[0] - y[0]);
+  const r = g.ranges;
+  for (let i = 2; i < r.length; i += 2) {
+    const s = r[i]!;
+    const e = r[i + 1]!;
+    let j = i - 2;
+    for (; j >= 0 && r[j]! > s; j -= 2) {
+      r[j + 2] = r[j]!;
+      r[j + 3] = r[j + 1]!;
+    }
+    r[j + 2] = s;
+    r[j + 3] = e;
+  }
   let reach = 0;
-  for (const [s, e] of pairs) {
-    if (s > reach) return false;
-    if (e > reach) reach = e;
+  for (let i = 0; i < r.length; i += 2) {
+    if (r[i]! > reach) return false;
+    if (r[i + 1]! > reach) reach = r[i + 1]!;
   }
   return reach >= g.total;
 }
