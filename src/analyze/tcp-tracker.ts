@@ -121,18 +121,20 @@ export class TcpTracker {
     const peerFinAckedBefore = st.finAcked(peer);
     if (this.kept !== null) {
       const rec = this.kept.segment(id, side, p, marks, completesHandshake);
-      this.afterStates(id, side, p, finSentBefore, peerFinAckedBefore);
+      this.afterStates(id, side, p, st, finSentBefore, peerFinAckedBefore);
       this.notify(id, rec);
     } else {
       st.onSegment(side, p, null);
-      this.afterStates(id, side, p, finSentBefore, peerFinAckedBefore);
+      this.afterStates(id, side, p, st, finSentBefore, peerFinAckedBefore);
       this.notify(id, null);
     }
   }
 
-  /** The close steps and the time the close completed, once the state machine saw the segment. */
-  private afterStates(id: number, side: 0 | 1, p: DecodedPacket, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
-    const st = this.view.statesOf(id);
+  /**
+   * The close steps and the time the close completed, once the state machine saw the segment
+   * (st: the state cursor, still at connection id).
+   */
+  private afterStates(id: number, side: 0 | 1, p: DecodedPacket, st: EndpointStates, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
     this.facts.close(id, side, p, st, finSentBefore, peerFinAckedBefore);
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
