@@ -24,7 +24,9 @@ interface Flow {
   dport: number;
 }
 
+/** The fragments of one datagram seen so far; forgotten once they cover it (only incomplete ones stay). */
 interface FragGroup {
+  hash: number; // fragHash, its key in UdpTracker.frags
   src: Uint8Array;
   dst: Uint8Array;
   proto: number;
@@ -32,7 +34,6 @@ interface FragGroup {
   flow: Flow | null;
   total: number; // -1 until the last fragment (MF clear) is seen
   ranges: number[]; // [start, end, start, end, ...] of fragment payload bytes (covered() sorts them)
-  done: boolean;
 }
 
 function sameFlow(f: Flow, p: DecodedPacket): boolean {
@@ -72,8 +73,8 @@ function covered(g: FragGroup): boolean {
 
 export class UdpTracker {
   private flows = new HashBuckets<Flow>();
+  /** Datagrams whose fragments do not cover them yet. */
   private frags = new HashBuckets<FragGroup>();
-  private groups: FragGroup[] = [];
   readonly list: Flow[] = [];
   readonly icmp: IcmpEvent[] = [];
   orphanFragmentGroups = 0;
@@ -106,7 +107,8 @@ export class UdpTracker {
       this.count(flow, p.udpLength > 8 ? p.udpLength - 8 : 0);
     }
     if (g.flow !== null && !flow) g.flow.out.lastTime = t;
-    if (covered(g)) g.done = true;
+    // Complete: a fragment with its IP ID after this starts a new datagram (the ID wrapped around).
+    if (covered(g)) this.frags.remove(g.hash, g);
   }
 
   private count(flow: Flow, bytes: number): void {
@@ -158,18 +160,15 @@ export class UdpTracker {
     const h = fragHash(p);
     const len = p.addrLength;
     const b = this.frags.bucket(h);
-    let old: FragGroup | undefined;
     if (b !== undefined) {
       for (const g of Array.isArray(b) ? b : [b]) {
         if (g.ipId === p.ipId && g.proto === p.proto && g.src.length === len && bytesEqual(p.buf, p.srcOffset, g.src, 0, len) && bytesEqual(p.buf, p.dstOffset, g.dst, 0, len)) {
-          old = g;
-          break;
+          return g;
         }
       }
     }
-    // A finished group with the same IP ID: the ID wrapped around; a new datagram starts.
-    if (old !== undefined && !old.done) return old;
     const g: FragGroup = {
+      hash: h,
       src: copyAddress(p.buf, p.srcOffset, len),
       dst: copyAddress(p.buf, p.dstOffset, len),
       proto: p.proto,
@@ -177,10 +176,8 @@ export class UdpTracker {
       flow,
       total: -1,
       ranges: [],
-      done: false,
     };
-    this.frags.put(h, g, old);
-    this.groups.push(g);
+    this.frags.put(h, g);
     return g;
   }
 
@@ -230,8 +227,7 @@ export class UdpTracker {
   }
 
   finish(): UdpFlow[] {
-    for (const g of this.groups) {
-      if (g.done || covered(g)) continue;
+    for (const g of this.frags.values()) {
       if (g.flow !== null) g.flow.out.incomplete++;
       else this.orphanFragmentGroups++;
     }
