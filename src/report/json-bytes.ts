@@ -5,7 +5,7 @@
  * field order and spelling are tcpJson's, held to it field by field by
  * test/unit/report/json.test.ts through tcpJsonLine.
  */
-import type { TcpConnection, TcpState } from '../analyze/model.js';
+import type { TcpConnection } from '../analyze/model.js';
 import { endpointText } from '../endpoint.js';
 
 /** An ASCII constant as its bytes (the JSON punctuation and keys between values). */
@@ -27,16 +27,7 @@ const K = {
   synRetransmits: ascii(',"synRetransmits":'),
   synAckRetransmits: ascii(',"synAckRetransmits":'),
   rttMs: ascii(',"rttMs":'),
-  kind: ascii('},"close":{"kind":"'),
-  initiator: ascii('","initiator":'),
-  timeWait: ascii('},"timeWait":'),
-  retransmissions: ascii(',"retransmissions":'),
   resets: ascii(',"resets":'),
-  statesClient: ascii(',"states":{"client":'),
-  statesServer: ascii(',"server":'),
-  start: ascii('},"start":"'),
-  encapsulation: ascii('","encapsulation":'),
-  end: ascii('}'),
   null: ascii('null'),
 };
 
@@ -45,19 +36,13 @@ const PAIRS = ascii(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, 
 
 /** Room for any number written (JSON.stringify's longest, "-1.2345678901234567e-308", is 24). */
 const NUMBER_ROOM = 32;
-/** Room for a connection's line but its lists: keys, 12 numbers, two IPv6 endpoints with ports. */
+/** Room for a connection's line but its tail: keys, the close verdict, 12 numbers, two IPv6 endpoints with ports. */
 const LINE_ROOM = 1024;
 
 /** Pieces at least this long are copied with TypedArray.set (a memcpy), shorter ones byte by byte. */
 const SET_FROM = 12;
 
-/** Bytes of short texts that repeat (close kinds, sides, state paths, encapsulations). */
-const quoted = new Map<string, Uint8Array>();
-function quotedBytes(s: string): Uint8Array {
-  let b = quoted.get(s);
-  if (b === undefined) quoted.set(s, (b = ascii(`"${s}"`)));
-  return b;
-}
+/** Bytes of numbers that are no integers (rare), by their text. */
 const plain = new Map<string, Uint8Array>();
 function plainBytes(s: string): Uint8Array {
   let b = plain.get(s);
@@ -65,11 +50,47 @@ function plainBytes(s: string): Uint8Array {
   return b;
 }
 
+/**
+ * The bytes of a run of the line whose parts repeat together (the close verdict; the state
+ * paths, start and encapsulations), found by the parts themselves in nested maps: no key is
+ * built per line. The tracker shares its state path and encapsulation arrays; runs of parts it
+ * does not share are made each time once SPANS_KEPT are kept.
+ */
+class Spans<A, B, C, D> {
+  private readonly root = new Map<A, Map<B, Map<C, Map<D, Uint8Array>>>>();
+  private kept = 0;
+
+  constructor(private readonly make: (a: A, b: B, c: C, d: D) => string) {}
+
+  get(a: A, b: B, c: C, d: D): Uint8Array {
+    const bytes = this.root.get(a)?.get(b)?.get(c)?.get(d);
+    return bytes ?? this.keep(a, b, c, d, ascii(this.make(a, b, c, d)));
+  }
+
+  private keep(a: A, b: B, c: C, d: D, bytes: Uint8Array): Uint8Array {
+    if (this.kept >= SPANS_KEPT) return bytes;
+    this.kept++;
+    let mb = this.root.get(a);
+    if (mb === undefined) this.root.set(a, (mb = new Map()));
+    let mc = mb.get(b);
+    if (mc === undefined) mb.set(b, (mc = new Map()));
+    let md = mc.get(c);
+    if (md === undefined) mc.set(c, (md = new Map()));
+    md.set(d, bytes);
+    return bytes;
+  }
+}
+const SPANS_KEPT = 4096;
+
 export class JsonBytes {
   private buf: Buffer;
   private pos = 0;
-  /** State paths and encapsulation lists as bytes, by array (the tracker shares them). */
-  private readonly lists = new Map<readonly string[], Uint8Array>();
+  /** From the close verdict to the retransmissions' value. */
+  private readonly closeSpans = new Spans((kind: string, initiator: string | null, timeWait: string | null, _: null) =>
+    `},"close":${JSON.stringify({ kind, initiator })},"timeWait":${JSON.stringify(timeWait)},"retransmissions":`);
+  /** From the state paths to the end of the line. */
+  private readonly tailSpans = new Spans((client: readonly string[], server: readonly string[], start: string, encapsulation: readonly string[]) =>
+    `,"states":${JSON.stringify({ client, server })},"start":${JSON.stringify(start)},"encapsulation":${JSON.stringify(encapsulation)}}`);
   /** An endpoint's address as the bytes before its port: `10.0.0.1:` or `[fd00::1]:`. */
   private readonly hosts = new Map<string, Uint8Array>();
 
@@ -215,15 +236,6 @@ export class JsonBytes {
     if (rest % 10 !== 0) buf[this.pos++] = PAIRS[rest * 2 + 1]!;
   }
 
-  private list(list: readonly string[]): void {
-    let b = this.lists.get(list);
-    if (b === undefined) {
-      b = ascii(JSON.stringify(list));
-      if (this.lists.size < 4096) this.lists.set(list, b); // arrays not shared: not kept
-    }
-    this.bytes(b);
-  }
-
   /** An endpoint, as endpointText (src/endpoint.ts) spells it: the address's bytes (kept), then the port. */
   private putEndpoint(addr: string, port: number): void {
     let b = this.hosts.get(addr);
@@ -241,7 +253,7 @@ export class JsonBytes {
    */
   connection(c: TcpConnection, rttMs: number | null): void {
     const h = c.handshake;
-    // Everything but the lists fits in LINE_ROOM (keys, 12 numbers, two IPv6 endpoints).
+    // All but the tail (paths and lists: bytes() makes its room) fits in LINE_ROOM.
     this.room(LINE_ROOM);
     this.put(K.id);
     this.putUint(c.id);
@@ -266,24 +278,10 @@ export class JsonBytes {
     this.put(K.rttMs);
     if (rttMs === null) this.put(K.null);
     else this.putThousandths(rttMs);
-    this.put(K.kind);
-    this.put(plainBytes(c.close.kind));
-    this.put(K.initiator);
-    this.put(c.close.initiator === null ? K.null : quotedBytes(c.close.initiator));
-    this.put(K.timeWait);
-    this.put(c.timeWait === null ? K.null : quotedBytes(c.timeWait));
-    this.put(K.retransmissions);
+    this.put(this.closeSpans.get(c.close.kind, c.close.initiator, c.timeWait, null));
     this.putUint(c.retransmissions);
     this.put(K.resets);
     this.putUint(c.resets);
-    this.put(K.statesClient);
-    this.list(c.statePath.client as readonly TcpState[]);
-    this.bytes(K.statesServer);
-    this.list(c.statePath.server as readonly TcpState[]);
-    this.bytes(K.start);
-    this.bytes(plainBytes(c.start));
-    this.bytes(K.encapsulation);
-    this.list(c.encapsulation);
-    this.bytes(K.end);
+    this.bytes(this.tailSpans.get(c.statePath.client, c.statePath.server, c.start, c.encapsulation));
   }
 }
