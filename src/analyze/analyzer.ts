@@ -41,6 +41,7 @@ export class Analyzer {
       this.firstNsec = p.tsNsec;
     }
     const t = p.tsSec - this.firstSec + (p.tsNsec - this.firstNsec) / 1e9;
+    p.t = t;
     if (p.truncated) this.truncated++;
     if (p.error !== null) {
       this.decodeErrors++;
@@ -52,7 +53,7 @@ export class Analyzer {
     if (p.proto === IPPROTO_TCP) {
       // A usable TCP header: ports, seq/ack and flags decoded (tcpHeaderLength set), no lie in it.
       if (p.l4Offset < 0 || p.tcpHeaderLength < 20 || (p.error !== null && p.error.layer === 'tcp')) return;
-      this.tcp.onPacket(p, t, p.tsSec + p.tsNsec / 1e9);
+      this.tcp.onPacket(p);
     } else {
       this.udp.onPacket(p, t);
     }

@@ -81,9 +81,8 @@ export class ConnTable {
   /**
    * A new connection for p at the slot find() stopped at: the empty slot after a miss, or the
    * found connection's slot (a reused 4-tuple then leads to the new connection).
-   * t: seconds since the capture's first packet.
    */
-  add(p: DecodedPacket, t: number, hash: number): number {
+  add(p: DecodedPacket, hash: number): number {
     const id = this.n++;
     if ((id & PAGE_MASK) === 0) {
       const page = newPages(CONN, 1 << PAGE_BITS); // every row already at its initial values
@@ -112,8 +111,8 @@ export class ConnTable {
       int[intAt + FAMILY] = 6;
       this.addr6.push(a);
     }
-    num[numAt + FIRST_TIME] = t;
-    num[numAt + LAST_TIME] = t;
+    num[numAt + FIRST_TIME] = p.t;
+    num[numAt + LAST_TIME] = p.t;
     const wasEmpty = this.slots[this.slot] === 0;
     this.slots[this.slot] = id + 1;
     if (wasEmpty && ++this.used * 2 > this.slots.length) this.growSlots();

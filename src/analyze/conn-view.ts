@@ -56,8 +56,9 @@ const copyFacts = (mo: TcpConnection, num: Float64Array, numAt: number, int: Int
 const {
   stepPacket: STEP_PACKET, stepTime: STEP_TIME, stepSeq: STEP_SEQ, stepAck: STEP_ACK, firstRstSide: FIRST_RST, rstBeforeClose: RST_BEFORE_CLOSE, firstRstPacket: FIRST_RST_PACKET, firstRstCause: FIRST_RST_CAUSE,
   firstRstTime: FIRST_RST_TIME,
-  relBase: REL_BASE, mss: MSS, wscale: WSCALE, sackPermitted: SACK_PERMITTED, timestamps: TIMESTAMPS, tsVal: TS_VAL, tsEcr: TS_ECR, firstTime: FIRST_TIME,
+  states: STATES_NUM, relBase: REL_BASE, mss: MSS, wscale: WSCALE, sackPermitted: SACK_PERMITTED, timestamps: TIMESTAMPS, tsVal: TS_VAL, tsEcr: TS_ECR, firstTime: FIRST_TIME,
 } = CONN.at;
+const STATES_INT = CONN.intAt.states;
 
 export class ConnView {
   /** One shared array per distinct state path (a capture has a few dozen). */
@@ -72,7 +73,7 @@ export class ConnView {
   /** The state cursor pointed at connection id. */
   statesOf(id: number): EndpointStates {
     const t = this.table;
-    return this.states.at(t.nums(id), t.numAt(id) + CONN.at.states, t.ints(id), t.intAt(id) + CONN.intAt.states, id);
+    return this.states.at(t.nums(id), t.numAt(id) + STATES_NUM, t.ints(id), t.intAt(id) + STATES_INT, id);
   }
 
   /** A new model object for connection id (its lists shared with the connection's kept ones). */

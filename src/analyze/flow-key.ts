@@ -75,6 +75,25 @@ export class HashBuckets<T> {
     }
   }
 
+  /** Removes v (kept under hash). */
+  remove(hash: number, v: T): void {
+    const b = this.map.get(hash);
+    if (b === v) this.map.delete(hash);
+    else if (Array.isArray(b)) {
+      const i = b.indexOf(v);
+      if (i >= 0) b.splice(i, 1);
+      if (b.length === 0) this.map.delete(hash);
+    }
+  }
+
+  /** Every value kept. */
+  *values(): Generator<T> {
+    for (const b of this.map.values()) {
+      if (Array.isArray(b)) yield* b;
+      else yield b;
+    }
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -26,17 +26,18 @@ export class KeptSegments {
    * Feeds the segment to the state machine (with a sink that records what it caused) and keeps
    * its record on the connection's model object. Call after its facts were counted.
    */
-  segment(id: number, side: 0 | 1, p: DecodedPacket, t: number, absTime: number, marks: number, completesHandshake: boolean): SegmentRecord {
+  segment(id: number, side: 0 | 1, p: DecodedPacket, marks: number, completesHandshake: boolean): SegmentRecord {
+    const t = p.t;
     const r = this.rare[id]!;
     const mo = r.out!;
     this.view.update(id, mo);
     const st = this.view.statesOf(id);
     const before: [TcpState, TcpState] = [st.state(0), st.state(1)];
-    const rec = buildSegmentRecord(this.view.relBase(id, side), this.view.relBase(id, (1 - side) as 0 | 1), side, p, t, absTime, marks);
+    const rec = buildSegmentRecord(this.view.relBase(id, side), this.view.relBase(id, (1 - side) as 0 | 1), side, p, t, p.tsSec + p.tsNsec / 1e9, marks);
     const hadPending = st.hasPending;
     let late: SegmentContext | null = null;
     let lateSide: 0 | 1 = 0;
-    st.onSegment(side, p.tcpFlags, p.seq, p.ack, p.payloadLength, p.index, t, (s, from, to, at) => {
+    st.onSegment(side, p, (s, from, to, at) => {
       // A transition dated at an earlier packet (CLOSE_WAIT at the FIN this ACK proves arrived)
       // goes on that packet's record, so the segment lines and the ladder show it there.
       const fin = at !== null && at < p.index && r.finCtx !== null ? r.finCtx[1 - s] : null;

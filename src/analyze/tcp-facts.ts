@@ -54,7 +54,8 @@ export class SegmentFacts {
    * Handshake facts of a segment sent by `side`, taken before the state machine sees it.
    * Returns true when it completed the handshake (the client's ACK of the SYN-ACK).
    */
-  handshake(id: number, side: 0 | 1, p: DecodedPacket, t: number): boolean {
+  handshake(id: number, side: 0 | 1, p: DecodedPacket): boolean {
+    const t = p.t;
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
     const int = this.table.ints(id);
@@ -71,7 +72,7 @@ export class SegmentFacts {
       const r = this.rare[id];
       const list = pushTime(r?.synTimes ?? null, num[numAt + STEP_TIME + STEP.syn]!, t);
       if (list !== null) this.rareOf(id).synTimes = list;
-      this.step(id, STEP.syn, side, p, t);
+      this.step(id, STEP.syn, side, p);
       return false;
     }
     if ((flags & (SYN | ACK)) === (SYN | ACK)) {
@@ -83,7 +84,7 @@ export class SegmentFacts {
       const r = this.rare[id];
       const list = pushTime(r?.synAckTimes ?? null, num[numAt + STEP_TIME + STEP.synAck]!, t);
       if (list !== null) this.rareOf(id).synAckTimes = list;
-      this.step(id, STEP.synAck, side, p, t);
+      this.step(id, STEP.synAck, side, p);
       return false;
     }
     if (
@@ -93,7 +94,7 @@ export class SegmentFacts {
       int[intAt + COMPLETE] = 1;
       int[intAt + DATA_THIRD] = p.payloadLength > 0 ? 1 : 0;
       num[numAt + RTT_MS] = (t - num[numAt + LAST_SYN_TIME]!) * 1000;
-      this.step(id, STEP.ack, side, p, t);
+      this.step(id, STEP.ack, side, p);
       return true;
     }
     return false;
@@ -103,21 +104,22 @@ export class SegmentFacts {
    * The close steps a segment of `side` made, from the state machine before (`finSent`, `peerFinAcked`)
    * and after it saw the segment; and the FIN times.
    */
-  close(id: number, side: 0 | 1, p: DecodedPacket, t: number, st: EndpointStates, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
+  close(id: number, side: 0 | 1, p: DecodedPacket, st: EndpointStates, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
     const peer = (1 - side) as 0 | 1;
     if (p.tcpFlags & FIN) {
       const stepOfFin = st.firstFin === side ? STEP.firstFin : STEP.secondFin;
       const num = this.table.nums(id);
       const r = this.rare[id];
-      const list = pushTime(r?.finTimes[side] ?? null, finSentBefore ? num[this.table.numAt(id) + STEP_TIME + stepOfFin]! : NaN, t);
+      const list = pushTime(r?.finTimes[side] ?? null, finSentBefore ? num[this.table.numAt(id) + STEP_TIME + stepOfFin]! : NaN, p.t);
       if (list !== null) this.rareOf(id).finTimes[side] = list;
-      if (!finSentBefore && st.finSent(side)) this.step(id, stepOfFin, side, p, t);
+      if (!finSentBefore && st.finSent(side)) this.step(id, stepOfFin, side, p);
     }
-    if (!peerFinAckedBefore && st.finAcked(peer)) this.step(id, st.firstFin === peer ? STEP.firstFinAck : STEP.lastAck, side, p, t);
+    if (!peerFinAckedBefore && st.finAcked(peer)) this.step(id, st.firstFin === peer ? STEP.firstFinAck : STEP.lastAck, side, p);
   }
 
   /** The RST kinds, judged on the state before this segment; returns the mark bits to add. */
-  reset(id: number, side: 0 | 1, p: DecodedPacket, t: number, st: EndpointStates): number {
+  reset(id: number, side: 0 | 1, p: DecodedPacket, st: EndpointStates): number {
+    const t = p.t;
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
     const int = this.table.ints(id);
@@ -144,7 +146,8 @@ export class SegmentFacts {
   }
 
   /** Counts and lists from the segment's marks; packets, bytes, last time, encapsulations. */
-  count(id: number, side: 0 | 1, p: DecodedPacket, t: number, marks: number): void {
+  count(id: number, side: 0 | 1, p: DecodedPacket, marks: number): void {
+    const t = p.t;
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
     const int = this.table.ints(id);
@@ -167,7 +170,8 @@ export class SegmentFacts {
   }
 
   /** Records step `step` at this segment, once (the first segment that makes it). */
-  private step(id: number, step: number, side: 0 | 1, p: DecodedPacket, t: number): void {
+  private step(id: number, step: number, side: 0 | 1, p: DecodedPacket): void {
+    const t = p.t;
     const int = this.table.ints(id);
     const intAt = this.table.intAt(id);
     if (int[intAt + STEP_PACKET + step] !== 0) return;

@@ -16,7 +16,7 @@
  *
  * No allocation: marks are a bit set; the per-direction state is a SEQ_FLOW block of doubles in a row.
  */
-import { FIN, SYN, RST, ACK } from '../decode/packet.js';
+import { FIN, SYN, RST, ACK, type DecodedPacket } from '../decode/packet.js';
 import type { SegmentMark } from './model.js';
 import { num, rowLayout } from './row-layout.js';
 
@@ -99,23 +99,17 @@ export function seqGE(a: number, b: number): boolean {
 }
 
 /**
- * Analyzes one segment sent in direction fwd (the peer's state is rev) at time t (seconds),
+ * Analyzes segment p sent in direction fwd (the peer's state is rev) at time p.t (seconds),
  * updates both states as Wireshark does and returns the mark bits. fwd and rev are the offsets
- * of the two directions' SEQ_FLOW blocks in num.
- * `window` is the scaled window; `firstRtt` the connection's initial RTT in seconds (0 unknown).
+ * of the two directions' SEQ_FLOW blocks in num; num[rttAt] is the connection's initial RTT in
+ * seconds (0 unknown). `window` is the scaled window.
  */
-export function analyzeSequence(
-  num: Float64Array,
-  fwd: number,
-  rev: number,
-  seq: number,
-  ack: number,
-  seglen: number,
-  flags: number,
-  window: number,
-  t: number,
-  firstRtt: number,
-): number {
+export function analyzeSequence(num: Float64Array, fwd: number, rev: number, p: DecodedPacket, window: number, rttAt: number): number {
+  const seq = p.seq;
+  const ack = p.ack;
+  const seglen = p.payloadLength;
+  const flags = p.tcpFlags;
+  const t = p.t;
   let marks = 0;
   const noSFR = (flags & (SYN | FIN | RST)) === 0;
 
@@ -188,6 +182,7 @@ export function analyzeSequence(
         marks |= M_SPURIOUS;
         break retrans;
       }
+      const firstRtt = num[rttAt]!;
       const thres = firstRtt > 0 ? firstRtt : 0.003;
       // Wireshark compares whole nanoseconds: a gap EQUAL to the threshold is not out-of-order.
       // In float seconds the two may round apart (16 µs vs 16 µs read as 1.6000000000000001e-5).

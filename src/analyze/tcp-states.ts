@@ -35,7 +35,7 @@
  * number (an array only past 13 states). Full StateTransition records (time, packet, cause) are kept
  * only when asked (keepTransitions: the text report, the ladder, the labs).
  */
-import { FIN, SYN, RST, ACK } from '../decode/packet.js';
+import { FIN, SYN, RST, ACK, type DecodedPacket } from '../decode/packet.js';
 import type { StateTransition } from './model.js';
 import { TCP_STATES, type TcpState } from '../tcp-state.js';
 import { int, num, rowLayout } from './row-layout.js';
@@ -186,10 +186,16 @@ export class EndpointStates {
   }
 
   /**
-   * Feeds one segment sent by `side`. Transitions are recorded and reported to `sink` (when
-   * given) so a kept segment can list what it caused.
+   * Feeds one segment sent by `side` (at p.t). Transitions are recorded and reported to `sink`
+   * (when given) so a kept segment can list what it caused.
    */
-  onSegment(side: 0 | 1, flags: number, seq: number, ack: number, len: number, packet: number, time: number, sink: TransitionSink | null): void {
+  onSegment(side: 0 | 1, p: DecodedPacket, sink: TransitionSink | null): void {
+    const flags = p.tcpFlags;
+    const seq = p.seq;
+    const ack = p.ack;
+    const len = p.payloadLength;
+    const packet = p.index;
+    const time = p.t;
     const num = this.num;
     const numAt = this.numAt;
     const int = this.int;

@@ -58,21 +58,21 @@ export class TcpTracker {
     return this.table.count;
   }
 
-  /** One TCP segment with a decoded header. t: seconds since the capture's first packet. */
-  onPacket(p: DecodedPacket, t: number, absTime: number): void {
+  /** One TCP segment with a decoded header (p.t set: seconds since the capture's first packet). */
+  onPacket(p: DecodedPacket): void {
     const table = this.table;
     const hash = hashPairUndirected(p);
     let id = table.find(p, hash);
     if (id >= 0) {
       // A SYN with a new ISN on a known 4-tuple: a new connection, as tcp.stream counts them.
       const base = table.nums(id)[table.numAt(id) + REL_BASE + table.side]!;
-      if ((p.tcpFlags & (SYN | ACK)) === SYN && base >= 0 && p.seq !== base) id = this.create(p, t, hash);
-    } else id = this.create(p, t, hash);
-    this.segment(id, table.side, p, t, absTime);
+      if ((p.tcpFlags & (SYN | ACK)) === SYN && base >= 0 && p.seq !== base) id = this.create(p, hash);
+    } else id = this.create(p, hash);
+    this.segment(id, table.side, p);
   }
 
-  private create(p: DecodedPacket, t: number, hash: number): number {
-    const id = this.table.add(p, t, hash);
+  private create(p: DecodedPacket, hash: number): number {
+    const id = this.table.add(p, hash);
     this.facts.created(id);
     if (this.eager) {
       const r = (this.rare[id] ??= newConnRare(true));
@@ -82,7 +82,8 @@ export class TcpTracker {
     return id;
   }
 
-  private segment(id: number, side: 0 | 1, p: DecodedPacket, t: number, absTime: number): void {
+  private segment(id: number, side: 0 | 1, p: DecodedPacket): void {
+    const t = p.t;
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
     const st = this.view.statesOf(id);
@@ -111,28 +112,30 @@ export class TcpTracker {
       num[numAt + FIRST_RTT] = t - num[numAt + LAST_SYN_TIME]! || 1e-9;
     }
 
-    let marks = analyzeSequence(num, fwd, rev, p.seq, p.ack, p.payloadLength, flags, window, t, num[numAt + FIRST_RTT]!);
-    const completesHandshake = this.facts.handshake(id, side, p, t);
-    if (flags & RST) marks |= this.facts.reset(id, side, p, t, st);
-    this.facts.count(id, side, p, t, marks);
+    let marks = analyzeSequence(num, fwd, rev, p, window, numAt + FIRST_RTT);
+    const completesHandshake = this.facts.handshake(id, side, p);
+    if (flags & RST) marks |= this.facts.reset(id, side, p, st);
+    this.facts.count(id, side, p, marks);
 
     const finSentBefore = st.finSent(side);
     const peerFinAckedBefore = st.finAcked(peer);
     if (this.kept !== null) {
-      const rec = this.kept.segment(id, side, p, t, absTime, marks, completesHandshake);
-      this.afterStates(id, side, p, t, finSentBefore, peerFinAckedBefore);
+      const rec = this.kept.segment(id, side, p, marks, completesHandshake);
+      this.afterStates(id, side, p, st, finSentBefore, peerFinAckedBefore);
       this.notify(id, rec);
     } else {
-      st.onSegment(side, flags, p.seq, p.ack, p.payloadLength, p.index, t, null);
-      this.afterStates(id, side, p, t, finSentBefore, peerFinAckedBefore);
+      st.onSegment(side, p, null);
+      this.afterStates(id, side, p, st, finSentBefore, peerFinAckedBefore);
       this.notify(id, null);
     }
   }
 
-  /** The close steps and the time the close completed, once the state machine saw the segment. */
-  private afterStates(id: number, side: 0 | 1, p: DecodedPacket, t: number, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
-    const st = this.view.statesOf(id);
-    this.facts.close(id, side, p, t, st, finSentBefore, peerFinAckedBefore);
+  /**
+   * The close steps and the time the close completed, once the state machine saw the segment
+   * (st: the state cursor, still at connection id).
+   */
+  private afterStates(id: number, side: 0 | 1, p: DecodedPacket, st: EndpointStates, finSentBefore: boolean, peerFinAckedBefore: boolean): void {
+    this.facts.close(id, side, p, st, finSentBefore, peerFinAckedBefore);
     const num = this.table.nums(id);
     const numAt = this.table.numAt(id);
     if (st.closeCompleteTime >= 0 && Number.isNaN(num[numAt + LAST_ACK_TIME])) num[numAt + LAST_ACK_TIME] = st.closeCompleteTime;

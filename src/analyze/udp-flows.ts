@@ -24,15 +24,16 @@ interface Flow {
   dport: number;
 }
 
+/** The fragments of one datagram seen so far; forgotten once they cover it (only incomplete ones stay). */
 interface FragGroup {
+  hash: number; // fragHash, its key in UdpTracker.frags
   src: Uint8Array;
   dst: Uint8Array;
   proto: number;
   ipId: number;
   flow: Flow | null;
   total: number; // -1 until the last fragment (MF clear) is seen
-  ranges: number[]; // [start, end, start, end, ...] of fragment payload bytes
-  done: boolean;
+  ranges: number[]; // [start, end, start, end, ...] of fragment payload bytes (covered() sorts them)
 }
 
 function sameFlow(f: Flow, p: DecodedPacket): boolean {
@@ -47,24 +48,33 @@ function fragHash(p: DecodedPacket): number {
   return (Math.imul(a, 31) + b) >>> 0;
 }
 
+/** The fragments cover [0, total): ranges sorted by start in place (a datagram has a few), no copy. */
 function covered(g: FragGroup): boolean {
   if (g.total < 0) return false;
-  const r = g.ranges.slice();
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < r.length; i += 2) pairs.push([r[i]!, r[i + 1]!]);
-  pairs.sort((x, y) => x[0] - y[0]);
+  const r = g.ranges;
+  for (let i = 2; i < r.length; i += 2) {
+    const s = r[i]!;
+    const e = r[i + 1]!;
+    let j = i - 2;
+    for (; j >= 0 && r[j]! > s; j -= 2) {
+      r[j + 2] = r[j]!;
+      r[j + 3] = r[j + 1]!;
+    }
+    r[j + 2] = s;
+    r[j + 3] = e;
+  }
   let reach = 0;
-  for (const [s, e] of pairs) {
-    if (s > reach) return false;
-    if (e > reach) reach = e;
+  for (let i = 0; i < r.length; i += 2) {
+    if (r[i]! > reach) return false;
+    if (r[i + 1]! > reach) reach = r[i + 1]!;
   }
   return reach >= g.total;
 }
 
 export class UdpTracker {
   private flows = new HashBuckets<Flow>();
+  /** Datagrams whose fragments do not cover them yet. */
   private frags = new HashBuckets<FragGroup>();
-  private groups: FragGroup[] = [];
   readonly list: Flow[] = [];
   readonly icmp: IcmpEvent[] = [];
   orphanFragmentGroups = 0;
@@ -97,7 +107,8 @@ export class UdpTracker {
       this.count(flow, p.udpLength > 8 ? p.udpLength - 8 : 0);
     }
     if (g.flow !== null && !flow) g.flow.out.lastTime = t;
-    if (covered(g)) g.done = true;
+    // Complete: a fragment with its IP ID after this starts a new datagram (the ID wrapped around).
+    if (covered(g)) this.frags.remove(g.hash, g);
   }
 
   private count(flow: Flow, bytes: number): void {
@@ -149,18 +160,15 @@ export class UdpTracker {
     const h = fragHash(p);
     const len = p.addrLength;
     const b = this.frags.bucket(h);
-    let old: FragGroup | undefined;
     if (b !== undefined) {
       for (const g of Array.isArray(b) ? b : [b]) {
         if (g.ipId === p.ipId && g.proto === p.proto && g.src.length === len && bytesEqual(p.buf, p.srcOffset, g.src, 0, len) && bytesEqual(p.buf, p.dstOffset, g.dst, 0, len)) {
-          old = g;
-          break;
+          return g;
         }
       }
     }
-    // A finished group with the same IP ID: the ID wrapped around; a new datagram starts.
-    if (old !== undefined && !old.done) return old;
     const g: FragGroup = {
+      hash: h,
       src: copyAddress(p.buf, p.srcOffset, len),
       dst: copyAddress(p.buf, p.dstOffset, len),
       proto: p.proto,
@@ -168,10 +176,8 @@ export class UdpTracker {
       flow,
       total: -1,
       ranges: [],
-      done: false,
     };
-    this.frags.put(h, g, old);
-    this.groups.push(g);
+    this.frags.put(h, g);
     return g;
   }
 
@@ -221,8 +227,7 @@ export class UdpTracker {
   }
 
   finish(): UdpFlow[] {
-    for (const g of this.groups) {
-      if (g.done || covered(g)) continue;
+    for (const g of this.frags.values()) {
       if (g.flow !== null) g.flow.out.incomplete++;
       else this.orphanFragmentGroups++;
     }

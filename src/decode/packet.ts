@@ -105,6 +105,12 @@ export interface DecodedPacket {
   index: number; // 1-based packet number in the capture (as Wireshark counts)
   tsSec: number; // absolute timestamp, seconds part
   tsNsec: number; // absolute timestamp, nanoseconds part
+  /**
+   * Seconds since the capture's first packet, set by the Analyzer (the decoder leaves it): the
+   * per-packet analysis reads it here rather than taking it as an argument, since a double passed
+   * to a function V8 does not inline is boxed into a new heap object at every call.
+   */
+  t: number;
   caplen: number;
   origLen: number;
   linkType: number;
@@ -188,6 +194,7 @@ export function newDecodedPacket(): DecodedPacket {
     index: 0,
     tsSec: 0,
     tsNsec: 0,
+    t: 0,
     caplen: 0,
     origLen: 0,
     linkType: 0,

@@ -22,18 +22,33 @@ export interface PacketRecord {
   data: Buffer; // exactly caplen bytes (made on access when the reader set chunk and offset)
 }
 
-/** A reusable record: setting `data` points chunk at it (offset 0); reading it slices the chunk. */
+/**
+ * A reusable record: setting `data` points chunk at it (offset 0); reading it slices the chunk.
+ * A class, so that the accessor sits on the prototype: an object literal with a getter is kept
+ * in dictionary mode, and every field access of the per-packet path became a hash lookup.
+ */
+class ReusedRecord implements PacketRecord {
+  index = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  caplen = 0;
+  origLen = 0;
+  linkType = -1;
+  interfaceId = 0;
+  fileOffset = 0;
+  chunk: Buffer = Buffer.alloc(0);
+  offset = 0;
+
+  get data(): Buffer {
+    return this.offset === 0 && this.chunk.length === this.caplen ? this.chunk : this.chunk.subarray(this.offset, this.offset + this.caplen);
+  }
+
+  set data(b: Buffer) {
+    this.chunk = b;
+    this.offset = 0;
+  }
+}
+
 export function newPacketRecord(): PacketRecord {
-  return {
-    index: 0, tsSec: 0, tsNsec: 0, caplen: 0, origLen: 0, linkType: -1, interfaceId: 0, fileOffset: 0,
-    chunk: Buffer.alloc(0),
-    offset: 0,
-    get data(): Buffer {
-      return this.offset === 0 && this.chunk.length === this.caplen ? this.chunk : this.chunk.subarray(this.offset, this.offset + this.caplen);
-    },
-    set data(b: Buffer) {
-      this.chunk = b;
-      this.offset = 0;
-    },
-  };
+  return new ReusedRecord();
 }

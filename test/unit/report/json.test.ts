@@ -3,9 +3,11 @@
  * fast streaming writer held to the one object writer, field by field.
  */
 import { expect, test } from 'vitest';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { Conv, SYN, ACK, FIN, RST, analyzeFrames, udpFrame } from '../analyze/build.js';
 import { inspectJsonText, tcpJson, tcpJsonLine, toInspectJson, type InspectTcpJson } from '../../../src/report/json.js';
+import { JsonBytes } from '../../../src/report/json-bytes.js';
 import { tcpConnections } from '../../../src/analyze/analyzer.js';
 import { inspectStream } from '../../../src/analyze/pipeline.js';
 import { openCaptureFile } from '../../../src/capture/read.js';
@@ -100,3 +102,20 @@ test('the fast line writer writes what tcpJson writes, field by field, on real c
 function pick(x: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], x);
 }
+
+test('the byte writer spells numbers as JSON.stringify does: integers, thousandths (the RTT), anything else', () => {
+  const written = (write: (w: JsonBytes) => void): string => {
+    const w = new JsonBytes(64);
+    write(w);
+    return w.take().toString('latin1');
+  };
+  const roundTrip = (x: number): void => {
+    const r = Math.round(x * 1000) / 1000;
+    expect(written((w) => w.thousandths(r)), `${x}`).toBe(JSON.stringify(r));
+    expect(written((w) => w.num(x)), `${x}`).toBe(JSON.stringify(x));
+  };
+  for (const x of [0, -0, 0.0004, -0.0004, 0.0005, 0.049, 0.1, 1, 9.999, 10.0005, 123.456, 4294967295, 4294967296, 2 ** 53 - 1, 1e15, 1e21, -7.25, NaN, Infinity]) roundTrip(x);
+  fc.assert(fc.property(fc.double({ min: -1e13, max: 1e13, noNaN: true }), (x) => roundTrip(x)), { numRuns: 20000 });
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 32 + 1000 }), (x) => roundTrip(x / 1000)), { numRuns: 20000 });
+  fc.assert(fc.property(fc.maxSafeNat(), (x) => roundTrip(x)), { numRuns: 5000 });
+});
