@@ -18,16 +18,15 @@ import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox, OWN_NETNS_LABEL, topologyRefusal } from '../sandbox/index.js';
 import type { FaultRule, HostRole, Sandbox } from '../sandbox/types.js';
 import { endpointText } from '../endpoint.js';
-import { claimsOf } from './catalogue.js';
 import { craftIn } from './craft-run.js';
-import { check, verdictOf } from './judge.js';
+import { judgeRun, untestable } from './judge.js';
 import { resolveParams, type ParamSpecs, type ParamValues } from './params.js';
 import { faultDrops, type FaultLog } from './fault-drops.js';
 import { joinTimeline } from './timeline.js';
 import { repoRoot } from './paths.js';
 import { LabProgram } from './program.js';
 import { LabUdp } from './udp-context.js';
-import type { AnyLab, Check, ClaimResult, Family, LabJudgeContext, LabOutcome, LabRunContext, Mark, ProgramEvent, ProgramResult, RuntimeFault, Setup } from './types.js';
+import type { AnyLab, Family, LabJudgeContext, LabOutcome, LabRunContext, Mark, ProgramEvent, ProgramResult, RuntimeFault } from './types.js';
 
 export type ParamValue = number | boolean | string;
 
@@ -94,10 +93,6 @@ function emptyOutcome(lab: AnyLab, family: Family): LabOutcome {
     lab: lab.name, family, verdict: 'error', reason: null, timedOut: false, capture: null, durationMs: 0, params: {},
     claims: [], expectations: [], story: null, analysis: null, captureStats: null, faults: [], sysctls: [], events: [], timeline: [], observations: {}, drops: null, kernelEvents: null, udp: null,
   };
-}
-
-function untestable(lab: AnyLab, why: string): ClaimResult[] {
-  return claimsOf(lab).map((id) => ({ id, verdict: 'untestable' as const, evidence: why }));
 }
 
 export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome> {
@@ -281,55 +276,6 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     outcome.durationMs = Date.now() - started;
   }
   return outcome;
-}
-
-/** Facts, setup expectations, claim rules, lab checks, story: the verdicts of one finished run. */
-function judgeRun(lab: AnyLab, jctx: LabJudgeContext<ParamSpecs>, outcome: LabOutcome): void {
-  const setupChecks: Check[] = [];
-  const setup: Setup = {
-    expect(text, cond, actual = cond, expected = true) {
-      setupChecks.push({ ...check.ok(text, cond, actual, expected), text: `setup: ${text}` });
-      return cond;
-    },
-  };
-  if (!outcome.captureStats!.complete) {
-    setup.expect('the capture is complete (tcpdump: 0 packets dropped by kernel)', false, outcome.captureStats!.droppedByKernel, 0);
-  }
-  let facts: unknown = null;
-  try {
-    facts = lab.facts(jctx, setup);
-  } catch (e) {
-    setup.expect(`the lab's facts were gathered without error (${describeError(e)})`, false, describeError(e), 'no error');
-  }
-  const failedSetup = setupChecks.filter((c) => !c.ok);
-  if (failedSetup.length || facts === null) {
-    outcome.expectations = setupChecks;
-    outcome.verdict = 'fail';
-    const what = failedSetup.map((c) => c.text.replace(/^setup: /, '')).join('; ') || 'the lab found no facts to judge';
-    outcome.reason = `setup failed: ${what}`;
-    outcome.claims = untestable(lab, `the run did not set up what this claim needs: ${what}`);
-    return;
-  }
-  const checks: Check[] = [...setupChecks];
-  outcome.claims = claimsOf(lab).map((id) => {
-    const v = verdictOf(id, () => lab.claims[id]!(facts, jctx));
-    checks.push(...v.checks.map((c) => ({ ...c, text: `${id}: ${c.text}` })));
-    return v.result;
-  });
-  try {
-    checks.push(...(lab.checks?.(facts, jctx) ?? []));
-  } catch (e) {
-    checks.push(check.ok(`the lab's checks ran without error`, false, describeError(e), 'no error'));
-  }
-  try {
-    outcome.story = lab.story?.(facts, jctx) ?? null;
-  } catch (e) {
-    outcome.story = `(the lab's story failed: ${describeError(e)})`;
-  }
-  outcome.expectations = checks;
-  const failed = checks.filter((c) => !c.ok);
-  outcome.verdict = failed.length ? 'fail' : 'pass';
-  outcome.reason = failed.length ? `${failed.length} of ${checks.length} expectations failed` : null;
 }
 
 function faultRule(name: string, f: RuntimeFault): FaultRule {
