@@ -1,7 +1,7 @@
 /**
  * What the UDP labs share: one experiment = one ctx.udp (src/udp's engine in the lab's own
- * sandbox: its numbers go to report.json's labs[].udp and the HTML report's table), the part the
- * judge reads kept as a mark; and the checks every experiment must pass: its attribution
+ * sandbox: its numbers go to report.json's labs[].udp and the HTML report's table; the judge reads
+ * them back with ctx.udp(name)); and the checks every experiment must pass: its attribution
  * adds up (no unexplained loss) and, where the kernel's drop events are available, the datagrams
  * charged to the receive buffer are the ones the kernel freed at that socket's port (kfree_skb,
  * SOCKET_RCVBUFF). Each experiment writes its own pcap next to the run's (`<lab>-<name>.pcap`).
@@ -30,26 +30,33 @@ type RunCtx = LabRunContext<ParamSpecs>;
 type JudgeCtx = LabJudgeContext<ParamSpecs>;
 
 /** Run one experiment in the lab's sandbox, on the lab's topology (no injected loss: the sandbox is shared by the lab's experiments). */
-export async function experiment(ctx: RunCtx, name: string, p: Partial<UdpParams>): Promise<Exp> {
-  const r = await ctx.udp(name, { ...p, loss: 0 });
-  const e: Exp = {
+export async function experiment(ctx: RunCtx, name: string, p: Partial<UdpParams>): Promise<void> {
+  await ctx.udp(name, { ...p, loss: 0 });
+}
+
+function exp(name: string, r: UdpResult): Exp {
+  return {
     name,
     port: Number(r.receiver.address.slice(r.receiver.address.lastIndexOf(':') + 1)),
     params: r.params, sender: r.sender, receiver: r.receiver, rcvbuf: r.rcvbuf, attribution: r.attribution, counters: r.counters,
     capture: { file: path.relative(repoRoot, r.capture.file), packets: r.capture.packets, complete: r.capture.complete },
     durationMs: r.durationMs,
   };
-  ctx.mark(`udp ${name}`, e as unknown as Record<string, unknown>);
-  return e;
 }
 
-/** The experiments of this run by name, or null (and a failed setup expectation) when one is missing. */
+/** The experiments of this run by name (ctx.udp), or null (and a failed setup expectation) when one is missing. */
 export function experiments<N extends string>(ctx: JudgeCtx, setup: { expect(t: string, c: boolean, a?: unknown, e?: unknown): boolean }, names: readonly N[]): Record<N, Exp> | null {
-  const out = {} as Record<N, Exp>;
-  const missing = names.filter((n) => !ctx.mark(`udp ${n}`));
+  const ran = (n: N): UdpResult | null => {
+    try {
+      return ctx.udp(n);
+    } catch {
+      return null; // ctx.udp names the experiments that did run
+    }
+  };
+  const results = names.map(ran);
+  const missing = names.filter((_, i) => results[i] === null);
   if (!setup.expect(`every experiment ran (${names.join(', ')})`, missing.length === 0, missing.length ? `missing: ${missing.join(', ')}` : 'all', 'all')) return null;
-  for (const n of names) out[n] = ctx.mark(`udp ${n}`)!.data as unknown as Exp;
-  return out;
+  return Object.fromEntries(names.map((n, i) => [n, exp(n, results[i]!)])) as Record<N, Exp>;
 }
 
 export const cause = (e: Exp, id: string): number => e.attribution.causes.find((c) => c.cause === id)?.datagrams ?? 0;

@@ -55,24 +55,12 @@ export class HashBuckets<T> {
     return this.map.get(hash);
   }
 
-  find(hash: number, match: (v: T) => boolean): T | undefined {
-    const b = this.map.get(hash);
-    if (b === undefined) return undefined;
-    if (!Array.isArray(b)) return match(b) ? b : undefined;
-    for (const v of b) if (match(v)) return v;
-    return undefined;
-  }
-
-  /** Adds v, replacing an existing entry `old` (same key) when given. */
-  put(hash: number, v: T, old?: T): void {
+  /** Adds v. */
+  put(hash: number, v: T): void {
     const b = this.map.get(hash);
     if (b === undefined) this.map.set(hash, v);
-    else if (!Array.isArray(b)) this.map.set(hash, b === old ? v : [b, v]);
-    else {
-      const i = old === undefined ? -1 : b.indexOf(old);
-      if (i >= 0) b[i] = v;
-      else b.push(v);
-    }
+    else if (!Array.isArray(b)) this.map.set(hash, [b, v]);
+    else b.push(v);
   }
 
   /** Removes v (kept under hash). */

@@ -42,6 +42,12 @@ function sameFlow(f: Flow, p: DecodedPacket): boolean {
     bytesEqual(p.buf, p.srcOffset, f.src, 0, len) && bytesEqual(p.buf, p.dstOffset, f.dst, 0, len);
 }
 
+/** p is a fragment of g's datagram: same IP ID, protocol and addresses. */
+function sameDatagram(g: FragGroup, p: DecodedPacket): boolean {
+  const len = p.addrLength;
+  return g.ipId === p.ipId && g.proto === p.proto && g.src.length === len && bytesEqual(p.buf, p.srcOffset, g.src, 0, len) && bytesEqual(p.buf, p.dstOffset, g.dst, 0, len);
+}
+
 function fragHash(p: DecodedPacket): number {
   const a = hashEndpoint(p.buf, p.srcOffset, p.addrLength, p.ipId);
   const b = hashEndpoint(p.buf, p.dstOffset, p.addrLength, p.proto);
@@ -161,10 +167,10 @@ export class UdpTracker {
     const len = p.addrLength;
     const b = this.frags.bucket(h);
     if (b !== undefined) {
-      for (const g of Array.isArray(b) ? b : [b]) {
-        if (g.ipId === p.ipId && g.proto === p.proto && g.src.length === len && bytesEqual(p.buf, p.srcOffset, g.src, 0, len) && bytesEqual(p.buf, p.dstOffset, g.dst, 0, len)) {
-          return g;
-        }
+      if (!Array.isArray(b)) {
+        if (sameDatagram(b, p)) return b;
+      } else {
+        for (let i = 0; i < b.length; i++) if (sameDatagram(b[i]!, p)) return b[i]!;
       }
     }
     const g: FragGroup = {

@@ -12,7 +12,7 @@ import { startCapture } from '../capture/live.js';
 import type { CaptureBackend, LiveCapture } from '../capture/live-types.js';
 import { describeError, isWirelabError, WirelabError } from '../errors.js';
 import { child } from '../log.js';
-import { readSockets, startKernelEventHub, startKernelEvents, startObserver, summarizeKernelEvents, type KernelEventHub, type KernelEventSource, type Observer } from '../observe/index.js';
+import { startKernelEventHub, startKernelEvents, startObserver, summarizeKernelEvents, type KernelEventHub, type KernelEventSource, type Observer } from '../observe/index.js';
 import { readCounters } from '../observe/counters.js';
 import type { Observation, SocketEntry } from '../observe/types.js';
 import { createSandbox, OWN_NETNS_LABEL, topologyRefusal } from '../sandbox/index.js';
@@ -149,11 +149,7 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
     for (const role of sb.roles) {
       if (!observers.has(roleNs(role))) observers.set(roleNs(role), startObserver(sb.nsPid(role), { intervalMs: 10 }));
     }
-    const freshSockets = async (role: HostRole): Promise<SocketEntry[]> => {
-      const sockets = await readSockets(sb.nsPid(role));
-      observers.get(roleNs(role))?.offer(sockets);
-      return sockets;
-    };
+    const freshSockets = (role: HostRole): Promise<SocketEntry[]> => observers.get(roleNs(role))!.fresh();
     const addr = (role: HostRole): string => (family === 6 ? sb.host(role).addr6 : sb.host(role).addr4);
     const endpoint = (role: HostRole, port: number): string => endpointText(addr(role), port);
     const names = new Set<string>();
@@ -204,11 +200,9 @@ export async function runLab(lab: AnyLab, opts: RunOptions): Promise<LabOutcome>
         return r.stdout;
       },
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      // The observers already sample every namespace: read their latest samples rather than
-      // /proc/net/tcp a second time (each read walks the kernel's global socket hash, ~5 ms).
-      // Waits read the table fresh: the observer's latest sample may predate the lab's last action
-      // (segmentation resumed its reader on a stale "acknowledged" in 1 run of 5 under load).
-      // Each such read is offered to the namespace's observer, so what a lab waited for is observed.
+      // Waits take the observer's next read, not its latest sample, which may predate the lab's last
+      // action (segmentation resumed its reader on a stale "acknowledged" in 1 run of 5 under load);
+      // no second reader of /proc/net/tcp (each read walks the kernel's global socket hash, ~5 ms).
       waitForSocket: (role, pred, ms) => waitForSocket(role, () => freshSockets(role), pred, ms),
       waitForSockets: (role, pred, ms) => waitForTable(role, () => freshSockets(role), pred, ms),
       counters: async (role) => (await readCounters(sb.nsPid(role))).values,

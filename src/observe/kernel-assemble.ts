@@ -67,19 +67,19 @@ export async function assembleKernelEvents(x: AssembleInput): Promise<KernelEven
     emitted[kind] = (emitted[kind] ?? 0) + Number(v);
   }
   const emittedTotal = Object.values(emitted).reduce((a, b) => a + b, 0);
-  const dropCounts: { netns: string; reason: string; count: number }[] = [];
   // @drops holds each run's first drop and, once a run ended, the rest; a run still open adds count - 1
-  const perKey = new Map<string, number>();
-  const add = (g: number, reason: number, n: number): void => void perKey.set(`${g},${reason}`, (perKey.get(`${g},${reason}`) ?? 0) + n);
+  const drops = new Map<string, { g: number; reason: number; count: number }>();
+  const add = (g: number, reason: number, n: number): void => {
+    const d = drops.get(`${g},${reason}`);
+    if (d) d.count += n;
+    else drops.set(`${g},${reason}`, { g, reason, count: n });
+  };
   for (const [k, v] of Object.entries(x.maps['@drops'] ?? {})) {
     const [g, reason] = k.split(',').map(Number) as [number, number];
     add(g, reason, Number(v));
   }
   for (const r of stillOpen) add(r.inode, r.reason, r.count - 1);
-  for (const [k, count] of perKey) {
-    const [g, reason] = k.split(',').map(Number) as [number, number];
-    dropCounts.push({ netns: netnsOf(g), reason: symbolName(dropFormat, 'reason', reason), count });
-  }
+  const dropCounts = [...drops.values()].map((d) => ({ netns: netnsOf(d.g), reason: symbolName(dropFormat, 'reason', d.reason), count: d.count }));
   // every D line is an event, every U line a run folded into one: what is missing was lost
   const lost = Math.max(x.lostReported, emittedTotal - events.length - closedRuns.length);
   const driftUs = x.endCal ? Number(x.endCal.offsetNs - x.startCal.offsetNs) / 1000 : null;

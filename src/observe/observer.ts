@@ -38,14 +38,13 @@ export function timerRestarted(prev: Map<string, number>, next: Map<string, numb
 }
 
 export interface Observer {
-  /** The sockets as the latest sample showed them (null before the first sample). */
-  latest(): SocketSample | null;
   /**
-   * A table someone else just read from this namespace (a lab's wait): kept like a sample of
-   * its own, so a state a lab waited for is in the observation even if the 10 ms sampler, stalled
-   * on a loaded machine, never saw it.
+   * The table of the first read that starts after this call (a lab's wait): fresh, since the
+   * latest sample may predate the lab's last action, and in the observation like every sample,
+   * so a state a lab waited for is never missing from what it is judged on. A waiting read runs
+   * at once rather than after the sampling interval; after stop(), a read of its own.
    */
-  offer(sockets: SocketEntry[]): void;
+  fresh(): Promise<SocketEntry[]>;
   stop(): Promise<Observation>;
 }
 
@@ -58,6 +57,7 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> = Promise.resolve();
   let lastCounters: CounterSnapshot | null = null;
+  let waiting: { resolve: (s: SocketEntry[]) => void; reject: (e: unknown) => void }[] = [];
 
   const before = readCounters(pid);
 
@@ -65,7 +65,7 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
   // packet is never joined with a state from its future) and kept when it differs.
   const record = (read: SocketEntry[]): void => {
     const time = Date.now() / 1000;
-    const sockets = [...read];
+    const sockets = read;
     sockets.sort((a, b) => (a.proto + a.local + a.remote < b.proto + b.local + b.remote ? -1 : 1));
     const sig = signature(sockets);
     const due = deadlines(time, sockets);
@@ -77,15 +77,27 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
   };
 
   // Reading /proc/net/tcp walks the kernel's global socket hash (~5 ms a file on this machine), so
-  // it runs off the main thread.
-  const sample = async (): Promise<void> => record(await readSockets(pid));
+  // it runs off the main thread. It answers the fresh() calls made before it started.
+  const sample = async (): Promise<void> => {
+    const served = waiting;
+    waiting = [];
+    try {
+      const sockets = await readSockets(pid);
+      record(sockets);
+      for (const w of served) w.resolve(sockets);
+    } catch (e) {
+      for (const w of served) w.reject(e);
+      throw e;
+    }
+  };
 
   const tick = (): void => {
+    timer = null;
     if (stopped) return;
     inFlight = sample()
       .catch(() => undefined)
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, interval);
+        if (!stopped) timer = setTimeout(tick, waiting.length ? 0 : interval);
       });
   };
   // the first sample at once, after the 'before' counters
@@ -98,9 +110,16 @@ export function startObserver(pid: number, opts: { intervalMs?: number } = {}): 
   );
 
   return {
-    latest: () => samples[samples.length - 1] ?? null,
-    offer: (sockets) => {
-      if (!stopped) record(sockets);
+    fresh: () => {
+      if (stopped) return readSockets(pid);
+      return new Promise<SocketEntry[]>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        if (timer !== null) {
+          // between two samples: read now
+          clearTimeout(timer);
+          tick();
+        }
+      });
     },
     async stop(): Promise<Observation> {
       const b = await before.catch(() => ({ time: Date.now() / 1000, values: {} }) as CounterSnapshot);

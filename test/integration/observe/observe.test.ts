@@ -67,6 +67,22 @@ describe('observer', () => {
     expect(observation.delta['Tcp.ActiveOpens']).toBe(1);
   });
 
+  it('fresh() answers with a read made after the call, and that read is in the observation', async () => {
+    // A sampling interval far longer than the listener lives: only the wait's read can see it.
+    const obs = startObserver(sb.nsPid('server'), { intervalMs: 60_000 });
+    const srv = sb.spawn('server', ['node', '-e', "require('net').createServer().listen(0, '127.0.0.1', function () { console.log('READY ' + this.address().port); })"], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const port = Number((await waitLine(srv, /READY (\d+)/))[1]);
+    const table = await obs.fresh();
+    expect(table.find((s) => s.local === `127.0.0.1:${port}`)?.state).toBe('LISTEN');
+    srv.kill('SIGKILL');
+    await waitExit(srv);
+    const observation = await obs.stop();
+    const seen = observation.samples.flatMap((x) => x.sockets).filter((s) => s.local === `127.0.0.1:${port}`);
+    expect(seen.map((s) => s.state)).toContain('LISTEN');
+    expect(observation.samples[observation.samples.length - 1]!.sockets.some((s) => s.local === `127.0.0.1:${port}`)).toBe(false);
+    expect((await obs.fresh()).some((s) => s.local === `127.0.0.1:${port}`)).toBe(false); // after stop: a read of its own
+  });
+
   it("reports a blocked UDP receiver's drops and the Udp.RcvbufErrors delta", async () => {
     const N = 2000;
     const RECEIVER = `
